@@ -9,6 +9,11 @@ import typer
 app = typer.Typer(help="Build and inspect product catalogs.", no_args_is_help=True)
 
 
+@app.callback()
+def _group() -> None:
+    """Keep `data` a command group even while it has a single command."""
+
+
 @app.command("build")
 def build(
     out: Path = typer.Option(..., "--out", help="Directory to write images/ and metadata.jsonl."),
