@@ -1,0 +1,125 @@
+"""The one typed settings object. Every process reads configuration through `get_settings()`.
+
+Embedded defaults (no servers): SQLite, a local-directory object store and a filesystem broker,
+all under `ADGEN_HOME`. Point `ADGEN_BROKER_URL`, `ADGEN_DATABASE_URL` and `ADGEN_STORAGE_URL` at
+RabbitMQ/Redis, Postgres and MinIO/S3 to run the same code against real services.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_MODEL_DIR = REPO_ROOT / "models" / "default"
+
+# Secrets that ship in docs and images; refused outside embedded mode.
+WELL_KNOWN_SECRETS = frozenset({"minioadmin", "guest", "changeme", "password", "postgres"})
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ADGEN_", extra="ignore")
+
+    home: Path = Field(default=Path.home() / ".adgen", description="Embedded state lives here")
+    broker_url: str | None = Field(default=None, description="Celery broker; default: filesystem")
+    database_url: str | None = Field(default=None, description="SQLAlchemy URL; default: SQLite")
+    storage_url: str | None = Field(
+        default=None, description="s3://KEY:SECRET@host:port/bucket or file:///path"
+    )
+    storage_secure: bool = Field(default=False, description="Use HTTPS for s3:// storage")
+    model_dir: Path | None = Field(default=None, description="GAN checkpoint directory")
+    evaluator_dir: Path | None = Field(default=None, description="Evaluator checkpoint directory")
+    devices: str = Field(default="cpu", description="cpu | all | comma-separated CUDA indices")
+    device: str = Field(default="cpu", description="This process's torch device (set per worker)")
+    worker_name: str = Field(default="", description="Set by the launcher for each worker")
+
+    max_creatives_per_event: int = Field(default=16, ge=1, le=256)
+    max_event_bytes: int = Field(default=64 * 1024, ge=1024)
+    rejected_payload_bytes: int = Field(default=8 * 1024, ge=256)
+    max_attempts: int = Field(default=3, ge=1, le=20)
+    task_soft_time_limit: int = Field(default=300, ge=1)
+    task_time_limit: int = Field(default=360, ge=2)
+    retry_backoff_max: int = Field(default=60, ge=1)
+    presign_expiry_s: int = Field(default=3600, ge=60, le=7 * 24 * 3600)
+    allow_default_secrets: bool = Field(
+        default=False, description="Permit well-known secrets in non-embedded URLs (dev only)"
+    )
+
+    @field_validator("database_url")
+    @classmethod
+    def _normalise_db_url(cls, v: str | None) -> str | None:
+        # psycopg 3 is the driver; accept the plain forms people paste.
+        if v is None:
+            return v
+        for prefix in ("postgres://", "postgresql://"):
+            if v.startswith(prefix):
+                return "postgresql+psycopg://" + v[len(prefix) :]
+        return v
+
+    @field_validator("storage_url")
+    @classmethod
+    def _check_storage_url(cls, v: str | None) -> str | None:
+        if v is not None and urlsplit(v).scheme not in ("s3", "file"):
+            raise ValueError("ADGEN_STORAGE_URL must be s3://KEY:SECRET@host:port/bucket or file:///")
+        return v
+
+    @model_validator(mode="after")
+    def _refuse_default_secrets(self) -> Settings:
+        if self.allow_default_secrets:
+            return self
+        for name in ("broker_url", "database_url", "storage_url"):
+            url = getattr(self, name)
+            if not url:
+                continue
+            parts = urlsplit(url)
+            host = parts.hostname or ""
+            local = host in ("", "localhost", "127.0.0.1", "::1")
+            if parts.password in WELL_KNOWN_SECRETS and not local:
+                raise ValueError(
+                    f"{name} uses a well-known default secret for remote host {host!r}; "
+                    "set a real one (or ADGEN_ALLOW_DEFAULT_SECRETS=1 for a dev box)"
+                )
+        return self
+
+    # Resolved values: embedded defaults when a URL is not given.
+    @property
+    def embedded(self) -> bool:
+        return not (self.broker_url or self.database_url or self.storage_url)
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.home / 'adgen.sqlite3'}"
+
+    @property
+    def resolved_storage_url(self) -> str:
+        return self.storage_url or (self.home / "objects").as_uri()
+
+    @property
+    def resolved_broker_url(self) -> str:
+        return self.broker_url or "filesystem://"
+
+    @property
+    def broker_folder(self) -> Path:
+        return self.home / "broker"
+
+    @property
+    def resolved_model_dir(self) -> Path:
+        return self.model_dir or DEFAULT_MODEL_DIR
+
+    @property
+    def resolved_evaluator_dir(self) -> Path:
+        return self.evaluator_dir or (REPO_ROOT / "models" / "evaluator")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
+
+
+def reset_settings_cache() -> None:
+    """Tests and launchers that change ADGEN_* variables call this to re-read them."""
+    get_settings.cache_clear()

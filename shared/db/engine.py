@@ -1,0 +1,60 @@
+"""Engines and sessions, built lazily per process (Celery forks: pools must not cross a fork)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+_engines: dict[tuple[int, str], Engine] = {}
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    # WAL + a busy timeout let the demo's worker and CLI share the file safely.
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.close()
+
+
+def get_engine(url: str) -> Engine:
+    """One engine per (process, url); a forked child builds its own."""
+    key = (os.getpid(), url)
+    eng = _engines.get(key)
+    if eng is None:
+        if url.startswith("sqlite"):
+            eng = create_engine(url, connect_args={"timeout": 30})
+            event.listen(eng, "connect", _sqlite_pragmas)
+        else:
+            eng = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5,
+                                pool_recycle=1800)
+        _engines[key] = eng
+    return eng
+
+
+def dispose_engines() -> None:
+    for key in list(_engines):
+        if key[0] == os.getpid():
+            _engines.pop(key).dispose()
+        else:  # inherited from a parent: drop without closing the parent's sockets
+            _engines.pop(key).dispose(close=False)
+
+
+@contextmanager
+def session_scope(url: str) -> Iterator[Session]:
+    """A session whose transaction commits on success and rolls back on error."""
+    factory = sessionmaker(bind=get_engine(url), expire_on_commit=False)
+    session = factory()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()

@@ -1,0 +1,193 @@
+"""Query functions. Each takes the session as a keyword argument; the caller owns the commit."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from shared.db.models import (
+    STATUS_DONE,
+    STATUS_FAILED,
+    STATUS_PROCESSING,
+    STATUS_REJECTED,
+    TERMINAL_STATUSES,
+    Base,
+    Campaign,
+    Creative,
+    Event,
+    ModelVersion,
+    RejectedEvent,
+    Score,
+)
+from shared.events import CampaignEvent, Rejection
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def upsert(
+    session: Session,
+    model: type[Base],
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    keys: Sequence[str],
+    update: bool = True,
+) -> None:
+    """INSERT ... ON CONFLICT for Postgres and SQLite alike (idempotent writes)."""
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    ins_fn = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = ins_fn(model).values(list(rows))
+    cols = [c for c in rows[0] if c not in keys]
+    if update and cols:
+        stmt = stmt.on_conflict_do_update(
+            index_elements=list(keys), set_={c: stmt.excluded[c] for c in cols}
+        )
+    else:
+        stmt = stmt.on_conflict_do_nothing(index_elements=list(keys))
+    session.execute(stmt)
+
+
+class Claim(enum.StrEnum):
+    PROCESS = "process"  # go ahead (first delivery or a redelivery of unfinished work)
+    ALREADY_DONE = "already_done"  # idempotent no-op
+    ALREADY_TERMINAL = "already_terminal"  # failed/rejected earlier; do not retry forever
+    CONFLICT = "conflict"  # same event_id, different payload
+    GIVE_UP = "give_up"  # attempts exhausted (e.g. a poison event that kills workers)
+
+
+def upsert_campaign(*, session: Session, event: CampaignEvent) -> None:
+    c = event.campaign
+    upsert(session, Campaign, [{"id": c.id, "advertiser_id": c.advertiser_id, "name": c.name}],
+           keys=["id"])
+
+
+def claim_event(
+    *, session: Session, event: CampaignEvent, worker: str, max_attempts: int
+) -> tuple[Claim, Event]:
+    """Record the delivery and decide what to do with it. Row-locks the event on Postgres."""
+    upsert_campaign(session=session, event=event)
+    upsert(
+        session,
+        Event,
+        [{
+            "event_id": event.event_id,
+            "campaign_id": event.campaign.id,
+            "type": event.type,
+            "schema_version": event.schema_version,
+            "status": STATUS_PROCESSING,
+            "payload": event.model_dump(mode="json"),
+            "payload_sha256": event.payload_hash(),
+            "attempts": 0,
+            "creatives_requested": event.creative_count,
+            "occurred_at": event.occurred_at,
+        }],
+        keys=["event_id"],
+        update=False,
+    )
+    row = session.execute(
+        select(Event).where(Event.event_id == event.event_id).with_for_update()
+    ).scalar_one()
+    if row.payload_sha256 != event.payload_hash():
+        return Claim.CONFLICT, row
+    if row.status == STATUS_DONE:
+        return Claim.ALREADY_DONE, row
+    if row.status in TERMINAL_STATUSES:
+        return Claim.ALREADY_TERMINAL, row
+    if row.attempts >= max_attempts:
+        row.status = STATUS_FAILED
+        row.finished_at = _now()
+        row.last_error = (
+            f"gave up after {row.attempts} attempts; last error: {row.last_error or 'worker lost'}"
+        )
+        return Claim.GIVE_UP, row
+    row.attempts += 1
+    row.status = STATUS_PROCESSING
+    row.started_at = _now()
+    row.worker = worker
+    return Claim.PROCESS, row
+
+
+def record_rejection(
+    *, session: Session, rejection: Rejection, worker: str, payload_bytes: int
+) -> None:
+    session.add(RejectedEvent(
+        event_id=rejection.event_id, reason=rejection.reason, payload=rejection.payload,
+        payload_bytes=payload_bytes, worker=worker,
+    ))
+    if rejection.event_id:
+        # A status row for ids we can read, unless a valid event already owns that id.
+        upsert(session, Event, [{
+            "event_id": rejection.event_id, "status": STATUS_REJECTED, "attempts": 1,
+            "last_error": rejection.reason[:4000], "finished_at": _now(),
+        }], keys=["event_id"], update=False)
+
+
+def mark_done(*, session: Session, event_id: str, processing_ms: float) -> None:
+    row = session.get(Event, event_id)
+    assert row is not None
+    row.status = STATUS_DONE
+    row.finished_at = _now()
+    row.processing_ms = processing_ms
+    row.last_error = None
+
+
+def note_error(*, session: Session, event_id: str, error: str, final: bool) -> None:
+    """Keep the last error; on `final` the event becomes failed (a terminal state)."""
+    row = session.get(Event, event_id)
+    if row is None:
+        return
+    row.last_error = error[:4000]
+    if final:
+        row.status = STATUS_FAILED
+        row.finished_at = _now()
+
+
+def ensure_model_version(
+    *, session: Session, version: str, name: str, path: str, config: dict[str, Any],
+    kind: str = "generator",
+) -> None:
+    upsert(session, ModelVersion, [{
+        "id": version, "name": name, "path": path, "config": config, "kind": kind,
+    }], keys=["id"], update=False)
+
+
+def upsert_creatives(*, session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
+    upsert(session, Creative, rows, keys=["creative_id"])
+
+
+def upsert_scores(*, session: Session, creative_id: str, scores: Mapping[str, float]) -> None:
+    rows = [{"creative_id": creative_id, "metric": k, "value": float(v)} for k, v in scores.items()]
+    upsert(session, Score, rows, keys=["creative_id", "metric"])
+
+
+def event_summary(*, session: Session, event_id: str) -> dict[str, Any] | None:
+    row = session.get(Event, event_id)
+    if row is None:
+        return None
+    creatives = session.execute(
+        select(Creative).where(Creative.event_id == event_id).order_by(Creative.index)
+    ).scalars().all()
+    return {
+        "event_id": row.event_id, "type": row.type, "campaign_id": row.campaign_id,
+        "status": row.status, "attempts": row.attempts, "last_error": row.last_error,
+        "creatives_requested": row.creatives_requested, "creatives": len(creatives),
+        "received_at": row.received_at, "finished_at": row.finished_at,
+        "processing_ms": row.processing_ms, "worker": row.worker,
+        "objects": [c.object_key for c in creatives],
+    }
+
+
+def status_counts(*, session: Session, event_ids: Sequence[str] | None = None) -> dict[str, int]:
+    q = select(Event.status, func.count()).group_by(Event.status)
+    if event_ids is not None:
+        q = q.where(Event.event_id.in_(list(event_ids)))
+    return {s: n for s, n in session.execute(q).all()}

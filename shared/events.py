@@ -1,0 +1,245 @@
+"""Campaign events: what the ad backend publishes. Versioned, bounded, strict.
+
+Every string has a length bound, ids are restricted to characters that are safe in object keys
+(no `/`, so a key can never escape its prefix), and unknown fields are refused rather than
+silently dropped. `parse_event` turns any raw message into either an event or a `Rejection`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from shared.config import get_settings
+from shared.placements import DEFAULT_SIZE, PLACEMENTS
+
+SCHEMA_VERSION = 1
+EventType = Literal["product_display", "cart", "recommendation", "brand"]
+EVENT_TYPES: tuple[str, ...] = ("product_display", "cart", "recommendation", "brand")
+Style = Literal["clean", "bold", "seasonal"]
+
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$"
+Ident = Annotated[str, Field(pattern=ID_PATTERN)]
+
+
+def _no_control_chars(v: str) -> str:
+    if any(ord(c) < 32 and c not in "\n\t" or 0x7F <= ord(c) < 0xA0 for c in v):
+        raise ValueError("control characters are not allowed")
+    return v.strip()
+
+
+def _text(max_len: int, min_len: int = 1) -> Any:
+    return Annotated[
+        str, Field(min_length=min_len, max_length=max_len), AfterValidator(_no_control_chars)
+    ]
+
+
+def _check_size(v: str) -> str:
+    if v not in PLACEMENTS:
+        raise ValueError(f"unknown ad size {v!r}; known: {', '.join(PLACEMENTS)}")
+    return v
+
+
+AdSize = Annotated[str, AfterValidator(_check_size)]
+HexColor = Annotated[str, Field(pattern=r"^#[0-9A-Fa-f]{6}$")]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Campaign(_Strict):
+    id: Ident
+    advertiser_id: Ident
+    name: _text(200)  # type: ignore[valid-type]
+
+
+class Product(_Strict):
+    sku: Ident
+    title: _text(200)  # type: ignore[valid-type]
+    description: _text(2000, min_len=0) = ""  # type: ignore[valid-type]
+    category: _text(64)  # type: ignore[valid-type]
+    price: Decimal = Field(ge=0, le=10_000_000, max_digits=12, decimal_places=2)
+    currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
+    brand: _text(100, min_len=0) = ""  # type: ignore[valid-type]
+
+
+class Audience(_Strict):
+    segment: _text(64)  # type: ignore[valid-type]
+    interests: list[_text(50)] = Field(default_factory=list, max_length=20)  # type: ignore[valid-type]
+    locale: str = Field(default="en-US", pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
+
+
+class BrandKit(_Strict):
+    name: _text(100)  # type: ignore[valid-type]
+    primary_color: HexColor = "#1A1A2E"
+    secondary_color: HexColor = "#F5F5F5"
+    tagline: _text(120, min_len=0) = ""  # type: ignore[valid-type]
+
+
+class CreativeSpec(_Strict):
+    count: int = Field(default=1, ge=1)
+    sizes: list[AdSize] = Field(default_factory=lambda: [DEFAULT_SIZE], min_length=1)
+    style: Style = "clean"
+    seed: int | None = Field(default=None, ge=0, le=2**31 - 1)
+
+    @field_validator("count")
+    @classmethod
+    def _bounded_count(cls, v: int) -> int:
+        limit = get_settings().max_creatives_per_event
+        if v > limit:
+            raise ValueError(f"count {v} exceeds the configured maximum {limit}")
+        return v
+
+    @field_validator("sizes")
+    @classmethod
+    def _unique_sizes(cls, v: list[str]) -> list[str]:
+        if len(set(v)) != len(v):
+            raise ValueError("sizes must be unique")
+        return v
+
+
+class CampaignEvent(_Strict):
+    schema_version: Literal[1] = SCHEMA_VERSION
+    event_id: Ident
+    type: EventType
+    occurred_at: datetime
+    campaign: Campaign
+    products: list[Product] = Field(min_length=1, max_length=12)
+    audience: Audience
+    creative: CreativeSpec = Field(default_factory=CreativeSpec)
+    brand: BrandKit | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _single_product_alias(cls, data: Any) -> Any:
+        # `product: {...}` is accepted as shorthand for `products: [{...}]`.
+        if isinstance(data, dict) and "product" in data:
+            if "products" in data:
+                raise ValueError("give either 'product' or 'products', not both")
+            data = {**data, "products": [data["product"]]}
+            del data["product"]
+        return data
+
+    @model_validator(mode="after")
+    def _type_rules(self) -> CampaignEvent:
+        if self.occurred_at.tzinfo is None:
+            raise ValueError("occurred_at must include a timezone offset")
+        if self.type == "product_display" and len(self.products) != 1:
+            raise ValueError("product_display events carry exactly one product")
+        if self.type == "brand" and self.brand is None:
+            raise ValueError("brand events need a 'brand' kit (name, colours, tagline)")
+        return self
+
+    @property
+    def product(self) -> Product:
+        return self.products[0]
+
+    @property
+    def creative_count(self) -> int:
+        """Creatives this event yields: each variant rendered in every requested size."""
+        return self.creative.count * len(self.creative.sizes)
+
+    def canonical_json(self) -> str:
+        return json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+
+    def payload_hash(self) -> str:
+        """Identity of the payload, used to tell a redelivery from a conflicting reuse of an id."""
+        return hashlib.sha256(self.canonical_json().encode()).hexdigest()
+
+
+class Rejection(BaseModel):
+    """Why a raw message is not a valid event. `event_id` only when one could be read safely."""
+
+    reason: str
+    event_id: str | None = None
+    payload: str = ""
+
+
+def _safe_event_id(data: Any) -> str | None:
+    if isinstance(data, dict):
+        eid = data.get("event_id")
+        if isinstance(eid, str) and re.match(ID_PATTERN, eid):
+            return eid
+    return None
+
+
+def _short_errors(err: ValidationError, limit: int = 5) -> str:
+    parts = []
+    for e in err.errors()[:limit]:
+        loc = ".".join(str(x) for x in e["loc"]) or "(event)"
+        parts.append(f"{loc}: {e['msg']}")
+    more = len(err.errors()) - limit
+    if more > 0:
+        parts.append(f"... and {more} more")
+    return "; ".join(parts)
+
+
+def cap_payload(raw: str | bytes, max_bytes: int) -> str:
+    """A printable, size-capped copy of a payload for the rejected-events record."""
+    data = raw if isinstance(raw, bytes) else raw.encode("utf-8", "surrogatepass")
+    text = data[:max_bytes].decode("utf-8", "replace").replace("\x00", "\\x00")
+    return text + (f"…[{len(data) - max_bytes} bytes cut]" if len(data) > max_bytes else "")
+
+
+def parse_event(raw: str | bytes | dict[str, Any]) -> CampaignEvent | Rejection:
+    """Validate any raw message. Never raises for bad input: returns a Rejection with the reason."""
+    settings = get_settings()
+    cap = settings.rejected_payload_bytes
+    if isinstance(raw, dict):
+        data: Any = raw
+        text = json.dumps(raw, default=str)[: cap * 2]
+    else:
+        size = len(raw)
+        if size > settings.max_event_bytes:
+            return Rejection(
+                reason=f"payload of {size} bytes exceeds the {settings.max_event_bytes}-byte limit",
+                payload=cap_payload(raw, cap),
+            )
+        if isinstance(raw, bytes):
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                return Rejection(reason=f"payload is not UTF-8: {exc}", payload=cap_payload(raw, cap))
+        else:
+            text = raw
+        try:
+            data = json.loads(text)
+        except (json.JSONDecodeError, RecursionError) as exc:
+            return Rejection(reason=f"payload is not JSON: {exc}", payload=cap_payload(text, cap))
+    if not isinstance(data, dict):
+        return Rejection(reason="event must be a JSON object", payload=cap_payload(text, cap))
+    version = data.get("schema_version", SCHEMA_VERSION)
+    if version != SCHEMA_VERSION:
+        return Rejection(
+            reason=f"unsupported schema_version {version!r} (this worker reads {SCHEMA_VERSION})",
+            event_id=_safe_event_id(data),
+            payload=cap_payload(text, cap),
+        )
+    try:
+        return CampaignEvent.model_validate(data)
+    except ValidationError as exc:
+        return Rejection(
+            reason=f"invalid event: {_short_errors(exc)}",
+            event_id=_safe_event_id(data),
+            payload=cap_payload(text, cap),
+        )
+    except (ValueError, TypeError, RecursionError) as exc:
+        return Rejection(
+            reason=f"invalid event: {exc}", event_id=_safe_event_id(data),
+            payload=cap_payload(text, cap),
+        )

@@ -1,0 +1,93 @@
+"""The generator runtime a worker holds: model + text encoder on one device, loaded once."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from PIL import Image
+
+from shared.gan.checkpoint import ModelBundle, load_model
+from shared.text.encoder import TextEncoder
+
+
+def to_pil(batch: torch.Tensor) -> list[Image.Image]:
+    """[N,3,H,W] in [-1,1] -> RGB images."""
+    arr = ((batch.detach().float().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
+    arr_np = arr.permute(0, 2, 3, 1).cpu().numpy()
+    return [Image.fromarray(np.ascontiguousarray(a), "RGB") for a in arr_np]
+
+
+@dataclass
+class GeneratorRuntime:
+    bundle: ModelBundle
+    encoder: TextEncoder
+    device: torch.device
+    model_dir: Path
+    max_batch: int = 256
+    untrained: bool = False
+
+    @classmethod
+    def load(cls, model_dir: Path, device: str = "cpu", max_batch: int = 256) -> GeneratorRuntime:
+        bundle = load_model(model_dir, device=device)
+        meta = bundle.meta or {}
+        return cls(bundle=bundle, encoder=TextEncoder(device=device),
+                   device=torch.device(device), model_dir=Path(model_dir), max_batch=max_batch,
+                   untrained=bool(meta.get("untrained", False)))
+
+    @property
+    def version(self) -> str:
+        return self.bundle.version
+
+    def config_dict(self) -> dict[str, Any]:
+        return dict(json.loads(self.bundle.config.to_json()))
+
+    @property
+    def z_dim(self) -> int:
+        return int(self.bundle.config.z_dim)
+
+    def noise(self, seeds: list[int]) -> torch.Tensor:
+        # Per-sample CPU generators: a creative's image depends on its seed alone, not on which
+        # other creatives share its batch (so batching and redelivery give the same pixels).
+        z = torch.stack([
+            torch.randn(self.z_dim, generator=torch.Generator().manual_seed(int(s)))
+            for s in seeds
+        ])
+        return z.to(self.device)
+
+    @torch.inference_mode()
+    def generate(self, prompts: list[str], seeds: list[int]) -> list[Image.Image]:
+        if len(prompts) != len(seeds):
+            raise ValueError("one seed per prompt")
+        out: list[Image.Image] = []
+        for start in range(0, len(prompts), self.max_batch):
+            p = prompts[start:start + self.max_batch]
+            s = seeds[start:start + self.max_batch]
+            emb = self.encoder.encode(p).to(self.device)
+            imgs = self.bundle.generator(self.noise(s), emb)
+            out.extend(to_pil(imgs))
+        return out
+
+    def warmup(self) -> float:
+        """One small forward pass so the first real event does not pay for lazy init."""
+        t0 = time.perf_counter()
+        self.generate(["red handbag", "blue running shoe"], [0, 1])
+        return time.perf_counter() - t0
+
+
+def save_untrained_model(out_dir: Path, seed: int = 0, **config_overrides: Any) -> Path:
+    """A seeded, untrained generator checkpoint (demo fallback, tests, the metrics floor)."""
+    from shared.gan.checkpoint import save_model
+    from shared.gan.config import GANConfig
+    from shared.gan.generator import Generator
+
+    torch.manual_seed(seed)
+    cfg = GANConfig(**config_overrides)
+    gen = Generator(cfg).eval()
+    save_model(Path(out_dir), cfg, gen, meta={"untrained": True, "seed": seed})
+    return Path(out_dir)

@@ -1,0 +1,36 @@
+"""Broker names and options shared by the publisher (ad backend side) and the workers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shared.config import Settings
+
+GENERATE_QUEUE = "adgen.generate"
+DEAD_QUEUE = "adgen.dead"
+PROCESS_EVENT_TASK = "adgen.process_event"
+
+
+def device_queue(worker_name: str) -> str:
+    """Per-device queue so ops can target one device ("adgen.generate.gpu0")."""
+    return f"{GENERATE_QUEUE}.{worker_name}"
+
+
+def broker_transport_options(settings: Settings) -> dict[str, Any]:
+    url = settings.resolved_broker_url
+    if url.startswith("filesystem"):
+        folder = settings.broker_folder
+        for sub in ("queue", "processed"):
+            (folder / sub).mkdir(parents=True, exist_ok=True)
+        return {
+            "data_folder_in": str(folder / "queue"),
+            "data_folder_out": str(folder / "queue"),
+            "processed_folder": str(folder / "processed"),
+            "store_processed": False,
+        }
+    if url.startswith(("redis", "rediss")):
+        # With acks_late an unacked message is redelivered after this; keep it above the hard
+        # time limit so a slow but healthy task is not run twice.
+        return {"visibility_timeout": settings.task_time_limit * 2}
+    # AMQP: publisher confirms, so a returned publish means the broker has the message.
+    return {"confirm_publish": True}

@@ -1,0 +1,127 @@
+"""The `adgen` command line."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from workers.cli.data_cmd import app as data_app
+from workers.cli.train_cmd import train
+
+app = typer.Typer(help="AdGen: personalised ad creatives from campaign events.",
+                  no_args_is_help=True, pretty_exceptions_show_locals=False)
+db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(data_app, name="data")
+app.command("train")(train)
+
+console = Console(width=None if sys.stdout.isatty() else 160)
+
+
+@app.command()
+def demo(
+    out: Annotated[Path | None, typer.Option(help="Contact sheet PNG path")] = None,
+    count: Annotated[int, typer.Option(help="Variants per event")] = 1,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for the events")] = 600,
+) -> None:
+    """Run the whole pipeline on sample events (embedded defaults: no servers needed)."""
+    from workers.demo import run_demo
+
+    result = run_demo(out=out, timeout_s=timeout, count=count, console=console)
+    bad = {k: v for k, v in result.statuses.items() if v != "done"}
+    if bad or len(result.statuses) < len(result.events):
+        console.print(f"[red]not all events completed: {bad}[/]")
+        raise typer.Exit(1)
+
+
+@app.command()
+def worker(
+    devices: Annotated[str, typer.Option(help="cpu | all | CUDA indices like 0,1")] = "cpu",
+    per_device: Annotated[int, typer.Option(help="Worker processes per device")] = 1,
+    loglevel: Annotated[str, typer.Option(help="Celery log level")] = "INFO",
+) -> None:
+    """Start one pinned Celery worker process per device (supervised, warm shutdown on TERM)."""
+    from workers.launcher import Supervisor, worker_specs
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    try:
+        specs = worker_specs(devices, per_device)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    raise typer.Exit(Supervisor(specs, loglevel).run())
+
+
+@app.command()
+def publish(
+    source: Annotated[str, typer.Argument(help="JSONL file of events, or - for stdin")],
+    no_validate: Annotated[bool, typer.Option(
+        "--no-validate", help="Send lines as-is (the worker rejects bad ones)")] = False,
+) -> None:
+    """Publish campaign events; invalid lines are reported with their line number and reason."""
+    from shared.publisher import InvalidEvent, Publisher
+
+    stream = sys.stdin if source == "-" else open(source, encoding="utf-8")  # noqa: SIM115
+    publisher = Publisher()
+    sent = bad = 0
+    with stream:
+        for lineno, line in enumerate(stream, 1):
+            if not line.strip():
+                continue
+            try:
+                eid = publisher.publish(line.strip(), validate=not no_validate)
+                sent += 1
+                console.print(f"line {lineno}: published {eid or '(unvalidated)'}")
+            except InvalidEvent as exc:
+                bad += 1
+                console.print(f"[red]line {lineno}: rejected: {exc}[/]")
+    publisher.close()
+    console.print(f"published {sent}, rejected {bad}")
+    if bad:
+        raise typer.Exit(2)
+
+
+@app.command()
+def status(
+    event_id: str,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output")] = False,
+) -> None:
+    """Show an event's status, attempts, errors and creatives."""
+    from shared.config import get_settings
+    from shared.db import repo
+    from shared.db.engine import session_scope
+
+    with session_scope(get_settings().resolved_database_url) as s:
+        info = repo.event_summary(session=s, event_id=event_id)
+    if info is None:
+        console.print(f"[red]no event {event_id!r}[/]")
+        raise typer.Exit(1)
+    if as_json:
+        print(json.dumps(info, default=str, indent=2))
+        return
+    for k, v in info.items():
+        if k != "objects":
+            console.print(f"{k:20} {v}")
+    for key in info["objects"]:
+        console.print(f"  {key}")
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = "head") -> None:
+    """Apply migrations (a one-shot step; workers never create tables)."""
+    from shared.config import get_settings
+    from shared.db.migrate import upgrade
+    from shared.storage import redact_url
+
+    url = get_settings().resolved_database_url
+    upgrade(url, revision)
+    console.print(f"database at {redact_url(url)} upgraded to {revision}")
+
+
+if __name__ == "__main__":
+    app()
