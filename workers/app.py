@@ -50,7 +50,6 @@ def make_app(settings: Settings | None = None) -> Celery:
         broker_heartbeat=30,
         worker_send_task_events=True,
         task_send_sent_event=True,
-        worker_hijack_root_logger=False,
         worker_cancel_long_running_tasks_on_connection_loss=True,
     )
     return app

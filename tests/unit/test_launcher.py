@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+import pytest
+
+from workers.launcher import child_command, child_env, worker_specs
+
+
+def test_cpu_and_indexed_devices() -> None:
+    assert [s.name for s in worker_specs("cpu")] == ["cpu"]
+    specs = worker_specs("0,1", per_device=2)
+    assert [s.name for s in specs] == ["gpu0-0", "gpu0-1", "gpu1-0", "gpu1-1"]
+    assert {s.cuda_visible for s in specs} == {"0", "1"}
+    assert all(s.device == "cuda:0" for s in specs)  # each child sees one device
+
+
+def test_all_uses_gpu_count_and_fails_clearly_without_gpus() -> None:
+    assert [s.name for s in worker_specs("all", gpu_count=3)] == ["gpu0", "gpu1", "gpu2"]
+    with pytest.raises(ValueError, match="no NVIDIA GPU"):
+        worker_specs("all", gpu_count=0)
+    for bad in ("gpu", "0,0", ""):
+        with pytest.raises(ValueError):
+            worker_specs(bad)
+
+
+def test_child_is_pinned_and_consumes_its_queues() -> None:
+    spec = worker_specs("1")[0]
+    env = child_env(spec, base={"PATH": "/bin"})
+    assert env["CUDA_VISIBLE_DEVICES"] == "1" and env["ADGEN_DEVICE"] == "cuda:0"
+    assert env["ADGEN_WORKER_NAME"].startswith("gpu1@")
+    cmd = child_command(spec)
+    assert "adgen.generate,adgen.generate.gpu1" in cmd
+    assert cmd[cmd.index("--pool") + 1] == "prefork"  # heartbeats + time limits in the parent
+    cpu_env = child_env(worker_specs("cpu")[0], base={})
+    assert cpu_env["CUDA_VISIBLE_DEVICES"] == "" and cpu_env["ADGEN_DEVICE"] == "cpu"

@@ -1,0 +1,155 @@
+"""The worker path without Celery: SQLite + a local object store + a tiny seeded model."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image
+from sqlalchemy import func, select
+
+from shared.db.engine import session_scope
+from shared.db.migrate import upgrade
+from shared.db.models import Creative, Event, RejectedEvent
+from shared.generation import GeneratorRuntime
+from shared.pipeline import Context, handle_message
+from shared.samples import sample_events
+from shared.storage import StorageError, open_store
+
+
+@pytest.fixture
+def ctx(adgen_env: dict[str, str], tmp_path: Path, tiny_runtime: GeneratorRuntime) -> Context:
+    db = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    upgrade(db)
+    store = open_store((tmp_path / "objects").as_uri())
+    store.ensure_bucket()
+    dead: list[dict[str, Any]] = []
+    c = Context(db_url=db, store=store,
+                runtime_factory=lambda: tiny_runtime,
+                worker="test", dead_letter=dead.append)
+    c.dead = dead  # type: ignore[attr-defined]
+    return c
+
+
+def _count(db: str, model: Any, **where: Any) -> int:
+    with session_scope(db) as s:
+        q = select(func.count()).select_from(model)
+        for k, v in where.items():
+            q = q.where(getattr(model, k) == v)
+        return int(s.execute(q).scalar_one())
+
+
+def test_event_yields_pngs_and_rows(ctx: Context) -> None:
+    for ev in sample_events("p"):
+        out = handle_message(ev.canonical_json(), ctx)
+        assert out.status == "done", out
+        assert out.creatives == ev.creative_count
+        keys = ctx.store.list(f"creatives/{ev.campaign.id}/{ev.event_id}/")
+        assert len(keys) == ev.creative_count
+        img = Image.open(io.BytesIO(ctx.store.get(keys[0])))
+        assert img.format == "PNG"
+        assert f"{img.width}x{img.height}" in {s for s in ev.creative.sizes}
+    with session_scope(ctx.db_url) as s:
+        row = s.execute(select(Creative).limit(1)).scalar_one()
+        assert row.prompt and row.model_version_id and row.model_version_id.startswith("sha256:")
+
+
+def test_redelivery_is_idempotent(ctx: Context) -> None:
+    ev = sample_events("r", count=2)[0]
+    first = handle_message(ev.canonical_json(), ctx)
+    keys = ctx.store.list("creatives/")
+    blobs = [ctx.store.get(k) for k in keys]
+    again = handle_message(ev.canonical_json(), ctx)
+    assert (first.status, again.status) == ("done", "duplicate")
+    assert _count(ctx.db_url, Creative, event_id=ev.event_id) == ev.creative_count
+    assert ctx.store.list("creatives/") == keys
+    assert [ctx.store.get(k) for k in keys] == blobs
+
+
+def test_unfinished_event_is_reprocessed_into_the_same_set(ctx: Context) -> None:
+    """A worker died mid-event: the row says processing; redelivery finishes with one set."""
+    ev = sample_events("u")[2]
+    handle_message(ev.canonical_json(), ctx)
+    keys = ctx.store.list("creatives/")
+    with session_scope(ctx.db_url) as s:
+        s.get(Event, ev.event_id).status = "processing"  # type: ignore[union-attr]
+    out = handle_message(ev.canonical_json(), ctx)
+    assert out.status == "done"
+    assert ctx.store.list("creatives/") == keys
+    assert _count(ctx.db_url, Creative) == ev.creative_count
+
+
+def test_invalid_event_rejected_recorded_and_dead_lettered(ctx: Context) -> None:
+    good = sample_events("g")[0]
+    bad = json.loads(good.canonical_json())
+    bad["event_id"] = "bad-1"
+    bad["creative"]["sizes"] = ["1x1"]
+    out = handle_message(json.dumps(bad), ctx)
+    assert out.status == "rejected" and "unknown ad size" in out.detail
+    assert handle_message(good.canonical_json(), ctx).status == "done"  # still works after
+    assert _count(ctx.db_url, RejectedEvent, event_id="bad-1") == 1
+    assert _count(ctx.db_url, Event, event_id="bad-1", status="rejected") == 1
+    assert ctx.dead[0]["event_id"] == "bad-1"  # type: ignore[attr-defined]
+
+
+def test_duplicate_id_with_different_payload_is_rejected_not_merged(ctx: Context) -> None:
+    ev = sample_events("d")[0]
+    assert handle_message(ev.canonical_json(), ctx).status == "done"
+    other = json.loads(ev.canonical_json())
+    other["products"][0]["title"] = "Something else"
+    out = handle_message(json.dumps(other), ctx)
+    assert out.status == "rejected" and "different payload" in out.detail
+    assert _count(ctx.db_url, Creative, event_id=ev.event_id) == ev.creative_count
+    with session_scope(ctx.db_url) as s:
+        assert s.get(Event, ev.event_id).status == "done"  # type: ignore[union-attr]
+
+
+def test_attempts_are_bounded(ctx: Context) -> None:
+    """Deliveries that died (no deliberate retry) use up max_attempts, then the event fails."""
+    ev = sample_events("a")[0]
+    ctx.max_attempts = 2
+    for _ in range(2):
+        handle_message(ev.canonical_json(), ctx)
+        with session_scope(ctx.db_url) as s:
+            s.get(Event, ev.event_id).status = "processing"  # type: ignore[union-attr]
+    out = handle_message(ev.canonical_json(), ctx)
+    assert out.status == "gave_up"
+    with session_scope(ctx.db_url) as s:
+        row = s.get(Event, ev.event_id)
+        assert row is not None and row.status == "failed" and "gave up" in (row.last_error or "")
+    assert ctx.dead and ctx.dead[-1]["event_id"] == ev.event_id  # type: ignore[attr-defined]
+
+
+def test_transient_storage_error_propagates_for_retry(ctx: Context) -> None:
+    class Down:
+        def put(self, *a: Any, **k: Any) -> None:
+            raise StorageError("S3 unreachable")
+
+    ctx.store = Down()  # type: ignore[assignment]
+    ev = sample_events("t")[0]
+    with pytest.raises(StorageError):
+        handle_message(ev.canonical_json(), ctx)
+    with session_scope(ctx.db_url) as s:
+        row = s.get(Event, ev.event_id)
+        assert row is not None and row.status == "processing"
+        assert "transient" in (row.last_error or "")
+
+
+def test_non_transient_error_fails_the_event_with_reason(ctx: Context, monkeypatch: pytest.MonkeyPatch
+                                                         ) -> None:
+    import shared.pipeline as pipeline
+
+    def boom(*a: Any, **k: Any) -> None:
+        raise RuntimeError("generator exploded")
+
+    monkeypatch.setattr(pipeline, "generate_images", boom)
+    ev = sample_events("f")[0]
+    out = handle_message(ev.canonical_json(), ctx)
+    assert out.status == "failed"
+    with session_scope(ctx.db_url) as s:
+        row = s.get(Event, ev.event_id)
+        assert row is not None and row.status == "failed"
+        assert "generator exploded" in (row.last_error or "")
