@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -16,11 +17,12 @@ def _group() -> None:
 
 @app.command("build")
 def build(
-    out: Path = typer.Option(..., "--out", help="Directory to write images/ and metadata.jsonl."),
-    size: int = typer.Option(64, "--size", help="Side of the square images, in pixels."),
-    limit: int | None = typer.Option(None, "--limit", help="Use only the first N concepts."),
-    augment: bool = typer.Option(True, "--augment/--no-augment", help="Add recoloured copies."),
-    seed: int = typer.Option(0, "--seed", help="Seed for the augmentations."),
+    out: Annotated[Path, typer.Option("--out", help="Dir to write images/ + metadata.jsonl.")],
+    size: Annotated[int, typer.Option("--size", help="Side of the square images (px).")] = 64,
+    limit: Annotated[int | None, typer.Option("--limit", help="First N concepts only.")] = None,
+    augment: Annotated[bool, typer.Option("--augment/--no-augment",
+                                          help="Add recoloured/jittered copies.")] = True,
+    seed: Annotated[int, typer.Option("--seed", help="Seed for the augmentations.")] = 0,
 ) -> None:
     """Render the emoji product concepts into a catalog directory."""
     from shared.catalog.builder import build_catalog

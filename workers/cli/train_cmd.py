@@ -3,24 +3,30 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
 
 def train(
-    data: Path = typer.Option(..., "--data", help="Catalog directory (images/ + metadata.jsonl)."),
-    out: Path = typer.Option(..., "--out", help="Run directory for checkpoints, samples, logs."),
-    config: Path | None = typer.Option(None, "--config", help="GANConfig JSON file."),
-    resume: bool = typer.Option(False, "--resume", help="Continue from the run's last checkpoint."),
-    steps: int | None = typer.Option(None, "--steps", help="Total optimisation steps."),
-    batch_size: int | None = typer.Option(None, "--batch-size", help="Images per step."),
-    seed: int = typer.Option(0, "--seed", help="Seed for weights, data order and noise."),
-    device: str = typer.Option("auto", "--device", help="auto, cpu or cuda."),
+    data: Annotated[Path, typer.Option("--data", help="Catalog dir (images/ + metadata.jsonl).")],
+    out: Annotated[Path, typer.Option("--out", help="Run dir for checkpoints, samples, logs.")],
+    config: Annotated[Path | None, typer.Option("--config", help="GANConfig JSON file.")] = None,
+    resume: Annotated[bool, typer.Option("--resume", help="Continue from the last save.")] = False,
+    steps: Annotated[int | None, typer.Option("--steps", help="Total steps.")] = None,
+    batch_size: Annotated[int | None, typer.Option("--batch-size", help="Images/step.")] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Seed for weights, data, noise.")] = 0,
+    device: Annotated[str, typer.Option("--device", help="auto, cpu or cuda.")] = "auto",
+    precision: Annotated[str, typer.Option("--precision", help="auto, fp32 or bf16.")] = "auto",
+    threads: Annotated[int | None, typer.Option("--threads", help="torch CPU threads.")] = None,
+    sample_every: Annotated[int, typer.Option("--sample-every", help="Steps/grid.")] = 250,
+    checkpoint_every: Annotated[int, typer.Option("--checkpoint-every", help="Steps/save.")] = 250,
 ) -> None:
-    """Train a generator/discriminator pair; see docs/gan.md."""
+    """Train a generator/discriminator pair on a catalog; see docs/gan.md."""
     from shared.training.cli_runner import run_training_cli
 
     run_training_cli(
         data=data, out=out, config=config, resume=resume, steps=steps,
-        batch_size=batch_size, seed=seed, device=device,
+        batch_size=batch_size, seed=seed, device=device, precision=precision, threads=threads,
+        sample_every=sample_every, checkpoint_every=checkpoint_every,
     )

@@ -1,0 +1,77 @@
+"""GAN hyper-parameters: one dataclass, saved beside the weights as config.json."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+
+
+@dataclass
+class GANConfig:
+    image_size: int = 64          # 64 or 128 (any 4 * 2**k works)
+    z_dim: int = 100
+    text_dim: int = 384           # all-MiniLM-L6-v2 sentence embedding
+    ngf: int = 32                 # generator base width
+    ndf: int = 32                 # discriminator base width
+    # Width multipliers from the 4x4 stage upwards / from full resolution downwards;
+    # extra entries are used for 128px, missing ones repeat the last.
+    g_mults: tuple[int, ...] = (8, 8, 4, 2, 1, 1)
+    d_mults: tuple[int, ...] = (1, 2, 4, 8, 8, 8)
+    cond_hidden: int = 128        # hidden width of the affine-prediction MLPs
+    # Optimisation (DF-GAN defaults: Adam betas (0, 0.9), D learns 4x faster than G).
+    lr_g: float = 1e-4
+    lr_d: float = 4e-4
+    betas: tuple[float, float] = (0.0, 0.9)
+    batch_size: int = 32
+    steps: int = 4000
+    ma_gp_k: float = 2.0          # matching-aware gradient penalty weight (DF-GAN)
+    ma_gp_p: float = 6.0          # ... and power
+    mismatch_weight: float = 0.5  # D hinge term on real images with the wrong text
+    colour_negative_prob: float = 0.5  # share of mismatches that only swap the colour word
+    ema_beta: float = 0.999
+    diffaugment: str = "color,translation,cutout"
+    extra: dict[str, object] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.g_mults = tuple(self.g_mults)
+        self.d_mults = tuple(self.d_mults)
+        self.betas = (float(self.betas[0]), float(self.betas[1]))
+        n = self.image_size
+        while n > 4 and n % 2 == 0:
+            n //= 2
+        if n != 4:
+            raise ValueError(f"image_size must be 4 * 2**k, got {self.image_size}")
+
+    @property
+    def n_up(self) -> int:
+        return (self.image_size // 4).bit_length() - 1
+
+    def g_channels(self) -> list[int]:
+        """Channel widths at 4x4, 8x8, ..., image_size."""
+        m = list(self.g_mults) + [self.g_mults[-1]] * (self.n_up + 1)
+        return [self.ngf * k for k in m[: self.n_up + 1]]
+
+    def d_channels(self) -> list[int]:
+        """Channel widths at image_size, image_size/2, ..., 4x4."""
+        m = list(self.d_mults) + [self.d_mults[-1]] * (self.n_up + 1)
+        return [self.ndf * k for k in m[: self.n_up + 1]]
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=2, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> GANConfig:
+        data = json.loads(text)
+        known = {f.name for f in fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise ValueError(f"unknown GANConfig fields: {sorted(unknown)}")
+        return cls(**data)
+
+    def save(self, path: str | Path) -> None:
+        Path(path).write_text(self.to_json() + "\n", encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: str | Path) -> GANConfig:
+        return cls.from_json(Path(path).read_text(encoding="utf-8"))

@@ -1,0 +1,99 @@
+"""A catalog loaded into memory for training: uint8 images and precomputed caption embeddings.
+
+The text encoder is frozen, so every caption is embedded once up front; a step then only
+indexes tensors.  Wrong-text negatives come from two places: another image's caption (a
+different product) and, for captions that name a verified colour, the same caption with the
+colour word swapped ("red handbag" for a blue handbag), which teaches D to check the colour.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from shared.catalog.augment import PALETTE, with_colour
+from shared.catalog.format import CatalogItem, load_catalog, load_image
+
+Embed = Callable[[list[str]], torch.Tensor]
+
+
+def colour_of(caption: str) -> str | None:
+    first = caption.split(" ", 1)[0]
+    return first if first in PALETTE and " " in caption else None
+
+
+@dataclass
+class TrainingSet:
+    items: list[CatalogItem]
+    images: torch.Tensor        # [N, 3, H, W] uint8
+    caption_emb: torch.Tensor   # [M, D] every caption of every item
+    caption_item: torch.Tensor  # [M] item index of each caption
+    colour_neg: torch.Tensor    # [N, K, D] colour-swapped captions (zeros where none)
+    has_colour_neg: torch.Tensor  # [N] bool
+    item_captions: list[list[int]]  # caption rows per item
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def sample(self, batch_size: int, g: torch.Generator, colour_negative_prob: float,
+               device: torch.device) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(images in [-1, 1], matching text, wrong text) for a random batch."""
+        idx = torch.randint(0, len(self.items), (batch_size,), generator=g)
+        pick = torch.rand(batch_size, generator=g)
+        rows = torch.tensor([caps[int(p * len(caps))] for caps, p in
+                             zip((self.item_captions[i] for i in idx.tolist()), pick.tolist(),
+                                 strict=True)])
+        text = self.caption_emb[rows]
+        # Another product's caption: shift the batch by one (products rarely repeat in a batch).
+        wrong = self.caption_emb[self._other_rows(idx, g)]
+        use_colour = self.has_colour_neg[idx] & (
+            torch.rand(batch_size, generator=g) < colour_negative_prob)
+        k = torch.randint(0, self.colour_neg.shape[1], (batch_size,), generator=g)
+        wrong = torch.where(use_colour[:, None], self.colour_neg[idx, k], wrong)
+        images = self.images[idx].float().div_(127.5).sub_(1.0)
+        return images.to(device), text.to(device), wrong.to(device)
+
+    def _other_rows(self, idx: torch.Tensor, g: torch.Generator) -> torch.Tensor:
+        other = torch.randint(0, len(self.items), idx.shape, generator=g)
+        same = other == idx
+        other[same] = (other[same] + 1) % len(self.items)
+        return torch.tensor([self.item_captions[i][0] for i in other.tolist()])
+
+
+def load_training_set(catalog: str | Path, size: int, embed: Embed, split: str | None = "train",
+                      colour_negatives: int = 3, seed: int = 0) -> TrainingSet:
+    items = load_catalog(catalog, split)
+    if not items:
+        raise ValueError(f"no {split or ''} items in {catalog}")
+    images = torch.from_numpy(np.stack([np.asarray(load_image(it, size)) for it in items]))
+    images = images.permute(0, 3, 1, 2).contiguous()
+    texts: list[str] = []
+    caption_item: list[int] = []
+    item_captions: list[list[int]] = []
+    for i, item in enumerate(items):
+        item_captions.append(list(range(len(texts), len(texts) + len(item.captions))))
+        texts.extend(item.captions)
+        caption_item.extend([i] * len(item.captions))
+    rng = random.Random(seed)
+    neg_texts: list[str] = []
+    has_neg: list[bool] = []
+    for item in items:
+        colour = colour_of(item.caption)
+        others = [c for c in PALETTE if c != colour]
+        rng.shuffle(others)
+        has_neg.append(colour is not None)
+        neg_texts.extend(with_colour(item.caption, c) if colour else item.caption
+                         for c in others[:colour_negatives])
+    unique = list(dict.fromkeys(texts + neg_texts))
+    emb = embed(unique).float().cpu()
+    row = {t: j for j, t in enumerate(unique)}
+    caption_emb = emb[torch.tensor([row[t] for t in texts])]
+    colour_neg = emb[torch.tensor([row[t] for t in neg_texts])]
+    colour_neg = colour_neg.view(len(items), colour_negatives, -1)
+    return TrainingSet(items, images, caption_emb, torch.tensor(caption_item), colour_neg,
+                       torch.tensor(has_neg), item_captions)

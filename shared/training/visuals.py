@@ -1,0 +1,69 @@
+"""Sample grids with captions, and the loss plot."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import torch
+from PIL import Image, ImageDraw, ImageFont
+
+
+def to_pil(images: torch.Tensor) -> list[Image.Image]:
+    """[N, 3, H, W] in [-1, 1] -> RGB images."""
+    arr = ((images.detach().float().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
+    return [Image.fromarray(a.permute(1, 2, 0).cpu().numpy()) for a in arr]
+
+
+def captioned_grid(images: list[Image.Image], captions: list[str], columns: int = 8,
+                   scale: int = 2, title: str | None = None) -> Image.Image:
+    """Images upscaled (nearest, so pixels stay honest) with a wrapped caption under each."""
+    font = ImageFont.load_default()
+    side = images[0].width * scale
+    text_h = 26
+    rows = (len(images) + columns - 1) // columns
+    top = 18 if title else 0
+    grid = Image.new("RGB", (columns * side, top + rows * (side + text_h)), "white")
+    draw = ImageDraw.Draw(grid)
+    if title:
+        draw.text((4, 3), title, fill=(0, 0, 0), font=font)
+    width_chars = max(8, side // 6)
+    for i, (image, caption) in enumerate(zip(images, captions, strict=True)):
+        x, y = (i % columns) * side, top + (i // columns) * (side + text_h)
+        grid.paste(image.resize((side, side), Image.Resampling.NEAREST), (x, y))
+        lines = textwrap.wrap(caption, width_chars)[:2]
+        for j, line in enumerate(lines):
+            draw.text((x + 2, y + side + 1 + 12 * j), line, fill=(0, 0, 0), font=font)
+    return grid
+
+
+def loss_plot(log_path: str | Path, out_path: str | Path, smooth: int = 25) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    records = [json.loads(line) for line in Path(log_path).read_text().splitlines()
+               if line.strip()]
+    records = [r for r in records if "loss_d" in r]
+    if not records:
+        return
+    steps = [r["step"] for r in records]
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.5))
+    for ax, keys in zip(axes, (("loss_d", "loss_g"), ("d_real", "d_fake", "d_wrong")),
+                        strict=True):
+        for key in keys:
+            vals = [r[key] for r in records]
+            k = max(1, min(smooth, len(vals) // 5 or 1))
+            sm = [sum(vals[max(0, i - k + 1): i + 1]) / len(vals[max(0, i - k + 1): i + 1])
+                  for i in range(len(vals))]
+            ax.plot(steps, sm, label=key)
+        ax.set_xlabel("step")
+        ax.legend()
+        ax.grid(alpha=0.3)
+    axes[0].set_title("hinge losses (moving average)")
+    axes[1].set_title("mean D logits")
+    fig.tight_layout()
+    fig.savefig(out_path, dpi=80)
+    plt.close(fig)
