@@ -1,0 +1,363 @@
+"""Where everything goes: element boxes and fitted text for a plan, computed without drawing.
+
+Four templates (see templates.py): banner (image | text | button in one row), skyscraper and
+square (images, text stack, button from top to bottom) and split (images left, text and button
+right). Text that does not fit is shrunk, then optional lines are dropped in `DROP_ORDER`, and
+only then is the headline ellipsised.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
+
+from shared.compose.fonts import FontSpec, font_for
+from shared.compose.templates import TINY_BANNER_HEIGHT, template_for
+from shared.compose.text_fit import FittedText, fit_at, fit_text, line_height
+from shared.placements import get_placement
+
+if TYPE_CHECKING:
+    from shared.personalize import CreativePlan
+
+Box = tuple[int, int, int, int]  # x0, y0, x1, y1 (exclusive)
+
+# When space is short these go first, in this order; the headline, the button and the product
+# image are never dropped (the headline is ellipsised instead).
+DROP_ORDER = ("tagline", "kicker", "brand", "price")
+STACK_ORDER = ("brand", "kicker", "headline", "price", "tagline")  # top to bottom
+MIN_SIZE = {"headline": 10, "cta": 9}  # px; below this text stops being legible
+MIN_SIZE_DEFAULT = 9
+COMFORT = 0.7  # share of its design size an element may shrink to before others are dropped
+
+
+@dataclass(frozen=True)
+class TextLine:
+    text: str
+    x: int
+    y: int
+    anchor: str  # Pillow text anchor: "la" (left, ascender), "ma" (centre), "mm" (button)
+
+
+@dataclass(frozen=True)
+class Element:
+    kind: str  # product | complement | brand | kicker | headline | price | tagline | cta
+    box: Box
+    lines: tuple[TextLine, ...] = ()
+    font: FontSpec | None = None
+    size: int = 0
+    image_index: int = -1
+    truncated: bool = False
+
+
+@dataclass(frozen=True)
+class Layout:
+    width: int
+    height: int
+    template: str
+    arrangement: str
+    elements: tuple[Element, ...]
+    dropped: tuple[str, ...] = ()
+    radius: int = 0  # button corner radius
+    tiles_radius: int = 0
+    shadow: int = 0
+
+    @property
+    def kinds(self) -> list[str]:
+        return [e.kind for e in self.elements]
+
+    def get(self, kind: str) -> Element | None:
+        return next((e for e in self.elements if e.kind == kind), None)
+
+    @property
+    def text_elements(self) -> list[Element]:
+        return [e for e in self.elements if e.lines]
+
+
+@dataclass(frozen=True)
+class _Item:
+    kind: str
+    text: str
+    bold: bool
+    size: int
+    max_lines: int
+    min_size: int = field(default=MIN_SIZE_DEFAULT)
+
+
+# --- text stack -----------------------------------------------------------------------------
+
+
+def _spec(item: _Item, locale: str, serif: bool) -> FontSpec:
+    return font_for(item.text, locale, item.bold, serif and item.kind in ("headline", "brand"))
+
+
+def _try_fit(items: list[_Item], width: int, height: int, gap: int, locale: str,
+             serif: bool) -> list[FittedText] | None:
+    scale = 1.0
+    while True:
+        fitted: list[FittedText] = []
+        for item in items:
+            size = max(item.min_size, round(item.size * scale))
+            spec = _spec(item, locale, serif)
+            f = fit_at(spec, item.text, size, width, item.max_lines)
+            if f is None and item.kind == "headline" and size == item.min_size:
+                # A long title is cut with an ellipsis rather than shrunk below its floor.
+                f = fit_text(spec, item.text, width, height, size, size, item.max_lines)
+            if f is None:
+                break
+            fitted.append(f)
+        else:
+            if sum(f.height for f in fitted) + gap * (len(fitted) - 1) <= height:
+                return fitted
+        if all(round(item.size * scale) <= item.min_size for item in items):
+            return None
+        scale *= 0.93
+
+
+def _fit_dropping(items: list[_Item], box: Box, gap: int, locale: str, serif: bool
+                  ) -> tuple[list[_Item], list[FittedText] | None, list[str]]:
+    width, height = box[2] - box[0], box[3] - box[1]
+    active, dropped = list(items), []
+    while True:
+        fitted = _try_fit(active, width, height, gap, locale, serif) if width > 0 else None
+        droppable = [k for k in DROP_ORDER if any(i.kind == k for i in active)]
+        if fitted is not None or not droppable:
+            return active, fitted, dropped
+        active = [i for i in active if i.kind != droppable[0]]
+        dropped.append(droppable[0])
+
+
+def fit_stack(items: list[_Item], box: Box, gap: int, locale: str, serif: bool,
+              align: str) -> tuple[list[Element], list[str]]:
+    """Fit the items into `box`, centred vertically.
+
+    First every item may shrink only to COMFORT of its size, dropping optional items in
+    DROP_ORDER; if even the headline alone does not fit that way, again down to the legibility
+    minimums; last, the headline is ellipsised.
+    """
+    x0, y0, x1, y1 = box
+    width, height = x1 - x0, y1 - y0
+    comfy = [replace(i, min_size=max(i.min_size, round(i.size * COMFORT))) for i in items]
+    active, fitted, dropped = _fit_dropping(comfy, box, gap, locale, serif)
+    if fitted is None:
+        active, fitted, dropped = _fit_dropping(items, box, gap, locale, serif)
+    if fitted is None:  # only the headline is left and even it is too long: ellipsise
+        head = next((i for i in items if i.kind == "headline"), None)
+        last = fit_text(_spec(head, locale, serif), head.text, width, height, head.size,
+                        head.min_size, head.max_lines) if head and width > 0 else None
+        if head is None or last is None:
+            return [], dropped + [i.kind for i in active]
+        fitted, active = [last], [head]
+    total = sum(f.height for f in fitted) + gap * (len(fitted) - 1)
+    y = y0 + (height - total) // 2
+    elements = []
+    for item, f in zip(active, fitted, strict=True):
+        anchor = "la" if align == "left" else "ma"
+        x = x0 if align == "left" else (x0 + x1) // 2
+        lines = tuple(TextLine(t, x, y + i * f.line_height, anchor) for i, t in enumerate(f.lines))
+        left = x0 if align == "left" else x - f.width // 2
+        elements.append(Element(item.kind, (left, y, left + f.width, y + f.height), lines,
+                                f.font, f.size, truncated=f.truncated))
+        y += f.height + gap
+    return elements, dropped
+
+
+def _items(plan: CreativePlan, unit: float, headline_lines: int) -> list[_Item]:
+    copy = plan.copy
+    big = 1.25 if plan.style == "bold" else 1.0
+    texts = {"brand": copy.brand if copy.brand != copy.headline else "",
+             "kicker": copy.kicker, "headline": copy.headline, "price": copy.price,
+             "tagline": copy.tagline if copy.tagline != copy.headline else ""}
+    spec = {"brand": (True, 0.8, 1), "kicker": (False, 0.8, 1),
+            "headline": (True, 1.6 * big, headline_lines), "price": (True, 1.2, 1),
+            "tagline": (False, 0.85, 2)}
+    items = []
+    for kind in STACK_ORDER:
+        text = " ".join(texts[kind].split())
+        if not text and kind == "headline":
+            text = copy.brand or "—"  # an empty title still leaves the ad a headline
+        if text:
+            bold, rel, lines = spec[kind]
+            items.append(_Item(kind, text, bold, max(MIN_SIZE.get(kind, MIN_SIZE_DEFAULT),
+                                                     round(unit * rel)), lines,
+                               MIN_SIZE.get(kind, MIN_SIZE_DEFAULT)))
+    return items
+
+
+# --- button ---------------------------------------------------------------------------------
+
+
+def fit_button(text: str, locale: str, size: int, max_w: int, max_h: int) -> tuple[int, int,
+                                                                                    FittedText]:
+    """(width, height, fitted text) of a one-line button no larger than max_w x max_h."""
+    min_size = MIN_SIZE["cta"]
+    size = max(size, min_size)
+    spec = font_for(text, locale, bold=True)
+    while True:
+        lh = line_height(spec.at(size))
+        pad_x, pad_y = max(4, round(size * 0.9)), max(2, round(size * 0.45))
+        room_h = max_h - 2 * pad_y
+        if lh > room_h and size > min_size:
+            size -= 1
+            continue
+        pad_y = max(0, min(pad_y, (max_h - lh) // 2))
+        fitted = fit_text(spec, text, max_w - 2 * pad_x, lh, size, min_size, 1)
+        if fitted is None:
+            raise ValueError(f"button text {text!r} cannot fit {max_w}x{max_h}")
+        if fitted.size == size or size == min_size:
+            return fitted.width + 2 * pad_x, lh + 2 * pad_y, fitted
+        size = fitted.size
+
+
+def _button_element(text: str, locale: str, size: int, box: Box, full_width: bool,
+                    align: str) -> Element:
+    x0, y0, x1, y1 = box
+    w, h, fitted = fit_button(text, locale, size, x1 - x0, y1 - y0)
+    if full_width:
+        w = x1 - x0
+    bx = {"left": x0, "right": x1 - w}.get(align, x0 + (x1 - x0 - w) // 2)
+    by = y0 + (y1 - y0 - h) // 2
+    line = TextLine(fitted.lines[0], bx + w // 2, by + h // 2, "mm")
+    return Element("cta", (bx, by, bx + w, by + h), (line,), fitted.font, fitted.size,
+                   truncated=fitted.truncated)
+
+
+# --- product tiles --------------------------------------------------------------------------
+
+
+def _grid(region: Box, n: int, cols: int, gap: int) -> tuple[int, list[Box]]:
+    x0, y0, x1, y1 = region
+    rows = math.ceil(n / cols)
+    side = min((x1 - x0 - gap * (cols - 1)) // cols, (y1 - y0 - gap * (rows - 1)) // rows)
+    boxes = [(x0 + (i % cols) * (side + gap), y0 + (i // cols) * (side + gap)) for i in range(n)]
+    return side, [(x, y, x + side, y + side) for x, y in boxes]
+
+
+def _hero(region: Box, n: int, gap: int) -> tuple[int, list[Box]]:
+    """A big tile for the cart item and smaller ones for complements: in a row or below."""
+    x0, y0, x1, y1 = region
+    w, h, k = x1 - x0, y1 - y0, n - 1
+    row_hero = min(h, int((w - k * gap) / (1 + 0.55 * k)))
+    col_hero = min(w, int((h - gap) / (1 + 1 / k) - gap / 2))
+    if row_hero >= col_hero:
+        small = int(row_hero * 0.55)
+        boxes = [(x0, y0, x0 + row_hero, y0 + row_hero)]
+        x = x0 + row_hero + gap
+        for _ in range(k):
+            boxes.append((x, y0 + row_hero - small, x + small, y0 + row_hero))
+            x += small + gap
+        return row_hero, boxes
+    small = (col_hero - gap * (k - 1)) // k
+    boxes = [(x0, y0, x0 + col_hero, y0 + col_hero)]
+    boxes += [(x0 + i * (small + gap), y0 + col_hero + gap, x0 + i * (small + gap) + small,
+               y0 + col_hero + gap + small) for i in range(k)]
+    return col_hero, boxes
+
+
+def tile_boxes(region: Box, n: int, arrangement: str, gap: int, align: str = "center"
+               ) -> list[Box]:
+    """Square tiles for n images inside `region`, the block centred (or left-aligned)."""
+    if n == 0:
+        return []
+    if arrangement == "hero+complements" and n > 1:
+        _side, boxes = _hero(region, n, gap)
+    else:
+        allowed = {"strip": (n,), "stack": (1, 2), "single": (1,)}.get(
+            arrangement, tuple(sorted({n, 1, 2})))
+        _side, boxes = max((_grid(region, n, cols, gap) for cols in allowed if cols <= n),
+                           key=lambda r: r[0])
+    bx0 = min(b[0] for b in boxes)
+    by0 = min(b[1] for b in boxes)
+    bw, bh = max(b[2] for b in boxes) - bx0, max(b[3] for b in boxes) - by0
+    dx = region[0] - bx0 if align == "left" else region[0] + (region[2] - region[0] - bw) // 2 - bx0
+    dy = region[1] + (region[3] - region[1] - bh) // 2 - by0
+    return [(b[0] + dx, b[1] + dy, b[2] + dx, b[3] + dy) for b in boxes]
+
+
+def _tiles(plan: CreativePlan, boxes: list[Box]) -> list[Element]:
+    n_products = len(plan.products)
+    return [Element("product" if i < n_products else "complement", box, image_index=i)
+            for i, box in enumerate(boxes)]
+
+
+# --- templates ------------------------------------------------------------------------------
+
+
+def _banner(plan: CreativePlan, w: int, h: int, n: int) -> tuple[list[Element], list[str]]:
+    m = max(4, round(h * 0.08))
+    gap = max(4, m)
+    h_in = h - 2 * m
+    tiny = h < TINY_BANNER_HEIGHT
+    # A mobile banner's design sizes are larger relative to its height, so that comfortable
+    # type leaves room for the headline and price only (the other lines are dropped).
+    unit = h_in * (0.3 if tiny else 0.2)
+    slots = 1 + (n - 1) * 0.55 if plan.arrangement == "hero+complements" else n
+    image_region = (m, m, m + int(h_in * slots + gap * (n - 1)), h - m)
+    tiles = tile_boxes(image_region, n, plan.arrangement, gap // 2 if n > 2 else gap, "left")
+    right_of_tiles = max(b[2] for b in tiles) if tiles else m
+    cta = _button_element(plan.copy.cta, plan.locale, round(unit * 1.05),
+                          (right_of_tiles + gap, m, w - m, h - m), False, "right")
+    stack_box = (right_of_tiles + gap + m, m, cta.box[0] - gap - m // 2, h - m)
+    text, dropped = fit_stack(_items(plan, unit, 1 if tiny else 2), stack_box,
+                              max(1, round(unit * 0.2)),
+                              plan.locale, plan.typeface == "serif", "left")
+    return [*_tiles(plan, tiles), *text, cta], dropped
+
+
+def _vertical(plan: CreativePlan, w: int, h: int, n: int, image_share: float, full_button: bool
+              ) -> tuple[list[Element], list[str]]:
+    m = max(8, round(min(w, h) * 0.06))
+    gap = max(6, round(m * 0.6))
+    w_in, h_in = w - 2 * m, h - 2 * m
+    unit = w_in * (0.11 if w < h else 0.04)
+    image_h = min(w_in, int(h_in * image_share)) if n == 1 else int(h_in * image_share)
+    tiles = tile_boxes((m, m, w - m, m + image_h), n, plan.arrangement, gap)
+    image_bottom = max(b[3] for b in tiles) if tiles else m
+    cta_h_max = max(24, round(unit * 2.6))
+    cta = _button_element(plan.copy.cta, plan.locale, round(unit * 1.1),
+                          (m, h - m - cta_h_max, w - m, h - m), full_button, "center")
+    stack_box = (m, image_bottom + gap, w - m, cta.box[1] - gap)
+    text, dropped = fit_stack(_items(plan, unit, 5 if w < h else 2), stack_box,
+                              max(2, round(unit * 0.35)), plan.locale, plan.typeface == "serif",
+                              "center")
+    return [*_tiles(plan, tiles), *text, cta], dropped
+
+
+def _split(plan: CreativePlan, w: int, h: int, n: int) -> tuple[list[Element], list[str]]:
+    m = max(8, round(min(w, h) * 0.06))
+    gap = max(6, round(m * 0.6))
+    share = 0.46 if n == 1 else 0.52
+    image_region = (m, m, m + int((w - 2 * m) * share), h - m)
+    tiles = tile_boxes(image_region, n, plan.arrangement, gap)
+    col_x0 = max(b[2] for b in tiles) + gap + m // 2 if tiles else m
+    unit = (w - m - col_x0) * 0.085
+    cta_h_max = max(24, round(unit * 2.6))
+    cta = _button_element(plan.copy.cta, plan.locale, round(unit * 1.1),
+                          (col_x0, h - m - cta_h_max, w - m, h - m), False, "center")
+    stack_box = (col_x0, m, w - m, cta.box[1] - gap)
+    text, dropped = fit_stack(_items(plan, unit, 4), stack_box, max(2, round(unit * 0.35)),
+                              plan.locale, plan.typeface == "serif", "center")
+    return [*_tiles(plan, tiles), *text, cta], dropped
+
+
+def build_layout(plan: CreativePlan, n_images: int | None = None) -> Layout:
+    """Element boxes and fitted text for `plan` (nothing is drawn)."""
+    placement = get_placement(plan.size)
+    w, h = placement.width, placement.height
+    n = len(plan.image_keys) if n_images is None else n_images
+    template = template_for(placement)
+    if template == "banner":
+        elements, dropped = _banner(plan, w, h, n)
+    elif template == "skyscraper":
+        elements, dropped = _vertical(plan, w, h, n, 0.3 if n == 1 else 0.5, True)
+    elif template == "split":
+        elements, dropped = _split(plan, w, h, n)
+    else:
+        elements, dropped = _vertical(plan, w, h, n, 0.55, False)
+    cta = next(e for e in elements if e.kind == "cta")
+    cta_h = cta.box[3] - cta.box[1]
+    tiles = [e for e in elements if e.image_index >= 0]
+    side = min((e.box[2] - e.box[0] for e in tiles), default=0)
+    return Layout(w, h, template, plan.arrangement, tuple(elements), tuple(dropped),
+                  radius=cta_h // 2 if plan.button == "pill" else max(2, cta_h // 8),
+                  tiles_radius=max(2, side // 10), shadow=min(6, max(1, side // 30)))

@@ -1,0 +1,118 @@
+"""Contact sheet of every ad type x size x style, from synthetic product images.
+
+    python -m shared.compose.preview --out docs/images/compose_contact_sheet.png
+
+The product images are drawn shapes (no model needed), 64 px like the generator's samples.
+"""
+
+from __future__ import annotations
+
+import argparse
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from PIL import Image, ImageDraw
+
+from shared.compose.colors import NAMED
+from shared.compose.fonts import latin_font
+from shared.compose.render import compose_creative
+from shared.events import EVENT_TYPES, CampaignEvent
+from shared.personalize import ImageRequest, plan_event
+from shared.placements import PLACEMENTS
+
+STYLES = ("clean", "bold", "seasonal")
+BACKDROPS = ((250, 250, 250), (214, 232, 250), (252, 222, 232), (252, 246, 210))
+
+
+def synthetic_product(request: ImageRequest, size: int = 64) -> Image.Image:
+    """A coloured shape on a light backdrop, coloured by the prompt's first word.
+
+    Drawn at 4x and reduced, so edges are anti-aliased like the generator's samples."""
+    colour = NAMED.get(request.prompt.split()[0], (120, 120, 120))
+    img = Image.new("RGB", (size * 4, size * 4), BACKDROPS[request.seed % len(BACKDROPS)])
+    d = ImageDraw.Draw(img)
+    s = size * 4 / 64
+    edge = {"outline": (40, 40, 40), "width": max(1, round(s))}
+    shape = request.seed % 3
+    if shape == 0:  # a shoe-like wedge
+        d.polygon([(8 * s, 40 * s), (30 * s, 22 * s), (40 * s, 34 * s), (58 * s, 40 * s),
+                   (58 * s, 48 * s), (8 * s, 48 * s)], fill=colour, **edge)
+        d.rectangle((8 * s, 48 * s, 58 * s, 52 * s), fill=(245, 245, 245), **edge)
+    elif shape == 1:  # a bag
+        d.arc((20 * s, 8 * s, 44 * s, 32 * s), 180, 360, fill=(60, 60, 60), width=round(3 * s))
+        d.rounded_rectangle((12 * s, 20 * s, 52 * s, 54 * s), round(6 * s), fill=colour, **edge)
+    else:  # a mug
+        d.rounded_rectangle((14 * s, 16 * s, 42 * s, 52 * s), round(4 * s), fill=colour, **edge)
+        d.arc((36 * s, 24 * s, 54 * s, 42 * s), 270, 90, fill=colour, width=round(4 * s))
+    return img.resize((size, size), Image.Resampling.LANCZOS)
+
+
+def sample_event(ad_type: str, style: str, sizes: list[str] | None = None,
+                 locale: str = "en-US", segment: str = "sporty", count: int = 1,
+                 **extra: Any) -> CampaignEvent:
+    products = [
+        {"sku": "SKU-1", "title": "Pegasus Trail Running Shoe", "category": "shoes",
+         "price": "129.99", "brand": "Stride"},
+        {"sku": "SKU-2", "title": "City Leather Handbag", "category": "bags", "price": "89.00",
+         "brand": "Stride"},
+        {"sku": "SKU-3", "title": "Ceramic Coffee Mug", "category": "household",
+         "price": "14.50", "brand": "Stride"},
+        {"sku": "SKU-4", "title": "Merino Hiking Socks", "category": "clothing",
+         "price": "19.00", "brand": "Stride"},
+    ]
+    data: dict[str, Any] = {
+        "event_id": f"preview-{ad_type}-{style}", "type": ad_type,
+        "occurred_at": datetime(2026, 11, 29, tzinfo=UTC).isoformat(),
+        "campaign": {"id": "c1", "advertiser_id": "a1", "name": "Preview"},
+        "products": products[:1] if ad_type in ("product_display", "cart") else products,
+        "audience": {"segment": segment, "interests": [], "locale": locale},
+        "creative": {"count": count, "sizes": sizes or list(PLACEMENTS), "style": style,
+                     "seed": 7},
+    }
+    if ad_type == "brand":
+        data["brand"] = {"name": "Stride", "primary_color": "#0B6E4F",
+                         "secondary_color": "#F4F1EA", "tagline": "Every step, lighter."}
+    data.update(extra)
+    return CampaignEvent.model_validate(data)
+
+
+def render_event(event: CampaignEvent) -> list[tuple[str, Image.Image]]:
+    plan = plan_event(event)
+    images = {r.key: synthetic_product(r) for r in plan.images}
+    return [(c.size, compose_creative(c, [images[k] for k in c.image_keys], event))
+            for c in plan.creatives]
+
+
+def contact_sheet() -> Image.Image:
+    """Rows: ad type x style. Each row: 160x600 | 728x90 over 300x250, 320x50 and 1080 at 1/3."""
+    row_w, row_h, label_h = 910, 600, 22
+    rows = [(t, s) for t in EVENT_TYPES for s in STYLES]
+    sheet = Image.new("RGB", (row_w, len(rows) * (row_h + label_h + 8)), (255, 255, 255))
+    draw = ImageDraw.Draw(sheet)
+    font = latin_font(bold=True).at(14)
+    slots = {"160x600": (0, 0, 1), "728x90": (172, 0, 1), "300x250": (172, 100, 1),
+             "320x50": (172, 360, 1), "1080x1080": (484, 100, 3)}
+    for r, (ad_type, style) in enumerate(rows):
+        top = r * (row_h + label_h + 8)
+        draw.text((4, top + 3), f"{ad_type} / {style}", font=font, fill=(30, 30, 30))
+        for size, img in render_event(sample_event(ad_type, style)):
+            x, y, shrink = slots.get(size, (172, 420, 4))
+            if shrink > 1:
+                img = img.resize((img.width // shrink, img.height // shrink),
+                                 Image.Resampling.LANCZOS)
+            sheet.paste(img, (x, top + label_h + y))
+    return sheet
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=Path("docs/images/compose_contact_sheet.png"))
+    args = parser.parse_args(argv)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    contact_sheet().save(args.out, optimize=True)
+    print(f"wrote {args.out} ({args.out.stat().st_size // 1024} KiB)")
+
+
+if __name__ == "__main__":
+    main()

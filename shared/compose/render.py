@@ -1,0 +1,111 @@
+"""Drawing a layout: background, decoration, product cards, text and button. Pure Pillow."""
+
+from __future__ import annotations
+
+import random
+from typing import TYPE_CHECKING
+
+from PIL import Image, ImageDraw
+
+from shared.compose.colors import NAMED, RGB, dominant_colour, hex_to_rgb
+from shared.compose.layouts import Box, Layout, build_layout
+from shared.compose.scaling import paste_card, scale_product
+from shared.compose.styles import Theme, make_theme
+from shared.events import CampaignEvent
+
+if TYPE_CHECKING:
+    from shared.personalize import CreativePlan
+
+FALLBACK_BASE: RGB = (37, 99, 235)
+
+
+def base_colour(plan: CreativePlan, product_images: list[Image.Image],
+                event: CampaignEvent) -> RGB:
+    """The colour a creative is built around: the brand's, else the product's, else the word's."""
+    if event.brand is not None:
+        return hex_to_rgb(event.brand.primary_color)
+    if product_images:
+        found = dominant_colour(product_images[0])
+        if found is not None:
+            return found
+    return NAMED.get(plan.accent, FALLBACK_BASE)
+
+
+def _pad(box: Box, p: int) -> Box:
+    return box[0] - p, box[1] - p, box[2] + p, box[3] + p
+
+
+def _overlaps(a: Box, b: Box) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def _ribbon(w: int, h: int, keep_out: list[Box]) -> Image.Image | None:
+    """Mask of a diagonal ribbon across the top-right corner, the widest that misses every
+    element; None when even a thin one would touch one."""
+    band = max(6, min(w, h) // 9)
+    while band >= 4:
+        mask = Image.new("L", (w, h), 0)
+        ImageDraw.Draw(mask).polygon(
+            [(w - 3 * band, 0), (w - 2 * band, 0), (w, 2 * band), (w, 3 * band)], fill=255)
+        if not any(mask.crop(box).getbbox() for box in keep_out):
+            return mask
+        band = band * 3 // 4
+    return None
+
+
+def _decorate(canvas: Image.Image, layout: Layout, theme: Theme, seed: int) -> None:
+    """Seasonal ribbon and confetti, kept off every element so text sits on plain ground."""
+    w, h = canvas.size
+    pad = max(3, layout.shadow * 2)
+    keep_out = [_pad(e.box, pad) for e in layout.elements]
+    ribbon = _ribbon(w, h, keep_out)
+    if ribbon is not None:
+        canvas.paste(theme.confetti[0], (0, 0), ribbon)
+    draw = ImageDraw.Draw(canvas)
+    rng = random.Random(seed)
+    unit = max(2, min(w, h) // 60)
+    for _ in range(max(12, w * h // 8000)):
+        x, y, r = rng.randrange(w), rng.randrange(h), rng.randint(max(1, unit // 2), unit)
+        colour = rng.choice(theme.confetti)
+        dot = (x - r, y - r, x + r, y + r)
+        if not any(_overlaps(dot, box) for box in keep_out):
+            draw.ellipse(dot, fill=colour)
+
+
+def render_layout(layout: Layout, theme: Theme, product_images: list[Image.Image],
+                  seed: int = 0) -> Image.Image:
+    canvas = Image.new("RGB", (layout.width, layout.height), theme.background)
+    if theme.confetti:
+        _decorate(canvas, layout, theme, seed)
+    for element in layout.elements:
+        if element.image_index >= 0:
+            x0, y0, x1, y1 = element.box
+            tile = scale_product(product_images[element.image_index], x1 - x0)
+            paste_card(canvas, tile, (x0, y0), layout.tiles_radius, layout.shadow, theme.shadow)
+    draw = ImageDraw.Draw(canvas)
+    for element in layout.text_elements:
+        assert element.font is not None
+        font = element.font.at(element.size)
+        fg, _bg = theme.colours(element.kind)
+        if element.kind == "cta":
+            draw.rounded_rectangle(element.box, layout.radius, fill=theme.cta_fill)
+        for line in element.lines:
+            draw.text((line.x, line.y), line.text, font=font, fill=fg, anchor=line.anchor)
+    return canvas
+
+
+def compose_with_layout(plan: CreativePlan, product_images: list[Image.Image],
+                        event: CampaignEvent) -> tuple[Image.Image, Layout, Theme]:
+    """The creative plus the layout and theme it was drawn from (for tests and the preview)."""
+    if len(product_images) != len(plan.image_keys):
+        raise ValueError(f"plan {plan.creative_id} shows {len(plan.image_keys)} images, "
+                         f"got {len(product_images)}")
+    layout = build_layout(plan, len(product_images))
+    theme = make_theme(plan.style, base_colour(plan, product_images, event), event.brand)
+    return render_layout(layout, theme, product_images, plan.seed), layout, theme
+
+
+def compose_creative(plan: CreativePlan, product_images: list[Image.Image],
+                     event: CampaignEvent) -> Image.Image:
+    """The finished creative: RGB, exactly the placement's width x height."""
+    return compose_with_layout(plan, product_images, event)[0]

@@ -1,0 +1,51 @@
+"""Scaling the small generated product image to its tile, and the tile's card and shadow.
+
+A 64 px sample blown up to 400 px in one LANCZOS step looks soft, and NEAREST looks blocky.
+We double with LANCZOS and a light unsharp mask until at or above the target, then make one
+gentle LANCZOS reduction to the exact size: edges stay crisp without visible pixels.
+"""
+
+from __future__ import annotations
+
+from PIL import Image, ImageDraw, ImageFilter
+
+from shared.compose.colors import RGB
+
+FILTER = Image.Resampling.LANCZOS
+SHARPEN = ImageFilter.UnsharpMask(radius=1.2, percent=70, threshold=2)
+
+
+def scale_product(image: Image.Image, side: int) -> Image.Image:
+    """`image` as an RGB square of `side` px (centre-cropped first if not square)."""
+    img = image.convert("RGB")
+    w, h = img.size
+    if w != h:
+        s = min(w, h)
+        img = img.crop(((w - s) // 2, (h - s) // 2, (w - s) // 2 + s, (h - s) // 2 + s))
+    while img.width < side:
+        img = img.resize((img.width * 2, img.height * 2), FILTER).filter(SHARPEN)
+    if img.width != side:
+        img = img.resize((side, side), FILTER, reducing_gap=3.0 if img.width > side else None)
+    return img
+
+
+def rounded_mask(size: tuple[int, int], radius: int) -> Image.Image:
+    # Drawn at 4x and reduced so the corners are anti-aliased.
+    big = Image.new("L", (size[0] * 4, size[1] * 4), 0)
+    ImageDraw.Draw(big).rounded_rectangle((0, 0, big.width - 1, big.height - 1), radius * 4,
+                                          fill=255)
+    return big.resize(size, Image.Resampling.LANCZOS)
+
+
+def paste_card(canvas: Image.Image, tile: Image.Image, xy: tuple[int, int], radius: int,
+               shadow: int, shadow_colour: RGB) -> None:
+    """Paste `tile` with rounded corners and a soft drop shadow of `shadow` px."""
+    mask = rounded_mask(tile.size, radius)
+    if shadow > 0:
+        pad = shadow * 3
+        layer = Image.new("L", (tile.width + 2 * pad, tile.height + 2 * pad), 0)
+        layer.paste(mask.point(lambda v: v * 90 // 255), (pad, pad + shadow // 2))
+        layer = layer.filter(ImageFilter.GaussianBlur(shadow))
+        colour = Image.new("RGB", layer.size, shadow_colour)
+        canvas.paste(colour, (xy[0] - pad, xy[1] - pad), layer)
+    canvas.paste(tile, xy, mask)

@@ -1,0 +1,150 @@
+"""Fit text into a box: wrap at word (or CJK character) boundaries, shrink, then ellipsise.
+
+Widths are measured from the rendered ink box, heights from the font's ascent + descent, so a
+line drawn with anchor "la" (or "ma") at y never leaves [y, y + line_height).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from PIL import ImageFont
+
+from shared.compose.fonts import FontSpec
+
+ELLIPSIS = "…"
+# A CJK character is a token of its own: lines may break between any two of them.
+_TOKEN = re.compile(r"[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]|[^\s\u2e80-\u9fff"
+                    r"\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]+")
+
+
+@dataclass(frozen=True)
+class FittedText:
+    lines: tuple[str, ...]
+    font: FontSpec
+    size: int
+    line_height: int
+    width: int
+    truncated: bool = False
+
+    @property
+    def height(self) -> int:
+        return self.line_height * len(self.lines)
+
+
+def line_height(font: ImageFont.FreeTypeFont) -> int:
+    ascent, descent = font.getmetrics()
+    return ascent + descent
+
+
+def text_width(font: ImageFont.FreeTypeFont, text: str) -> int:
+    """Horizontal extent from the pen origin to the right edge of the ink (or advance)."""
+    if not text:
+        return 0
+    left, _top, right, _bottom = font.getbbox(text)
+    return max(right, round(font.getlength(text))) - min(0, left)
+
+
+def _tokens(text: str) -> list[tuple[str, bool]]:
+    """(token, preceded by whitespace) pairs."""
+    out: list[tuple[str, bool]] = []
+    for m in _TOKEN.finditer(text):
+        spaced = m.start() > 0 and text[m.start() - 1].isspace()
+        # "Kinder-Regenjacke" may break after its hyphen.
+        for i, piece in enumerate(re.split(r"(?<=\w-)(?=\w)", m.group(0))):
+            out.append((piece, spaced and i == 0))
+    return out
+
+
+def _break_long(font: ImageFont.FreeTypeFont, word: str, width: int) -> list[str]:
+    pieces, current = [], ""
+    for ch in word:
+        if current and text_width(font, current + ch) > width:
+            pieces.append(current)
+            current = ch
+        else:
+            current += ch
+    return [*pieces, current] if current else pieces
+
+
+def wrap(font: ImageFont.FreeTypeFont, text: str, width: int, break_words: bool = True
+         ) -> list[str] | None:
+    """Greedy wrap. A word wider than the box is broken between characters, or, when
+    `break_words` is false, the wrap fails (None) so the caller can try a smaller size."""
+    lines: list[str] = []
+    current = ""
+    for token, spaced in _tokens(text):
+        candidate = f"{current} {token}" if current and spaced else current + token
+        if text_width(font, candidate) <= width:
+            current = candidate
+            continue
+        if current:
+            lines.append(current)
+        if text_width(font, token) <= width:
+            current = token
+        elif not break_words:
+            return None
+        else:
+            *full, current = _break_long(font, token, width)
+            lines.extend(full)
+    if current:
+        lines.append(current)
+    return lines
+
+
+def fit_at(spec: FontSpec, text: str, size: int, width: int, max_lines: int,
+           break_words: bool = False) -> FittedText | None:
+    """The text wrapped at exactly `size`, or None when it needs more than `max_lines` (or a
+    word would have to be split and `break_words` is false)."""
+    font = spec.at(size)
+    lines = wrap(font, text, width, break_words)
+    if not lines or len(lines) > max_lines:
+        return None
+    return FittedText(tuple(lines), spec, size, line_height(font),
+                      max(text_width(font, line) for line in lines))
+
+
+def ellipsise(font: ImageFont.FreeTypeFont, line: str, width: int) -> str:
+    """The longest prefix of `line` that fits `width` with an ellipsis after it."""
+    line = line.rstrip()
+    while line and text_width(font, line + ELLIPSIS) > width:
+        line = line[:-1].rstrip()
+    return line + ELLIPSIS if text_width(font, line + ELLIPSIS) <= width else ""
+
+
+def sizes_between(max_size: int, min_size: int) -> list[int]:
+    """Descending sizes from max to min, in steps of about 6 %, always ending at min."""
+    sizes, size = [], max_size
+    while size > min_size:
+        sizes.append(size)
+        size -= max(1, size // 16)
+    return [*sizes, min_size]
+
+
+def fit_text(spec: FontSpec, text: str, width: int, height: int, max_size: int, min_size: int,
+             max_lines: int = 3) -> FittedText | None:
+    """Largest size in [min_size, max_size] at which `text` fits the box; else an ellipsised fit
+    at `min_size`; None when not even one line of `min_size` fits."""
+    text = " ".join(text.split())
+    if not text or width <= 0:
+        return None
+    for size in sizes_between(max_size, min_size):
+        fitted = fit_at(spec, text, size, width, max_lines)
+        if fitted is None and size == min_size:
+            fitted = fit_at(spec, text, size, width, max_lines, break_words=True)
+        if fitted is not None and fitted.height <= height:
+            return fitted
+    font = spec.at(min_size)
+    lh = line_height(font)
+    room = min(max_lines, height // lh)
+    if room < 1:
+        return None
+    # It did not fit, so there are more wrapped lines than room: cut and mark the cut.
+    lines = (wrap(font, text, width, break_words=False) or wrap(font, text, width) or [])[:room]
+    lines[-1] = ellipsise(font, lines[-1], width)
+    lines = [ln for ln in lines if ln]
+    if not lines:
+        return None
+    return FittedText(tuple(lines), spec, min_size, lh,
+                      max(text_width(font, ln) for ln in lines), truncated=True)
