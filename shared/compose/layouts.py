@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from shared.compose.fonts import FontSpec, font_for
 from shared.compose.templates import TINY_BANNER_HEIGHT, template_for
-from shared.compose.text_fit import FittedText, fit_at, fit_text, line_height
+from shared.compose.text_fit import FittedText, fit_at, fit_text, sizes_between
 from shared.placements import get_placement
 
 if TYPE_CHECKING:
@@ -154,7 +154,8 @@ def fit_stack(items: list[_Item], box: Box, gap: int, locale: str, serif: bool,
     for item, f in zip(active, fitted, strict=True):
         anchor = "la" if align == "left" else "ma"
         x = x0 if align == "left" else (x0 + x1) // 2
-        lines = tuple(TextLine(t, x, y + i * f.line_height, anchor) for i, t in enumerate(f.lines))
+        lines = tuple(TextLine(t, x, y + f.top + i * f.line_height, anchor)
+                      for i, t in enumerate(f.lines))
         left = x0 if align == "left" else x - f.width // 2
         elements.append(Element(item.kind, (left, y, left + f.width, y + f.height), lines,
                                 f.font, f.size, truncated=f.truncated))
@@ -187,37 +188,31 @@ def _items(plan: CreativePlan, unit: float, headline_lines: int) -> list[_Item]:
 # --- button ---------------------------------------------------------------------------------
 
 
-def fit_button(text: str, locale: str, size: int, max_w: int, max_h: int) -> tuple[int, int,
-                                                                                    FittedText]:
-    """(width, height, fitted text) of a one-line button no larger than max_w x max_h."""
-    min_size = MIN_SIZE["cta"]
-    size = max(size, min_size)
+def fit_button(text: str, locale: str, size: int, max_w: int, max_h: int
+               ) -> tuple[int, int, int, FittedText]:
+    """(width, height, vertical padding, fitted text) of a one-line button within max_w x max_h.
+    Shrinks the type until the button fits; ellipsises only at the minimum size."""
     spec = font_for(text, locale, bold=True)
-    while True:
-        lh = line_height(spec.at(size))
-        pad_x, pad_y = max(4, round(size * 0.9)), max(2, round(size * 0.45))
-        room_h = max_h - 2 * pad_y
-        if lh > room_h and size > min_size:
-            size -= 1
-            continue
-        pad_y = max(0, min(pad_y, (max_h - lh) // 2))
-        fitted = fit_text(spec, text, max_w - 2 * pad_x, lh, size, min_size, 1)
+    for s in sizes_between(max(size, MIN_SIZE["cta"]), MIN_SIZE["cta"]):
+        pad_x, pad_y = max(4, round(s * 0.9)), max(2, round(s * 0.45))
+        fitted = fit_text(spec, text, max_w - 2 * pad_x, max_h, s, s, 1)
         if fitted is None:
-            raise ValueError(f"button text {text!r} cannot fit {max_w}x{max_h}")
-        if fitted.size == size or size == min_size:
-            return fitted.width + 2 * pad_x, lh + 2 * pad_y, fitted
-        size = fitted.size
+            continue
+        pad_y = max(0, min(pad_y, (max_h - fitted.height) // 2))
+        if not fitted.truncated or s == MIN_SIZE["cta"]:
+            return fitted.width + 2 * pad_x, fitted.height + 2 * pad_y, pad_y, fitted
+    raise ValueError(f"button text {text!r} cannot fit {max_w}x{max_h}")
 
 
 def _button_element(text: str, locale: str, size: int, box: Box, full_width: bool,
                     align: str) -> Element:
     x0, y0, x1, y1 = box
-    w, h, fitted = fit_button(text, locale, size, x1 - x0, y1 - y0)
+    w, h, pad_y, fitted = fit_button(text, locale, size, x1 - x0, y1 - y0)
     if full_width:
         w = x1 - x0
     bx = {"left": x0, "right": x1 - w}.get(align, x0 + (x1 - x0 - w) // 2)
     by = y0 + (y1 - y0 - h) // 2
-    line = TextLine(fitted.lines[0], bx + w // 2, by + h // 2, "mm")
+    line = TextLine(fitted.lines[0], bx + w // 2, by + pad_y + fitted.top, "ma")
     return Element("cta", (bx, by, bx + w, by + h), (line,), fitted.font, fitted.size,
                    truncated=fitted.truncated)
 

@@ -1,7 +1,8 @@
 """Fit text into a box: wrap at word (or CJK character) boundaries, shrink, then ellipsise.
 
-Widths are measured from the rendered ink box, heights from the font's ascent + descent, so a
-line drawn with anchor "la" (or "ma") at y never leaves [y, y + line_height).
+Widths are measured from the rendered ink box; heights from the font's ascent + descent plus
+whatever ink pokes out above or below (stacked accents), kept as `top`/`bottom` padding, so lines
+drawn with anchor "la" (or "ma") at y + top + i * line_height stay inside [y, y + height).
 """
 
 from __future__ import annotations
@@ -27,10 +28,12 @@ class FittedText:
     line_height: int
     width: int
     truncated: bool = False
+    top: int = 0  # ink above the first line's ascender (accented capitals), drawn as padding
+    bottom: int = 0  # ink below the last line's descender
 
     @property
     def height(self) -> int:
-        return self.line_height * len(self.lines)
+        return self.line_height * len(self.lines) + self.top + self.bottom
 
 
 def line_height(font: ImageFont.FreeTypeFont) -> int:
@@ -93,6 +96,16 @@ def wrap(font: ImageFont.FreeTypeFont, text: str, width: int, break_words: bool 
     return lines
 
 
+def _fitted(spec: FontSpec, lines: list[str], size: int, truncated: bool = False) -> FittedText:
+    font = spec.at(size)
+    lh = line_height(font)
+    boxes = [font.getbbox(line, anchor="la") for line in lines]
+    top = max(0, -min(b[1] for b in boxes))
+    bottom = max(0, max(b[3] for b in boxes[-1:]) - lh)
+    return FittedText(tuple(lines), spec, size, lh, max(text_width(font, ln) for ln in lines),
+                      truncated, top, bottom)
+
+
 def fit_at(spec: FontSpec, text: str, size: int, width: int, max_lines: int,
            break_words: bool = False) -> FittedText | None:
     """The text wrapped at exactly `size`, or None when it needs more than `max_lines` (or a
@@ -101,8 +114,7 @@ def fit_at(spec: FontSpec, text: str, size: int, width: int, max_lines: int,
     lines = wrap(font, text, width, break_words)
     if not lines or len(lines) > max_lines:
         return None
-    return FittedText(tuple(lines), spec, size, line_height(font),
-                      max(text_width(font, line) for line in lines))
+    return _fitted(spec, lines, size)
 
 
 def ellipsise(font: ImageFont.FreeTypeFont, line: str, width: int) -> str:
@@ -136,15 +148,14 @@ def fit_text(spec: FontSpec, text: str, width: int, height: int, max_size: int, 
         if fitted is not None and fitted.height <= height:
             return fitted
     font = spec.at(min_size)
-    lh = line_height(font)
-    room = min(max_lines, height // lh)
-    if room < 1:
-        return None
+    wrapped = wrap(font, text, width, break_words=False) or wrap(font, text, width) or []
     # It did not fit, so there are more wrapped lines than room: cut and mark the cut.
-    lines = (wrap(font, text, width, break_words=False) or wrap(font, text, width) or [])[:room]
-    lines[-1] = ellipsise(font, lines[-1], width)
-    lines = [ln for ln in lines if ln]
-    if not lines:
-        return None
-    return FittedText(tuple(lines), spec, min_size, lh,
-                      max(text_width(font, ln) for ln in lines), truncated=True)
+    for room in range(min(max_lines, len(wrapped)), 0, -1):
+        lines = wrapped[:room]
+        lines[-1] = ellipsise(font, lines[-1], width)
+        if not lines[-1]:
+            return None
+        fitted = _fitted(spec, lines, min_size, truncated=True)
+        if fitted.height <= height:
+            return fitted
+    return None
