@@ -98,14 +98,16 @@ def start_seaweed(root: Path, port: int | None = None, timeout_s: float = 60) ->
         "actions": ["Admin", "Read", "Write", "List", "Tagging"]}]}
     (root / "s3.json").write_text(json.dumps(cfg))
     s3_port = port or free_port()
-    p = [free_port() for _ in range(7)]
+    p = [free_port() for _ in range(9)]
     cmd = [
         weed_binary(), "server", f"-dir={root / 'data'}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
         f"-master.port={p[0]}", f"-master.port.grpc={p[1]}",
         f"-volume.port={p[2]}", f"-volume.port.grpc={p[3]}",
         f"-filer.port={p[4]}", f"-filer.port.grpc={p[5]}",
         "-s3", f"-s3.port={s3_port}", f"-s3.port.grpc={p[6]}", f"-s3.config={root / 's3.json'}",
-        "-metricsPort=0", "-volume.max=0",
+        f"-s3.port.iceberg={p[7]}", f"-s3.port.lance={p[8]}",
+        "-metricsPort=0", "-volume.max=300", "-master.volumeSizeLimitMB=16",
+        "-volume.preStopSeconds=0",
     ]
     log = open(root / "weed.log", "ab")  # noqa: SIM115 - lives as long as the server
     proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)

@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from shared.db.engine import dispose_engines, session_scope
+from shared.db.models import TERMINAL_STATUSES, Creative, Event
+from tests.conftest import set_env
+from tests.support.services import SeaweedS3, WorkerProcess, start_worker
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def stack(adgen_env: dict[str, str], monkeypatch: pytest.MonkeyPatch, pg_url: str,
+          rabbit_url: str, seaweed: SeaweedS3, tiny_model_dir: Path) -> Iterator[dict[str, str]]:
+    """Settings for the real services: RabbitMQ vhost, fresh Postgres DB, a fresh S3 bucket."""
+    set_env(monkeypatch, adgen_env, ADGEN_BROKER_URL=rabbit_url, ADGEN_DATABASE_URL=pg_url,
+            ADGEN_STORAGE_URL=seaweed.url(f"t{uuid.uuid4().hex[:12]}"),
+            ADGEN_MODEL_DIR=str(tiny_model_dir), ADGEN_MAX_ATTEMPTS="3")
+    yield adgen_env
+    dispose_engines()
+
+
+@pytest.fixture
+def worker_factory(tmp_path: Path) -> Iterator[Callable[..., WorkerProcess]]:
+    started: list[WorkerProcess] = []
+
+    def make(env: dict[str, str], name: str = "cpu", ready: bool = True) -> WorkerProcess:
+        w = start_worker(env, tmp_path / f"worker-{name}-{len(started)}.log", name=name)
+        started.append(w)
+        if ready:
+            w.wait_ready()
+        return w
+
+    yield make
+    for w in started:
+        w.terminate(timeout_s=30)
+
+
+def wait_terminal(db_url: str, ids: list[str], timeout_s: float = 180) -> dict[str, str]:
+    deadline = time.monotonic() + timeout_s
+    statuses: dict[str, str] = {}
+    while time.monotonic() < deadline:
+        with session_scope(db_url) as s:
+            statuses = dict(s.execute(select(Event.event_id, Event.status)
+                                      .where(Event.event_id.in_(ids))).all())
+        if len(statuses) == len(ids) and all(v in TERMINAL_STATUSES for v in statuses.values()):
+            return statuses
+        time.sleep(0.3)
+    raise TimeoutError(f"events not terminal after {timeout_s}s: {statuses}")
+
+
+def creative_count(db_url: str, **where: Any) -> int:
+    with session_scope(db_url) as s:
+        q = select(func.count()).select_from(Creative)
+        for k, v in where.items():
+            q = q.where(getattr(Creative, k) == v)
+        return int(s.execute(q).scalar_one())
