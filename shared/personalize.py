@@ -175,10 +175,10 @@ def pick_tone(segment: str, interests: list[str]) -> Tone:
 
 def product_phrase(product: Product) -> str:
     """The product as a caption noun phrase ("running shoe"); else its last title words."""
-    text = f"{product.title} {product.category}".lower()
-    for pattern, noun in PRODUCT_NOUNS:
-        if re.search(pattern, text):
-            return noun
+    for text in (product.title.lower(), product.category.lower()):  # the title decides first
+        for pattern, noun in PRODUCT_NOUNS:
+            if re.search(pattern, text):
+                return noun
     title = product.title.lower()
     if product.brand:
         title = title.replace(product.brand.lower(), " ")
@@ -217,10 +217,10 @@ def build_prompt(product: Product, segment: str, interests: list[str], variant: 
 
 def complements_for(product: Product) -> tuple[tuple[str, str], ...]:
     """(prompt noun, shopper title) pairs that go with a cart item."""
-    text = f"{product.title} {product.category}".lower()
-    for pattern, items in COMPLEMENTS:
-        if re.search(pattern, text):
-            return items
+    for text in (product.title.lower(), product.category.lower()):
+        for pattern, items in COMPLEMENTS:
+            if re.search(pattern, text):
+                return items
     return DEFAULT_COMPLEMENTS
 
 

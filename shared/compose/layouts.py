@@ -117,7 +117,7 @@ def _try_fit(items: list[_Item], width: int, height: int, gap: int, locale: str,
 def _fit_dropping(items: list[_Item], box: Box, gap: int, locale: str, serif: bool
                   ) -> tuple[list[_Item], list[FittedText] | None, list[str]]:
     width, height = box[2] - box[0], box[3] - box[1]
-    active, dropped = list(items), []
+    active, dropped = list(items), list[str]()
     while True:
         fitted = _try_fit(active, width, height, gap, locale, serif) if width > 0 else None
         droppable = [k for k in DROP_ORDER if any(i.kind == k for i in active)]

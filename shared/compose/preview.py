@@ -33,17 +33,19 @@ def synthetic_product(request: ImageRequest, size: int = 64) -> Image.Image:
     img = Image.new("RGB", (size * 4, size * 4), BACKDROPS[request.seed % len(BACKDROPS)])
     d = ImageDraw.Draw(img)
     s = size * 4 / 64
-    edge = {"outline": (40, 40, 40), "width": max(1, round(s))}
+    outline, w = (40, 40, 40), max(1, round(s))
     shape = request.seed % 3
     if shape == 0:  # a shoe-like wedge
         d.polygon([(8 * s, 40 * s), (30 * s, 22 * s), (40 * s, 34 * s), (58 * s, 40 * s),
-                   (58 * s, 48 * s), (8 * s, 48 * s)], fill=colour, **edge)
-        d.rectangle((8 * s, 48 * s, 58 * s, 52 * s), fill=(245, 245, 245), **edge)
+                   (58 * s, 48 * s), (8 * s, 48 * s)], fill=colour, outline=outline, width=w)
+        d.rectangle((8 * s, 48 * s, 58 * s, 52 * s), fill=(245, 245, 245), outline=outline, width=w)
     elif shape == 1:  # a bag
         d.arc((20 * s, 8 * s, 44 * s, 32 * s), 180, 360, fill=(60, 60, 60), width=round(3 * s))
-        d.rounded_rectangle((12 * s, 20 * s, 52 * s, 54 * s), round(6 * s), fill=colour, **edge)
+        d.rounded_rectangle((12 * s, 20 * s, 52 * s, 54 * s), round(6 * s), fill=colour,
+                            outline=outline, width=w)
     else:  # a mug
-        d.rounded_rectangle((14 * s, 16 * s, 42 * s, 52 * s), round(4 * s), fill=colour, **edge)
+        d.rounded_rectangle((14 * s, 16 * s, 42 * s, 52 * s), round(4 * s), fill=colour,
+                            outline=outline, width=w)
         d.arc((36 * s, 24 * s, 54 * s, 42 * s), 270, 90, fill=colour, width=round(4 * s))
     return img.resize((size, size), Image.Resampling.LANCZOS)
 

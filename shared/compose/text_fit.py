@@ -7,6 +7,7 @@ drawn with anchor "la" (or "ma") at y + top + i * line_height stay inside [y, y 
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
@@ -46,7 +47,7 @@ def text_width(font: ImageFont.FreeTypeFont, text: str) -> int:
     if not text:
         return 0
     left, _top, right, _bottom = font.getbbox(text)
-    return max(right, round(font.getlength(text))) - min(0, left)
+    return math.ceil(max(right, font.getlength(text)) - min(0, left))
 
 
 def _tokens(text: str) -> list[tuple[str, bool]]:
@@ -100,8 +101,8 @@ def _fitted(spec: FontSpec, lines: list[str], size: int, truncated: bool = False
     font = spec.at(size)
     lh = line_height(font)
     boxes = [font.getbbox(line, anchor="la") for line in lines]
-    top = max(0, -min(b[1] for b in boxes))
-    bottom = max(0, max(b[3] for b in boxes[-1:]) - lh)
+    top = max(0, -math.floor(min(b[1] for b in boxes)))
+    bottom = max(0, math.ceil(boxes[-1][3]) - lh)
     return FittedText(tuple(lines), spec, size, lh, max(text_width(font, ln) for ln in lines),
                       truncated, top, bottom)
 

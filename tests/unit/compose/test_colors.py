@@ -50,8 +50,8 @@ def test_every_text_role_passes_aa_with_any_brand_kit(base: tuple[int, int, int]
                                                       primary: tuple[int, int, int],
                                                       secondary: tuple[int, int, int],
                                                       style: str) -> None:
-    kit = BrandKit(name="B", primary_color="#%02X%02X%02X" % primary,
-                   secondary_color="#%02X%02X%02X" % secondary)
+    kit = BrandKit(name="B", primary_color="#{:02X}{:02X}{:02X}".format(*primary),
+                   secondary_color="#{:02X}{:02X}{:02X}".format(*secondary))
     assert make_theme(style, primary, kit).min_contrast() >= 4.5
     assert make_theme(style, base, kit).min_contrast() >= 4.5
 

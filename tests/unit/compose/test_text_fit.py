@@ -16,8 +16,8 @@ def _inside(fitted, width: int, height: int) -> None:  # type: ignore[no-untyped
     for i, line in enumerate(fitted.lines):
         x0, y0, x1, y1 = font.getbbox(line, anchor="la")
         assert x0 >= -1 and x1 <= width, (line, x1, width)
-        assert y0 + i * fitted.line_height >= 0
-        assert y1 + i * fitted.line_height <= height
+        y = fitted.top + i * fitted.line_height  # where the layout draws line i
+        assert y + y0 >= 0 and y + y1 <= fitted.height <= height
 
 
 def test_short_text_keeps_max_size() -> None:

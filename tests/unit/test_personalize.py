@@ -1,0 +1,170 @@
+"""Planning: determinism, counts, audience-driven variants, complements, caption vocabulary."""
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from shared.compose.preview import sample_event
+from shared.events import EVENT_TYPES, CampaignEvent
+from shared.ids import creative_id
+from shared.personalize import (
+    COLOURS,
+    COMPLEMENTS,
+    DEFAULT_COMPLEMENTS,
+    PRODUCT_NOUNS,
+    build_prompt,
+    complements_for,
+    pick_tone,
+    plan_event,
+)
+from shared.placements import PLACEMENTS
+
+ALL_SIZES = list(PLACEMENTS)
+
+
+def _event(ad_type: str = "product_display", segment: str = "sporty", count: int = 2,
+           sizes: list[str] | None = None, **extra: Any) -> CampaignEvent:
+    return sample_event(ad_type, "clean", sizes=sizes or ALL_SIZES, segment=segment,
+                        count=count, **extra)
+
+
+@pytest.mark.parametrize("ad_type", EVENT_TYPES)
+def test_counts_ids_and_image_references(ad_type: str) -> None:
+    event = _event(ad_type, count=3)
+    plan = plan_event(event)
+    assert len(plan.creatives) == event.creative.count * len(event.creative.sizes)
+    assert [c.index for c in plan.creatives] == list(range(len(plan.creatives)))
+    assert [c.creative_id for c in plan.creatives] == [
+        creative_id(event.event_id, i) for i in range(len(plan.creatives))]
+    keys = [r.key for r in plan.images]
+    assert len(keys) == len(set(keys))
+    used = {k for c in plan.creatives for k in c.image_keys}
+    assert used == set(keys)  # every sample is used, and every used key is generated
+    for c in plan.creatives:
+        assert len(c.prompts) == len(c.image_keys) and c.ad_type == ad_type
+        assert all(k[0] == c.variant for k in c.image_keys)
+
+
+@pytest.mark.parametrize("ad_type", EVENT_TYPES)
+def test_plan_is_deterministic_and_json_serialisable(ad_type: str) -> None:
+    a, b = plan_event(_event(ad_type)), plan_event(_event(ad_type))
+    assert a == b
+    for c in a.creatives:
+        json.dumps(asdict(c))
+
+
+def test_event_id_seeds_when_no_seed_given() -> None:
+    data = _event().model_dump(mode="json")
+    data["creative"]["seed"] = None
+    seeds_a = [r.seed for r in plan_event(CampaignEvent.model_validate(data)).images]
+    data["event_id"] = "another-event"
+    seeds_b = [r.seed for r in plan_event(CampaignEvent.model_validate(data)).images]
+    assert seeds_a != seeds_b
+
+
+def test_segments_give_different_prompts_copy_and_variants() -> None:
+    data = _event().model_dump(mode="json")
+    data["products"][0]["title"] = "Trail Running Shoe"  # names no colour of its own
+    plans = {}
+    for segment in ("sporty", "luxury", "family", "young"):
+        data["audience"]["segment"] = segment
+        plans[segment] = plan_event(CampaignEvent.model_validate(data)).creatives[0]
+    prompts = {s: p.prompts[0] for s, p in plans.items()}
+    assert len(set(prompts.values())) == 4, prompts
+    assert len({p.variant_name for p in plans.values()}) == 4
+    assert len({p.copy.kicker for p in plans.values()}) == 4
+    assert plans["luxury"].typeface == "serif" and plans["sporty"].typeface == "sans"
+    assert plans["luxury"].button == "square" and plans["young"].button == "pill"
+
+
+def test_interests_pick_the_tone_when_segment_is_generic() -> None:
+    assert pick_tone("returning customers", ["hiking", "camping"]).name == "outdoor"
+    assert pick_tone("Sporty Millennials", []).name == "sporty"
+    assert pick_tone("everyone", []).name == "general"
+
+
+def test_variants_of_one_audience_differ_in_colour() -> None:
+    creatives = plan_event(_event(count=3, sizes=["300x250"])).creatives
+    assert len({c.prompts[0] for c in creatives}) == 3
+    assert len({c.accent for c in creatives}) == 3
+
+
+def test_prompts_stay_in_caption_vocabulary() -> None:
+    for ad_type in EVENT_TYPES:
+        for request in plan_event(_event(ad_type)).images:
+            colour, _, noun = request.prompt.partition(" ")
+            assert colour in COLOURS and noun, request.prompt
+    product = _event().products[0]
+    assert build_prompt(product, "sporty", [], 0) == "red running shoe"
+    data = _event().model_dump(mode="json")
+    data["products"][0]["title"] = "Navy Blue Leather Handbag"
+    own = CampaignEvent.model_validate(data).products[0]
+    assert build_prompt(own, "sporty", [], 1) == "blue handbag"  # the product's colour wins
+
+
+def test_nouns_are_generator_captions() -> None:
+    emoji_test = Path("/usr/share/unicode/emoji/emoji-test.txt")
+    if not emoji_test.exists():
+        pytest.skip("emoji-test.txt not installed; cannot list the catalog's captions")
+    from shared.catalog.concepts import load_concepts
+
+    captions = {c for concept in load_concepts(emoji_test) for c in concept.captions}
+    nouns = {n for _, n in PRODUCT_NOUNS}
+    nouns |= {n for _, items in COMPLEMENTS for n, _ in items}
+    nouns |= {n for n, _ in DEFAULT_COMPLEMENTS}
+    assert nouns - captions == set()
+
+
+def test_cart_gets_complements_with_their_own_prompts() -> None:
+    plan = plan_event(_event("cart"))
+    assert complements_for(_event("cart").products[0])[0] == ("socks", "Sport socks")
+    for c in plan.creatives:
+        n = 1 if c.size == "320x50" else 2
+        assert len(c.complements) == n and len(c.image_keys) == 1 + n
+        assert c.products == ("SKU-1",)
+        assert c.arrangement == "hero+complements"
+        assert c.prompts[1].endswith("socks")
+        assert c.copy.kicker == "Complete your order"
+    comp_prompts = [r.prompt for r in plan.images if r.key[1] >= 1]
+    assert any("running shirt" in p for p in comp_prompts)
+
+
+def test_complement_table_covers_common_baskets() -> None:
+    def first(title: str, category: str) -> str:
+        data = _event("cart").model_dump(mode="json")
+        data["products"][0].update(title=title, category=category)
+        return complements_for(CampaignEvent.model_validate(data).products[0])[0][1]
+
+    assert first("Leather Tote Bag", "bags") == "Wallet"
+    assert first("Single-Origin Coffee Beans", "food and drink") == "Mug"
+    assert first("Gift Card", "misc") == "Gift wrap"
+
+
+def test_recommendation_shape_by_size() -> None:
+    plan = plan_event(_event("recommendation", count=2))
+    by_size = {(c.variant, c.size): c for c in plan.creatives}
+    assert by_size[(0, "728x90")].arrangement == "strip"
+    assert by_size[(0, "1080x1080")].arrangement == "grid"
+    assert by_size[(0, "300x250")].arrangement == "grid"
+    assert by_size[(0, "160x600")].arrangement == "stack"
+    single0, single1 = by_size[(0, "320x50")], by_size[(1, "320x50")]
+    assert single0.arrangement == "single" and len(single0.products) == 1
+    assert single0.products != single1.products  # the single slot rotates through the picks
+    assert single0.copy.headline == "Pegasus Trail Running Shoe"
+    assert by_size[(0, "728x90")].copy.headline == "Picked for you"
+
+
+def test_brand_copy_uses_the_kit() -> None:
+    for c in plan_event(_event("brand")).creatives:
+        assert c.copy.headline == "Stride" and c.copy.tagline == "Every step, lighter."
+        assert c.copy.cta == "Discover" and c.copy.price == ""
+
+
+def test_copy_is_localised() -> None:
+    event = sample_event("cart", "clean", locale="de-DE", sizes=["300x250"])
+    c = plan_event(event).creatives[0]
+    assert c.copy.cta == "Zur Kasse" and c.copy.kicker == "Bestellung abschließen"
+    assert c.copy.price == "129,99\u00a0$" and c.locale == "de-DE"
