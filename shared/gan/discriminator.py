@@ -32,9 +32,10 @@ class Discriminator(nn.Module):
         self.from_rgb = nn.Conv2d(3, ch[0], 3, 1, 1)
         pairs = zip(ch[:-1], ch[1:], strict=True)
         self.blocks = nn.Sequential(*(DownBlock(a, b) for a, b in pairs))
+        hidden = max(ch[-1] // 2, 64)
         self.head = nn.Sequential(  # judges (4x4 image features, sentence) pairs
-            nn.Conv2d(ch[-1] + cfg.text_dim, ch[-1] // 4, 3, 1, 1, bias=False), nn.LeakyReLU(0.2),
-            nn.Conv2d(ch[-1] // 4, 1, 4, 1, 0, bias=False))
+            nn.Conv2d(ch[-1] + cfg.text_dim, hidden, 3, 1, 1, bias=False), nn.LeakyReLU(0.2),
+            nn.Conv2d(hidden, 1, 4, 1, 0, bias=False))
 
     def features(self, images: torch.Tensor) -> torch.Tensor:
         """[N, C, 4, 4] image features, independent of the text."""
