@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Create .venv and install AdGen into it. Idempotent; safe to re-run.
+# torch is installed first and pinned: the CPU wheel on this disk (an unpinned torch would pull a
+# multi-GB CUDA build).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  "$PY" -m venv .venv
+fi
+. .venv/bin/activate
+python -m pip install -q --upgrade pip 2>&1 | grep -v "is ignored" || true
+python -c "import torch, sys; sys.exit(0 if torch.__version__.startswith('2.13.0') else 1)" 2>/dev/null \
+  || python -m pip install -q torch==2.13.0 2>&1 | grep -v "is ignored" || true
+python -m pip install -q -e ".[test]" 2>&1 | grep -v "is ignored" || true
+python -c "import torch, shared, workers; print('adgen installed; torch', torch.__version__)"
