@@ -28,6 +28,7 @@ DROP_ORDER = ("tagline", "kicker", "brand", "price")
 STACK_ORDER = ("brand", "kicker", "headline", "price", "tagline")  # top to bottom
 MIN_SIZE = {"headline": 10, "cta": 9}  # px; below this text stops being legible
 MIN_SIZE_DEFAULT = 9
+TINY_KINDS = ("headline", "price")  # all a 320x50 banner has room for beside image and button
 COMFORT = 0.7  # share of its design size an element may shrink to before others are dropped
 
 
@@ -128,16 +129,16 @@ def _fit_dropping(items: list[_Item], box: Box, gap: int, locale: str, serif: bo
 
 
 def fit_stack(items: list[_Item], box: Box, gap: int, locale: str, serif: bool,
-              align: str) -> tuple[list[Element], list[str]]:
+              align: str, comfort: float = COMFORT) -> tuple[list[Element], list[str]]:
     """Fit the items into `box`, centred vertically.
 
-    First every item may shrink only to COMFORT of its size, dropping optional items in
+    First every item may shrink only to `comfort` of its size, dropping optional items in
     DROP_ORDER; if even the headline alone does not fit that way, again down to the legibility
     minimums; last, the headline is ellipsised.
     """
     x0, y0, x1, y1 = box
     width, height = x1 - x0, y1 - y0
-    comfy = [replace(i, min_size=max(i.min_size, round(i.size * COMFORT))) for i in items]
+    comfy = [replace(i, min_size=max(i.min_size, round(i.size * comfort))) for i in items]
     active, fitted, dropped = _fit_dropping(comfy, box, gap, locale, serif)
     if fitted is None:
         active, fitted, dropped = _fit_dropping(items, box, gap, locale, serif)
@@ -290,12 +291,15 @@ def _banner(plan: CreativePlan, w: int, h: int, n: int) -> tuple[list[Element], 
     image_region = (m, m, m + int(h_in * slots + gap * (n - 1)), h - m)
     tiles = tile_boxes(image_region, n, plan.arrangement, gap // 2 if n > 2 else gap, "left")
     right_of_tiles = max(b[2] for b in tiles) if tiles else m
-    cta = _button_element(plan.copy.cta, plan.locale, round(unit * 1.05),
+    cta = _button_element(plan.copy.cta, plan.locale, round(unit * (0.85 if tiny else 1.05)),
                           (right_of_tiles + gap, m, w - m, h - m), False, "right")
     stack_box = (right_of_tiles + gap + m, m, cta.box[0] - gap - m // 2, h - m)
-    text, dropped = fit_stack(_items(plan, unit, 1 if tiny else 2), stack_box,
-                              max(1, round(unit * 0.2)),
-                              plan.locale, plan.typeface == "serif", "left")
+    items = _items(plan, unit, 1 if tiny else 2)
+    if tiny:  # a mobile banner carries headline and price only, by design
+        items = [i for i in items if i.kind in TINY_KINDS]
+    text, dropped = fit_stack(items, stack_box, max(1, round(unit * 0.2)),
+                              plan.locale, plan.typeface == "serif", "left",
+                              comfort=0.6 if tiny else COMFORT)
     return [*_tiles(plan, tiles), *text, cta], dropped
 
 
@@ -304,7 +308,7 @@ def _vertical(plan: CreativePlan, w: int, h: int, n: int, image_share: float, fu
     m = max(8, round(min(w, h) * 0.06))
     gap = max(6, round(m * 0.6))
     w_in, h_in = w - 2 * m, h - 2 * m
-    unit = w_in * (0.11 if w < h else 0.04)
+    unit = w_in * (0.11 if w < h else 0.045)
     image_h = min(w_in, int(h_in * image_share)) if n == 1 else int(h_in * image_share)
     tiles = tile_boxes((m, m, w - m, m + image_h), n, plan.arrangement, gap)
     image_bottom = max(b[3] for b in tiles) if tiles else m
@@ -315,7 +319,19 @@ def _vertical(plan: CreativePlan, w: int, h: int, n: int, image_share: float, fu
     text, dropped = fit_stack(_items(plan, unit, 5 if w < h else 2), stack_box,
                               max(2, round(unit * 0.35)), plan.locale, plan.typeface == "serif",
                               "center")
-    return [*_tiles(plan, tiles), *text, cta], dropped
+    # Text directly under the images, and the two together centred above the button, rather
+    # than a gap between picture and words.
+    above = min((e.box[1] for e in text), default=stack_box[1]) - stack_box[1]
+    below = stack_box[3] - max((e.box[3] for e in text), default=stack_box[3])
+    text = [_shift(e, -above) for e in text]
+    group = [*_tiles(plan, tiles), *text]
+    return [*(_shift(e, (above + below) // 2) for e in group), cta], dropped
+
+
+def _shift(element: Element, dy: int) -> Element:
+    x0, y0, x1, y1 = element.box
+    return replace(element, box=(x0, y0 + dy, x1, y1 + dy),
+                   lines=tuple(replace(line, y=line.y + dy) for line in element.lines))
 
 
 def _split(plan: CreativePlan, w: int, h: int, n: int) -> tuple[list[Element], list[str]]:

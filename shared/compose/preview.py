@@ -88,16 +88,16 @@ def render_event(event: CampaignEvent) -> list[tuple[str, Image.Image]]:
 
 def contact_sheet() -> Image.Image:
     """Rows: ad type x style. Each row: 160x600 | 728x90 over 300x250, 320x50 and 1080 at 1/3."""
-    row_w, row_h, label_h = 910, 600, 22
+    row_w, row_h, label_h = 900, 600, 22
     rows = [(t, s) for t in EVENT_TYPES for s in STYLES]
-    sheet = Image.new("RGB", (row_w, len(rows) * (row_h + label_h + 8)), (255, 255, 255))
+    sheet = Image.new("RGB", (row_w, len(rows) * (row_h + label_h + 8)), (170, 170, 176))
     draw = ImageDraw.Draw(sheet)
     font = latin_font(bold=True).at(14)
     slots = {"160x600": (0, 0, 1), "728x90": (172, 0, 1), "300x250": (172, 100, 1),
-             "320x50": (172, 360, 1), "1080x1080": (484, 100, 3)}
+             "320x50": (172, 360, 1), "1080x1080": (504, 100, 3)}
     for r, (ad_type, style) in enumerate(rows):
         top = r * (row_h + label_h + 8)
-        draw.text((4, top + 3), f"{ad_type} / {style}", font=font, fill=(30, 30, 30))
+        draw.text((4, top + 3), f"{ad_type} / {style}", font=font, fill=(0, 0, 0))
         for size, img in render_event(sample_event(ad_type, style)):
             x, y, shrink = slots.get(size, (172, 420, 4))
             if shrink > 1:
@@ -112,7 +112,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=Path("docs/images/compose_contact_sheet.png"))
     args = parser.parse_args(argv)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    contact_sheet().save(args.out, optimize=True)
+    # 256 colours keep flat ad art exact and the sheet small enough for the docs (< 1 MB).
+    sheet = contact_sheet().quantize(256, method=Image.Quantize.FASTOCTREE,
+                                     dither=Image.Dither.NONE)
+    sheet.save(args.out, optimize=True)
     print(f"wrote {args.out} ({args.out.stat().st_size // 1024} KiB)")
 
 
