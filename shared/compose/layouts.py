@@ -37,7 +37,7 @@ class TextLine:
     text: str
     x: int
     y: int
-    anchor: str  # Pillow text anchor: "la" (left, ascender), "ma" (centre), "mm" (button)
+    anchor: str  # Pillow text anchor; "la": x is the pen origin, y the ascender line
 
 
 @dataclass(frozen=True)
@@ -92,27 +92,44 @@ def _spec(item: _Item, locale: str, serif: bool) -> FontSpec:
     return font_for(item.text, locale, item.bold, serif and item.kind in ("headline", "brand"))
 
 
+def _fit_at_scale(items: list[_Item], scale: float, width: int, height: int, gap: int,
+                  locale: str, serif: bool) -> list[FittedText] | None:
+    fitted: list[FittedText] = []
+    for item in items:
+        size = max(item.min_size, round(item.size * scale))
+        spec = _spec(item, locale, serif)
+        f = fit_at(spec, item.text, size, width, item.max_lines)
+        if f is None and item.kind == "headline" and size == item.min_size:
+            # A long title is cut with an ellipsis rather than shrunk below its floor.
+            f = fit_text(spec, item.text, width, height, size, size, item.max_lines)
+        if f is None:
+            return None
+        fitted.append(f)
+    return fitted if sum(f.height for f in fitted) + gap * (len(fitted) - 1) <= height else None
+
+
 def _try_fit(items: list[_Item], width: int, height: int, gap: int, locale: str,
              serif: bool) -> list[FittedText] | None:
-    scale = 1.0
-    while True:
-        fitted: list[FittedText] = []
-        for item in items:
-            size = max(item.min_size, round(item.size * scale))
-            spec = _spec(item, locale, serif)
-            f = fit_at(spec, item.text, size, width, item.max_lines)
-            if f is None and item.kind == "headline" and size == item.min_size:
-                # A long title is cut with an ellipsis rather than shrunk below its floor.
-                f = fit_text(spec, item.text, width, height, size, size, item.max_lines)
-            if f is None:
-                break
-            fitted.append(f)
+    """All items at the largest common scale (steps of 7 %) at which they fit, or None.
+
+    Scales are bisected: fitting is monotonic in size for practical purposes, and a linear
+    walk re-wraps every item up to twenty times."""
+    scales = [1.0]
+    while any(round(item.size * scales[-1]) > item.min_size for item in items):
+        scales.append(scales[-1] * 0.93)
+    lo, hi, best = 0, len(scales) - 1, None  # find the first (largest) scale that fits
+    fits_last = _fit_at_scale(items, scales[hi], width, height, gap, locale, serif)
+    if fits_last is None:
+        return None
+    best, hi = fits_last, hi - 1
+    while lo <= hi:
+        mid = (lo + hi) // 2
+        fitted = _fit_at_scale(items, scales[mid], width, height, gap, locale, serif)
+        if fitted is None:
+            lo = mid + 1
         else:
-            if sum(f.height for f in fitted) + gap * (len(fitted) - 1) <= height:
-                return fitted
-        if all(round(item.size * scale) <= item.min_size for item in items):
-            return None
-        scale *= 0.93
+            best, hi = fitted, mid - 1
+    return best
 
 
 def _fit_dropping(items: list[_Item], box: Box, gap: int, locale: str, serif: bool
@@ -153,15 +170,30 @@ def fit_stack(items: list[_Item], box: Box, gap: int, locale: str, serif: bool,
     y = y0 + (height - total) // 2
     elements = []
     for item, f in zip(active, fitted, strict=True):
-        anchor = "la" if align == "left" else "ma"
-        x = x0 if align == "left" else (x0 + x1) // 2
-        lines = tuple(TextLine(t, x, y + f.top + i * f.line_height, anchor)
-                      for i, t in enumerate(f.lines))
-        left = x0 if align == "left" else x - f.width // 2
-        elements.append(Element(item.kind, (left, y, left + f.width, y + f.height), lines,
-                                f.font, f.size, truncated=f.truncated))
+        lines, left, right = place_lines(f, x0, x1, y, align)
+        elements.append(Element(item.kind, (left, y, right, y + f.height), lines, f.font,
+                                f.size, truncated=f.truncated))
         y += f.height + gap
     return elements, dropped
+
+
+def place_lines(f: FittedText, x0: int, x1: int, y: int, align: str
+                ) -> tuple[tuple[TextLine, ...], int, int]:
+    """Lines of `f` drawn from y, left-aligned at x0 or centred in [x0, x1) by their ink (not
+    their advance, which puts accents and italics a pixel off). Returns lines and ink x-range."""
+    font = f.font.at(f.size)
+    lines, lefts, rights = [], [], []
+    for i, text in enumerate(f.lines):
+        left, _t, right, _b = font.getbbox(text, anchor="la")
+        if align == "left":
+            x = x0 - min(0, math.floor(left))
+        else:
+            x = (x0 + x1) // 2 - math.floor((left + right) / 2)
+        x = max(x0 - math.floor(left), min(x, x1 - math.ceil(right)))  # never leave the box
+        lines.append(TextLine(text, x, y + f.top + i * f.line_height, "la"))
+        lefts.append(x + math.floor(left))
+        rights.append(x + math.ceil(right))
+    return tuple(lines), min(lefts), max(rights)
 
 
 def _items(plan: CreativePlan, unit: float, headline_lines: int) -> list[_Item]:
@@ -213,8 +245,8 @@ def _button_element(text: str, locale: str, size: int, box: Box, full_width: boo
         w = x1 - x0
     bx = {"left": x0, "right": x1 - w}.get(align, x0 + (x1 - x0 - w) // 2)
     by = y0 + (y1 - y0 - h) // 2
-    line = TextLine(fitted.lines[0], bx + w // 2, by + pad_y + fitted.top, "ma")
-    return Element("cta", (bx, by, bx + w, by + h), (line,), fitted.font, fitted.size,
+    lines, _left, _right = place_lines(fitted, bx, bx + w, by + pad_y, "center")
+    return Element("cta", (bx, by, bx + w, by + h), lines, fitted.font, fitted.size,
                    truncated=fitted.truncated)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from PIL import ImageFont
 
@@ -42,6 +43,7 @@ def line_height(font: ImageFont.FreeTypeFont) -> int:
     return ascent + descent
 
 
+@lru_cache(maxsize=1 << 16)  # fitting re-measures the same strings at the same sizes a lot
 def text_width(font: ImageFont.FreeTypeFont, text: str) -> int:
     """Horizontal extent from the pen origin to the right edge of the ink (or advance)."""
     if not text:
@@ -142,10 +144,19 @@ def fit_text(spec: FontSpec, text: str, width: int, height: int, max_size: int, 
     text = " ".join(text.split())
     if not text or width <= 0:
         return None
-    for size in sizes_between(max_size, min_size):
-        fitted = fit_at(spec, text, size, width, max_lines)
-        if fitted is None and size == min_size:
-            fitted = fit_at(spec, text, size, width, max_lines, break_words=True)
+    sizes = sizes_between(max_size, min_size)
+    lo, hi, best = 0, len(sizes) - 2, None  # bisect for the largest size that fits
+    while lo <= hi:
+        mid = (lo + hi) // 2
+        fitted = fit_at(spec, text, sizes[mid], width, max_lines)
+        if fitted is not None and fitted.height <= height:
+            best, hi = fitted, mid - 1
+        else:
+            lo = mid + 1
+    if best is not None:
+        return best
+    for breaking in (False, True):  # the minimum size, splitting words only if it must
+        fitted = fit_at(spec, text, min_size, width, max_lines, break_words=breaking)
         if fitted is not None and fitted.height <= height:
             return fitted
     font = spec.at(min_size)

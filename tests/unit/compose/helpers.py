@@ -16,6 +16,7 @@ TITLES = {
     "long": LONG_TITLE,
     "short": "Mug",
     "one-char": "X",
+    "blank": "   ",  # survives the schema's length check, then is stripped to ""
     "unbreakable": "Supercalifragilisticexpialidocious" * 3,
     "cjk": "高级真皮手提包 黑色 限量版 经典款式 轻便耐用",
 }
