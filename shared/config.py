@@ -49,6 +49,17 @@ class Settings(BaseSettings):
         default=False, description="Permit well-known secrets in non-embedded URLs (dev only)"
     )
 
+    # --- worker operations (batching, concurrency, metrics, logs) ---
+    worker_concurrency: int = Field(default=8, ge=1, le=512,
+                                    description="Events in flight per worker process (threads)")
+    batch_max_size: int = Field(default=64, ge=1, le=4096,
+                                description="Most images in one generator forward pass")
+    batch_max_wait_ms: float = Field(default=20.0, ge=0, le=5000,
+                                     description="Longest a request waits for a batch to fill")
+    metrics_port: int = Field(default=9200, ge=0, le=65535,
+                              description="Prometheus port of the first worker (0 = off)")
+    log_json: bool = Field(default=False, description="JSON log lines (for log shippers)")
+
     @field_validator("database_url")
     @classmethod
     def _normalise_db_url(cls, v: str | None) -> str | None:
@@ -113,6 +124,19 @@ class Settings(BaseSettings):
     @property
     def resolved_evaluator_dir(self) -> Path:
         return self.evaluator_dir or (REPO_ROOT / "models" / "evaluator")
+
+    # --- evaluation (quality gate) ---
+    # Thresholds for shared/eval/scorer.py; a negative value switches that check off.
+    gate_min_alignment: float = Field(
+        default=0.3, le=1, description="Calibrated text-image alignment (0..1) below: not servable")
+    gate_min_realism: float = Field(
+        default=-1, le=1, description="Discriminator realism (0..1) below: not servable; <0 off")
+    gate_min_category_confidence: float = Field(
+        default=-1, le=1, description="Evaluator confidence in the product's category; <0 off")
+    gate_max_duplicate_similarity: float = Field(
+        default=0.98, description="Feature cosine to another variant above: near-duplicate")
+    gate_min_product_std: float = Field(
+        default=4.0, description="Pixel std (0..255) of a product image below: blank")
 
 
 @lru_cache(maxsize=1)

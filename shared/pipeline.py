@@ -23,7 +23,7 @@ from shared.db.engine import session_scope
 from shared.events import CampaignEvent, Rejection, parse_event
 from shared.generation import GeneratorRuntime
 from shared.ids import object_key
-from shared.personalize import EventPlan, plan_event
+from shared.personalize import EventPlan, ImageRequest, plan_event
 from shared.placements import get_placement
 from shared.storage import ObjectStore, StorageError
 
@@ -48,6 +48,25 @@ class Scorer(Protocol):
     ) -> list[tuple[dict[str, float], bool, str | None]]: ...
 
 
+class Metrics(Protocol):
+    """Where the pipeline reports what it did (Prometheus in workers; nothing in plain runs)."""
+
+    def stage(self, name: str, seconds: float) -> None: ...
+    def outcome(self, status: str, creatives: int = 0, reason: str = "") -> None: ...
+
+
+class NoMetrics:
+    def stage(self, name: str, seconds: float) -> None:
+        pass
+
+    def outcome(self, status: str, creatives: int = 0, reason: str = "") -> None:
+        pass
+
+
+# Generates one image per request; a worker swaps in a cross-event micro-batcher.
+GenerateFn = Callable[[list[ImageRequest]], list[Image.Image]]
+
+
 @dataclass
 class Context:
     db_url: str
@@ -58,6 +77,8 @@ class Context:
     rejected_payload_bytes: int = 8192
     dead_letter: Callable[[dict[str, Any]], None] = lambda msg: None
     scorer: Scorer | None = None
+    metrics: Metrics = field(default_factory=NoMetrics)
+    generate_fn: GenerateFn | None = None
     _runtime: GeneratorRuntime | None = field(default=None, repr=False)
     _known_versions: set[str] = field(default_factory=set, repr=False)
 
@@ -66,6 +87,11 @@ class Context:
         if self._runtime is None:
             self._runtime = self.runtime_factory()
         return self._runtime
+
+    def generate(self, requests: list[ImageRequest]) -> list[Image.Image]:
+        if self.generate_fn is not None:
+            return self.generate_fn(requests)
+        return self.runtime.generate([r.prompt for r in requests], [r.seed for r in requests])
 
 
 @dataclass
@@ -96,6 +122,20 @@ def reject(raw: str | bytes | dict[str, Any], rejection: Rejection, ctx: Context
 
 
 def handle_message(
+    raw: str | bytes | dict[str, Any], ctx: Context, *, excused_attempts: int = 0
+) -> Outcome:
+    """See `_handle`; also reports the outcome to `ctx.metrics`."""
+    try:
+        out = _handle(raw, ctx, excused_attempts=excused_attempts)
+    except TRANSIENT_ERRORS as exc:
+        ctx.metrics.outcome("retry", reason=type(exc).__name__)
+        raise
+    ctx.metrics.outcome(out.status, out.creatives, out.detail[:60] if out.status in (
+        "failed", "gave_up") else "")
+    return out
+
+
+def _handle(
     raw: str | bytes | dict[str, Any], ctx: Context, *, excused_attempts: int = 0
 ) -> Outcome:
     """Validate, claim, process. Transient errors propagate (the caller retries with backoff);
@@ -144,10 +184,8 @@ def fail(event: CampaignEvent, reason: str, ctx: Context) -> None:
                      "payload": event.canonical_json()[: ctx.rejected_payload_bytes]})
 
 
-def generate_images(
-    plan: EventPlan, runtime: GeneratorRuntime
-) -> dict[tuple[int, int], Image.Image]:
-    imgs = runtime.generate([r.prompt for r in plan.images], [r.seed for r in plan.images])
+def generate_images(plan: EventPlan, ctx: Context) -> dict[tuple[int, int], Image.Image]:
+    imgs = ctx.generate(list(plan.images))
     return {r.key: img for r, img in zip(plan.images, imgs, strict=True)}
 
 
@@ -158,15 +196,25 @@ def encode_png(img: Image.Image) -> bytes:
 
 
 def process_event(event: CampaignEvent, ctx: Context) -> Outcome:
+    """Generate (the device stage), then render and store (the CPU stage)."""
     t_start = time.perf_counter()
-    runtime = ctx.runtime
     plan = plan_event(event)
     t0 = time.perf_counter()
-    images = generate_images(plan, runtime)
+    images = generate_images(plan, ctx)
     generate_ms = (time.perf_counter() - t0) * 1000
+    ctx.metrics.stage("generate", generate_ms / 1000)
+    return render_and_store(event, plan, images, ctx, generate_ms=generate_ms, t_start=t_start)
+
+
+def render_and_store(
+    event: CampaignEvent, plan: EventPlan, images: dict[tuple[int, int], Image.Image],
+    ctx: Context, *, generate_ms: float = 0.0, t_start: float | None = None,
+) -> Outcome:
+    """Compose each creative, encode PNG, upload, score, and write all rows in one transaction."""
+    t_start = time.perf_counter() if t_start is None else t_start
+    runtime = ctx.runtime
     prompts = {r.key: r.prompt for r in plan.images}
     seeds = {r.key: r.seed for r in plan.images}
-
     composed: list[Image.Image] = []
     rows: list[dict[str, Any]] = []
     totals = {"generate": generate_ms, "compose": 0.0, "encode": 0.0, "upload": 0.0}
@@ -200,12 +248,15 @@ def process_event(event: CampaignEvent, ctx: Context) -> Outcome:
                         "seeds": [seeds[k] for k in cp.image_keys],
                         "untrained_model": runtime.untrained},
         })
+    for name in ("compose", "encode", "upload"):
+        ctx.metrics.stage(name, totals[name] / 1000)
 
     scores: list[tuple[dict[str, float], bool, str | None]] = []
     if ctx.scorer is not None:
         t0 = time.perf_counter()
         scores = ctx.scorer(event, plan, images, composed)
         totals["score"] = (time.perf_counter() - t0) * 1000
+        ctx.metrics.stage("score", totals["score"] / 1000)
         for row, (_, servable, reason) in zip(rows, scores, strict=True):
             row["servable"], row["servable_reason"] = servable, reason
 
@@ -222,5 +273,6 @@ def process_event(event: CampaignEvent, ctx: Context) -> Outcome:
         repo.mark_done(session=s, event_id=event.event_id, processing_ms=total_ms)
     ctx._known_versions.add(runtime.version)
     totals["db"] = (time.perf_counter() - t0) * 1000
+    ctx.metrics.stage("db", totals["db"] / 1000)
     log.info("event %s done: %d creatives in %.0f ms", event.event_id, len(rows), total_ms)
     return Outcome("done", event.event_id, creatives=len(rows), timings_ms=totals)

@@ -12,6 +12,7 @@ Messages are JSON; nothing is pickled.
 from __future__ import annotations
 
 import json
+import time
 from functools import lru_cache
 from typing import Any
 
@@ -63,7 +64,8 @@ class Publisher:
                 body = event if isinstance(event, str) else json.dumps(event)
             event_id = None
         try:
-            self._app.send_task(PROCESS_EVENT_TASK, args=[body], queue=GENERATE_QUEUE,
+            self._app.send_task(PROCESS_EVENT_TASK, args=[body],
+                                kwargs={"published_at": time.time()}, queue=GENERATE_QUEUE,
                                 retry=True, retry_policy=self._retry_policy)
         except Exception as exc:  # kombu raises several types; callers get one
             raise PublishError(f"broker did not accept event {event_id}: {exc}") from exc

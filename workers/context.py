@@ -1,26 +1,36 @@
-"""Per-process worker state: storage client, DB URL, the generator runtime, the DLQ publisher.
+"""Per-process worker state: storage client, DB URL, the generator runtime behind a cross-event
+micro-batcher, metrics, and the dead-letter publisher.
 
-Built lazily in each worker process (after the fork), never in a parent that forks: engines,
-S3 clients and CUDA contexts must not cross a fork.
+Built lazily inside the worker process. GPU workers use Celery's threads pool: many events are in
+flight in one process; their image requests meet in one batcher thread that owns the device,
+while the other threads compose, encode, upload and write to the database — so the device is not
+idle while PNGs are written. The launcher that starts these processes never touches CUDA.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import threading
 from typing import Any
 
+from PIL import Image
+
+from shared.batching import MicroBatcher
 from shared.config import get_settings
-from shared.db.engine import dispose_engines
 from shared.generation import GeneratorRuntime
+from shared.personalize import ImageRequest
 from shared.pipeline import Context
 from shared.queues import DEAD_QUEUE
 from shared.storage import open_store
 from workers.app import app, dead_exchange, dead_queue
+from workers.metrics import get_metrics
 
 log = logging.getLogger("adgen.worker")
 
+_lock = threading.Lock()
 _ctx: dict[int, Context] = {}
+_batcher: dict[int, MicroBatcher[ImageRequest, Image.Image]] = {}
 
 
 def publish_dead_letter(message: dict[str, Any]) -> None:
@@ -33,31 +43,61 @@ def publish_dead_letter(message: dict[str, Any]) -> None:
 
 def _load_runtime() -> GeneratorRuntime:
     s = get_settings()
-    runtime = GeneratorRuntime.load(s.resolved_model_dir, device=s.device)
+    runtime = GeneratorRuntime.load(s.resolved_model_dir, device=s.device,
+                                    max_batch=s.batch_max_size)
     seconds = runtime.warmup()
     log.info("model %s loaded on %s (warm-up %.2fs)%s", runtime.version, s.device, seconds,
              " [UNTRAINED]" if runtime.untrained else "")
     return runtime
 
 
+def _load_scorer(runtime: GeneratorRuntime) -> Any:
+    try:
+        from shared.eval.scorer import GateThresholds, load_scorer
+
+        s = get_settings()
+        return load_scorer(s.resolved_evaluator_dir, runtime, s.device,
+                           GateThresholds.from_settings(s))
+    except (ImportError, AttributeError) as exc:
+        log.warning("creatives will not be scored: %s", exc)
+        return None
+
+
 def get_context() -> Context:
+    """This process's context (one per pid: a forked child never reuses its parent's)."""
     pid = os.getpid()
-    ctx = _ctx.get(pid)
-    if ctx is None:
+    with _lock:
+        ctx = _ctx.get(pid)
+        if ctx is not None:
+            return ctx
         s = get_settings()
         store = open_store(s.resolved_storage_url, secure=s.storage_secure)
         store.ensure_bucket()
+        metrics = get_metrics()
         ctx = Context(
             db_url=s.resolved_database_url, store=store, runtime_factory=_load_runtime,
             worker=s.worker_name or f"pid{pid}", max_attempts=s.max_attempts,
             rejected_payload_bytes=s.rejected_payload_bytes, dead_letter=publish_dead_letter,
+            metrics=metrics,
         )
+        runtime = ctx.runtime  # load + warm once, before any event
+        ctx.scorer = _load_scorer(runtime)
+
+        def generate(reqs: list[ImageRequest]) -> list[Image.Image]:
+            return runtime.generate([r.prompt for r in reqs], [r.seed for r in reqs])
+
+        batcher = MicroBatcher(generate, max_batch=s.batch_max_size,
+                               max_wait_s=s.batch_max_wait_ms / 1000, on_batch=metrics.batch,
+                               on_oom=metrics.oom)
+        timeout = float(s.task_soft_time_limit)
+        ctx.generate_fn = lambda reqs: batcher(reqs, timeout=timeout)
         _ctx.clear()
         _ctx[pid] = ctx
-    return ctx
+        _batcher[pid] = batcher
+        return ctx
 
 
-def init_process() -> None:
-    """Called in each pool process right after the fork: fresh pools, model loaded and warm."""
-    dispose_engines()
-    _ = get_context().runtime
+def shutdown() -> None:
+    b = _batcher.pop(os.getpid(), None)
+    if b is not None:
+        b.close()

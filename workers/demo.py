@@ -90,7 +90,7 @@ def run_demo(out: Path | None = None, timeout_s: float = 600, count: int = 1,
     model_dir = ensure_model(settings, console)
 
     spec = WorkerSpec(name="demo-cpu", device="cpu", cuda_visible="")
-    env = child_env(spec)
+    env = child_env(spec, metrics_port=0)
     env["ADGEN_MODEL_DIR"] = str(model_dir)
     env["ADGEN_HOME"] = str(settings.home)
     log_path = settings.home / "demo-worker.log"

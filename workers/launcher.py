@@ -2,8 +2,10 @@
 
 The launcher never imports torch.cuda or touches a GPU: it only decides device assignments and
 starts `celery worker` children with CUDA_VISIBLE_DEVICES set, so each child sees exactly one
-device as cuda:0. Each child runs a prefork pool of one process: its main process keeps broker
-heartbeats flowing and enforces time limits while the pool process generates.
+device as cuda:0. Each child runs Celery's threads pool: the main thread keeps broker heartbeats
+flowing, `concurrency` events are in flight at once, and their image requests are merged into
+one generator forward pass by the process's micro-batcher (workers/context.py). Hard time limits
+are enforced by a watchdog that restarts the process (workers/watchdog.py).
 """
 
 from __future__ import annotations
@@ -77,11 +79,15 @@ def worker_specs(
     return specs
 
 
-def child_command(spec: WorkerSpec, loglevel: str = "INFO", extra: list[str] | None = None
-                  ) -> list[str]:
+def child_command(spec: WorkerSpec, loglevel: str = "INFO", extra: list[str] | None = None,
+                  concurrency: int | None = None) -> list[str]:
+    if concurrency is None:
+        from shared.config import get_settings
+
+        concurrency = get_settings().worker_concurrency
     return [
         sys.executable, "-m", "celery", "-A", "workers.app", "worker",
-        "--pool", "prefork", "--concurrency", "1",
+        "--pool", "threads", "--concurrency", str(concurrency),
         "--hostname", f"{spec.name}@%h",
         "--queues", ",".join(spec.queues),
         "--prefetch-multiplier", "1",
@@ -92,8 +98,11 @@ def child_command(spec: WorkerSpec, loglevel: str = "INFO", extra: list[str] | N
     ]
 
 
-def child_env(spec: WorkerSpec, base: dict[str, str] | None = None) -> dict[str, str]:
+def child_env(spec: WorkerSpec, base: dict[str, str] | None = None,
+              metrics_port: int | None = None) -> dict[str, str]:
     env = dict(os.environ if base is None else base)
+    if metrics_port is not None:
+        env["ADGEN_METRICS_PORT"] = str(metrics_port)
     env["CUDA_VISIBLE_DEVICES"] = spec.cuda_visible
     env["ADGEN_DEVICE"] = spec.device
     env["ADGEN_WORKER_NAME"] = f"{spec.name}@{socket.gethostname()}"
@@ -115,8 +124,12 @@ class Supervisor:
         self.stopping = False
 
     def start(self, spec: WorkerSpec) -> None:
+        from shared.config import get_settings
+
+        base_port = get_settings().metrics_port
+        port = base_port + self.specs.index(spec) if base_port else 0
         cmd = child_command(spec, self.loglevel, self.extra_args)
-        self.procs[spec.name] = subprocess.Popen(cmd, env=child_env(spec))
+        self.procs[spec.name] = subprocess.Popen(cmd, env=child_env(spec, metrics_port=port))
         log.info("started worker %s (pid %d) on %s", spec.name, self.procs[spec.name].pid,
                  spec.device if spec.device == "cpu" else f"GPU {spec.cuda_visible}")
 

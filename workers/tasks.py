@@ -1,46 +1,113 @@
-"""Celery tasks: thin wrappers over shared.pipeline."""
+"""Celery tasks: thin wrappers over shared.pipeline, plus the worker's lifecycle hooks."""
 
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from celery import Task
 from celery.exceptions import MaxRetriesExceededError, SoftTimeLimitExceeded
-from celery.signals import worker_process_init
+from celery.signals import (
+    after_setup_logger,
+    task_postrun,
+    task_prerun,
+    worker_process_init,
+    worker_ready,
+    worker_shutdown,
+)
 
 from shared.config import get_settings
 from shared.events import CampaignEvent, parse_event
 from shared.pipeline import TRANSIENT_ERRORS, Outcome, fail, handle_message
 from shared.queues import PROCESS_EVENT_TASK
+from workers import logs
 from workers.app import app
-from workers.context import get_context, init_process
+from workers.context import get_context, shutdown
+from workers.metrics import get_metrics, serve
+from workers.watchdog import Watchdog
 
 log = logging.getLogger("adgen.worker")
 _settings = get_settings()
+_watchdog: Watchdog | None = None
+
+
+@after_setup_logger.connect
+def _structured_logs(logger: logging.Logger, **_: Any) -> None:
+    logs.install(logger, _settings.worker_name or "worker", _settings.log_json)
+
+
+@worker_ready.connect
+def _on_ready(sender: Any = None, **_: Any) -> None:
+    # Thread pool (the launcher's choice): load and warm the model in this process now, start
+    # the metrics endpoint and the hard-limit watchdog. A prefork parent must not load models.
+    global _watchdog
+    pool = getattr(getattr(sender, "pool_cls", None), "__module__", "")
+    if "prefork" in pool:
+        return
+    serve(_settings.metrics_port)
+    _watchdog = Watchdog(hard_limit_s=_settings.task_time_limit)
+    get_context()
 
 
 @worker_process_init.connect
-def _on_process_init(**_: Any) -> None:
-    init_process()
+def _on_process_init(**_: Any) -> None:  # prefork pool processes (not the default)
+    get_context()
+
+
+@worker_shutdown.connect
+def _on_shutdown(**_: Any) -> None:
+    shutdown()
+
+
+@task_prerun.connect
+def _prerun(task_id: str | None = None, task: Task | None = None, args: Any = None,
+            **_: Any) -> None:
+    if _watchdog is not None and task_id:
+        _watchdog.started(task_id, task.name if task else "?")
+    get_metrics().in_flight.inc()
+
+
+@task_postrun.connect
+def _postrun(task_id: str | None = None, **_: Any) -> None:
+    if _watchdog is not None and task_id:
+        _watchdog.finished(task_id)
+    get_metrics().in_flight.dec()
+
+
+def _event_id_of(raw: Any) -> str:
+    if isinstance(raw, dict):
+        return str(raw.get("event_id", "-"))[:128]
+    if isinstance(raw, str) and '"event_id"' in raw[:2000]:
+        ev = parse_event(raw)
+        return ev.event_id if isinstance(ev, CampaignEvent) else "-"
+    return "-"
 
 
 @app.task(bind=True, name=PROCESS_EVENT_TASK, acks_late=True, reject_on_worker_lost=True,
           max_retries=8)
-def process_event(self: Task, raw: str | dict[str, Any]) -> dict[str, Any]:
+def process_event(self: Task, raw: str | dict[str, Any],
+                  published_at: float | None = None) -> dict[str, Any]:
     """One campaign event (JSON text or object) -> its creatives, stored and recorded."""
-    ctx = get_context()
+    token = logs.current_event.set(_event_id_of(raw))
     try:
-        outcome: Outcome = handle_message(raw, ctx, excused_attempts=self.request.retries)
-    except (*TRANSIENT_ERRORS, SoftTimeLimitExceeded) as exc:
-        delay = min(_settings.retry_backoff_max, 2 ** self.request.retries)
-        log.warning("transient error, retry %d in %ss: %s", self.request.retries + 1, delay, exc)
+        if published_at is not None and self.request.retries == 0:
+            get_metrics().stage("queue_wait", time.time() - published_at)
+        ctx = get_context()
         try:
-            raise self.retry(countdown=delay)
-        except MaxRetriesExceededError:
-            event = parse_event(raw)
-            if isinstance(event, CampaignEvent):
-                fail(event, f"gave up after {self.request.retries} retries: {exc}", ctx)
-            return {"status": "failed", "detail": str(exc)}
-    return {"status": outcome.status, "event_id": outcome.event_id,
-            "creatives": outcome.creatives}
+            outcome: Outcome = handle_message(raw, ctx, excused_attempts=self.request.retries)
+        except (*TRANSIENT_ERRORS, SoftTimeLimitExceeded) as exc:
+            delay = min(_settings.retry_backoff_max, 2 ** self.request.retries)
+            log.warning("transient error, retry %d in %ss: %s", self.request.retries + 1, delay,
+                        exc)
+            try:
+                raise self.retry(countdown=delay) from exc
+            except MaxRetriesExceededError:
+                event = parse_event(raw)
+                if isinstance(event, CampaignEvent):
+                    fail(event, f"gave up after {self.request.retries} retries: {exc}", ctx)
+                return {"status": "failed", "detail": str(exc)}
+        return {"status": outcome.status, "event_id": outcome.event_id,
+                "creatives": outcome.creatives}
+    finally:
+        logs.current_event.reset(token)

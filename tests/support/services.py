@@ -161,13 +161,15 @@ class WorkerProcess:
 
 
 def start_worker(env: dict[str, str], log_path: Path, name: str = "cpu",
-                 extra: list[str] | None = None) -> WorkerProcess:
+                 extra: list[str] | None = None, metrics_port: int = 0,
+                 concurrency: int | None = None) -> WorkerProcess:
     """A real `celery worker` (one pinned CPU worker, as `adgen worker --devices cpu` starts)."""
     from workers.launcher import WorkerSpec, child_command, child_env
 
     spec = WorkerSpec(name=name, device="cpu", cuda_visible="")
-    full_env = child_env(spec, base=env)
+    full_env = child_env(spec, base=env, metrics_port=metrics_port)
     log = open(log_path, "ab")  # noqa: SIM115
-    proc = subprocess.Popen(child_command(spec, "INFO", extra), env=full_env, stdout=log,
+    cmd = child_command(spec, "INFO", extra, concurrency=concurrency)
+    proc = subprocess.Popen(cmd, env=full_env, stdout=log,
                             stderr=subprocess.STDOUT, start_new_session=True)
     return WorkerProcess(proc, log_path)

@@ -29,6 +29,6 @@ def test_child_is_pinned_and_consumes_its_queues() -> None:
     assert env["ADGEN_WORKER_NAME"].startswith("gpu1@")
     cmd = child_command(spec)
     assert "adgen.generate,adgen.generate.gpu1" in cmd
-    assert cmd[cmd.index("--pool") + 1] == "prefork"  # heartbeats + time limits in the parent
+    assert cmd[cmd.index("--pool") + 1] == "threads"  # one model, many events in flight
     cpu_env = child_env(worker_specs("cpu")[0], base={})
     assert cpu_env["CUDA_VISIBLE_DEVICES"] == "" and cpu_env["ADGEN_DEVICE"] == "cpu"

@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from shared.batching import MicroBatcher
+
+
+def test_groups_from_many_callers_share_one_call_and_get_their_own_results() -> None:
+    calls: list[list[int]] = []
+
+    def fn(items: list[int]) -> list[int]:
+        calls.append(list(items))
+        time.sleep(0.01)
+        return [x * 10 for x in items]
+
+    b = MicroBatcher(fn, max_batch=64, max_wait_s=0.1)
+    results: dict[int, list[int]] = {}
+
+    def caller(i: int) -> None:
+        results[i] = b([i * 100 + k for k in range(3)], timeout=10)
+
+    threads = [threading.Thread(target=caller, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    b.close()
+    assert all(results[i] == [(i * 100 + k) * 10 for k in range(3)] for i in range(8))
+    assert len(calls) < 8 and max(len(c) for c in calls) > 3  # merged across callers
+    assert b.stats.items == 24
+
+
+def test_max_batch_is_respected_and_groups_are_not_split() -> None:
+    sizes: list[int] = []
+
+    def fn(items: list[int]) -> list[int]:
+        sizes.append(len(items))
+        return items
+
+    b = MicroBatcher(fn, max_batch=5, max_wait_s=0.05)
+    futs = [b.submit([1, 2]) for _ in range(6)]
+    assert [f.result(5) for f in futs] == [[1, 2]] * 6
+    b.close()
+    assert max(sizes) <= 5 and all(s % 2 == 0 for s in sizes)
+
+
+def test_errors_reach_every_caller_of_that_batch() -> None:
+    def fn(items: list[int]) -> list[int]:
+        raise ValueError("boom")
+
+    b = MicroBatcher(fn, max_batch=8, max_wait_s=0.01)
+    with pytest.raises(ValueError, match="boom"):
+        b([1], timeout=5)
+    b.close()
+
+
+def test_out_of_memory_halves_the_batch_and_retries() -> None:
+    seen: list[int] = []
+
+    def fn(items: list[int]) -> list[int]:
+        seen.append(len(items))
+        if len(items) > 2:
+            raise RuntimeError("CUDA out of memory. Tried to allocate 2.00 GiB")
+        return [x + 1 for x in items]
+
+    ooms: list[int] = []
+    b = MicroBatcher(fn, max_batch=8, max_wait_s=0.05, on_oom=ooms.append)
+    assert b(list(range(8)), timeout=5) == [x + 1 for x in range(8)]
+    b.close()
+    assert b.stats.oom_splits == 3 and ooms == [8, 4, 4]
+    assert seen.count(2) == 4
