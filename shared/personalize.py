@@ -268,7 +268,8 @@ def plan_event(event: CampaignEvent) -> EventPlan:
     for variant in range(event.creative.count):
         colour = variant_colour(tone, variant)
         segment = re.sub(r"[^a-z0-9]+", "-", audience.segment.lower()).strip("-") or "all"
-        name = f"{segment}-{tone.name}-{colour}-v{variant}"
+        prefix = segment if segment == tone.name else f"{segment}-{tone.name}"
+        name = f"{prefix}-{colour}-v{variant}"  # e.g. "sporty-red-v0", "students-young-pink-v1"
         for size in event.creative.sizes:
             keys: list[tuple[int, int]] = []
             for p_idx in _shown_products(event, size, variant):

@@ -1,6 +1,7 @@
 """Contact sheet of every ad type x size x style, from synthetic product images.
 
-    python -m shared.compose.preview --out docs/images/compose_contact_sheet.png
+    python -m shared.compose.preview --out docs/images/compose_contact_sheet.png \
+        --segments-out docs/images/compose_segments.png
 
 The product images are drawn shapes (no model needed), 64 px like the generator's samples.
 """
@@ -107,16 +108,47 @@ def contact_sheet() -> Image.Image:
     return sheet
 
 
+SEGMENTS = (("sporty", "en-US"), ("luxury", "en-US"), ("family", "de-DE"), ("young", "ja-JP"))
+
+
+def segments_sheet() -> Image.Image:
+    """One product for four audiences (and locales): colour, copy, type and button differ."""
+    sizes = ["300x250", "728x90", "320x50"]
+    sheet = Image.new("RGB", (1050, len(SEGMENTS) * 270), (170, 170, 176))
+    draw = ImageDraw.Draw(sheet)
+    font = latin_font(bold=True).at(13)
+    for r, (segment, locale) in enumerate(SEGMENTS):
+        top = r * 270
+        event = sample_event("product_display", "clean", sizes=sizes, locale=locale,
+                             segment=segment)
+        plan = plan_event(event).creatives[0]
+        draw.text((312, top + 112), f"{segment} / {locale}: {plan.variant_name}", font=font,
+                  fill=(0, 0, 0))
+        draw.text((312, top + 130), f"prompt: {plan.prompts[0]!r}", font=font, fill=(0, 0, 0))
+        for size, img in render_event(event):
+            xy = {"300x250": (0, 0), "728x90": (312, 10), "320x50": (312, 160)}[size]
+            sheet.paste(img, (xy[0], top + xy[1]))
+    return sheet
+
+
+def _save_small(img: Image.Image, out: Path) -> None:
+    # 256 colours keep flat ad art exact and the sheet small enough for the docs (< 1 MB).
+    out.parent.mkdir(parents=True, exist_ok=True)
+    # Median cut gives every large flat area (the pale backgrounds) its own exact entry.
+    img.quantize(256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(
+        out, optimize=True)
+    print(f"wrote {out} ({out.stat().st_size // 1024} KiB)")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("docs/images/compose_contact_sheet.png"))
+    parser.add_argument("--segments-out", type=Path,
+                        help="also write the four-audience comparison here")
     args = parser.parse_args(argv)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    # 256 colours keep flat ad art exact and the sheet small enough for the docs (< 1 MB).
-    sheet = contact_sheet().quantize(256, method=Image.Quantize.FASTOCTREE,
-                                     dither=Image.Dither.NONE)
-    sheet.save(args.out, optimize=True)
-    print(f"wrote {args.out} ({args.out.stat().st_size // 1024} KiB)")
+    _save_small(contact_sheet(), args.out)
+    if args.segments_out:
+        _save_small(segments_sheet(), args.segments_out)
 
 
 if __name__ == "__main__":

@@ -66,7 +66,7 @@ def _clean(base: RGB, brand: BrandKit | None) -> Theme:
     if secondary and relative_luminance(secondary) > 0.7:
         bg = secondary
     else:
-        bg = mix(saturate(base, 0.5), WHITE, 0.9)
+        bg = mix(saturate(base, 0.5), WHITE, 0.86)
     fill = ensure_contrast(base, WHITE)  # darkened until white button text reads
     return Theme("clean", bg, ensure_contrast(INK, bg),
                  ensure_contrast(saturate(base, 0.8), bg), fill, WHITE, mix(INK, bg, 0.3))
