@@ -55,6 +55,29 @@ def latin_font(bold: bool = False, serif: bool = False) -> FontSpec:
     return FontSpec(str(_dejavu_dir() / f"{family}{'-Bold' if bold else ''}.ttf"))
 
 
+_NOT_A_CHARACTER = "\U0010fffd"  # private use: no font we use maps it, so it draws .notdef
+
+
+@lru_cache(maxsize=8)
+def _notdef_mask(path: str, index: int) -> bytes:
+    return bytes(_load(path, index, 24).getmask(_NOT_A_CHARACTER))
+
+
+@lru_cache(maxsize=1 << 14)
+def has_glyph(spec: FontSpec, char: str) -> bool:
+    """Whether the face draws `char` as itself rather than its "missing glyph" box."""
+    if char.isspace():
+        return True
+    return bytes(spec.at(24).getmask(char)) != _notdef_mask(spec.path, spec.index)
+
+
+def drawable(text: str, spec: FontSpec) -> str:
+    """`text` without the characters `spec` cannot draw (emoji in a title, for instance), so an
+    ad never shows "tofu" boxes; whitespace left behind is collapsed."""
+    kept = "".join(c for c in text if has_glyph(spec, c))
+    return " ".join(kept.split())
+
+
 def cjk_font(bold: bool = False) -> FontSpec:
     for regular, heavy in CJK_CANDIDATES:
         path = heavy if bold and Path(heavy).exists() else regular

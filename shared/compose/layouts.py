@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
-from shared.compose.fonts import FontSpec, font_for
+from shared.compose.fonts import FontSpec, drawable, font_for
 from shared.compose.templates import TINY_BANNER_HEIGHT, template_for
 from shared.compose.text_fit import FittedText, fit_at, fit_text, sizes_between
 from shared.placements import get_placement
@@ -196,8 +196,12 @@ def place_lines(f: FittedText, x0: int, x1: int, y: int, align: str
     return tuple(lines), min(lefts), max(rights)
 
 
+def _clean(text: str, locale: str, bold: bool, serif: bool) -> str:
+    return drawable(text, font_for(text, locale, bold, serif))
+
+
 def _items(plan: CreativePlan, unit: float, headline_lines: int) -> list[_Item]:
-    copy = plan.copy
+    copy, serif = plan.copy, plan.typeface == "serif"
     big = 1.25 if plan.style == "bold" else 1.0
     texts = {"brand": copy.brand if copy.brand != copy.headline else "",
              "kicker": copy.kicker, "headline": copy.headline, "price": copy.price,
@@ -207,11 +211,11 @@ def _items(plan: CreativePlan, unit: float, headline_lines: int) -> list[_Item]:
             "tagline": (False, 0.85, 2)}
     items = []
     for kind in STACK_ORDER:
-        text = " ".join(texts[kind].split())
-        if not text and kind == "headline":
-            text = copy.brand or "—"  # an empty title still leaves the ad a headline
+        bold, rel, lines = spec[kind]
+        text = _clean(texts[kind], plan.locale, bold, serif and kind in ("headline", "brand"))
+        if not text and kind == "headline":  # an empty (or all-emoji) title still gets one
+            text = _clean(copy.brand, plan.locale, bold, serif) or "—"
         if text:
-            bold, rel, lines = spec[kind]
             items.append(_Item(kind, text, bold, max(MIN_SIZE.get(kind, MIN_SIZE_DEFAULT),
                                                      round(unit * rel)), lines,
                                MIN_SIZE.get(kind, MIN_SIZE_DEFAULT)))
@@ -226,6 +230,7 @@ def fit_button(text: str, locale: str, size: int, max_w: int, max_h: int
     """(width, height, vertical padding, fitted text) of a one-line button within max_w x max_h.
     Shrinks the type until the button fits; ellipsises only at the minimum size."""
     spec = font_for(text, locale, bold=True)
+    text = drawable(text, spec) or "→"
     for s in sizes_between(max(size, MIN_SIZE["cta"]), MIN_SIZE["cta"]):
         pad_x, pad_y = max(4, round(s * 0.9)), max(2, round(s * 0.45))
         fitted = fit_text(spec, text, max_w - 2 * pad_x, max_h, s, s, 1)

@@ -17,6 +17,7 @@ TITLES = {
     "short": "Mug",
     "one-char": "X",
     "blank": "   ",  # survives the schema's length check, then is stripped to ""
+    "emoji": "Running Shoe 👟🏃\u200d♀️ Limited",  # DejaVu has no emoji: dropped, no tofu
     "unbreakable": "Supercalifragilisticexpialidocious" * 3,
     "cjk": "高级真皮手提包 黑色 限量版 经典款式 轻便耐用",
 }

@@ -149,3 +149,11 @@ def test_templates_per_placement() -> None:
 def test_random_titles_fit_every_size(title: str, ad_type: str, style: str) -> None:
     for layout in _layouts(ad_type, title, style):
         check_layout(layout)
+
+
+def test_undrawable_characters_are_left_out() -> None:
+    for layout in _layouts("product_display", TITLES["emoji"], "clean"):
+        headline = layout.get("headline")
+        assert headline is not None
+        text = " ".join(line.text for line in headline.lines)
+        assert "👟" not in text and "Running" in text
