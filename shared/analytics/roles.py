@@ -1,0 +1,180 @@
+"""A read-only Postgres role for analysts: USAGE on `analytics`, SELECT on its views, nothing else.
+
+The caller owns the connection and its transaction (the CLI commits). Every identifier goes
+through `psycopg.sql.Identifier`; role names are validated first all the same, because a role
+name also ends up in logs and docs.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import psycopg
+from psycopg import sql
+
+SCHEMA = "analytics"
+# The ORM tables an analyst may read directly with `raw_tables=True` (never write).
+RAW_TABLES = ("campaigns", "events", "creatives", "scores", "model_versions", "rejected_events")
+
+ROLE_PATTERN = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+_RESERVED = frozenset({"public", "none", "postgres", "current_role", "current_user",
+                       "session_user", "user", "all"})
+_WRITE_PRIVILEGES = "INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER"
+
+
+class RoleError(ValueError):
+    """The role name or its existing attributes make it unsafe to use as an analyst role."""
+
+
+@dataclass
+class GrantResult:
+    role: str
+    created: bool
+    login: bool
+    views: list[str] = field(default_factory=list)
+    raw_tables: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # from `verify_read_only`
+
+
+def validate_role_name(name: str) -> str:
+    """Lower-case SQL identifiers only (no quoting surprises), not reserved or `pg_`-prefixed."""
+    if not ROLE_PATTERN.fullmatch(name):
+        raise RoleError(f"invalid role name {name!r}: use [a-z_][a-z0-9_]*, at most 63 chars")
+    if name in _RESERVED or name.startswith("pg_"):
+        raise RoleError(f"role name {name!r} is reserved")
+    return name
+
+
+def _one(conn: psycopg.Connection, query: sql.Composable | str, *args: object) -> tuple | None:
+    return conn.execute(query, args or None).fetchone()  # type: ignore[arg-type]
+
+
+def _check_existing(conn: psycopg.Connection, role: str) -> bool:
+    """True when the role exists; refuses a role that could do more than read."""
+    row = _one(conn, "SELECT rolsuper, rolcreaterole, rolcreatedb, rolreplication, rolbypassrls,"
+                     " rolname = current_user FROM pg_roles WHERE rolname = %s", role)
+    if row is None:
+        return False
+    if any(row[:5]):
+        raise RoleError(f"role {role!r} exists with elevated attributes "
+                        "(superuser/createrole/createdb/replication/bypassrls); refusing to use it")
+    if row[5]:
+        raise RoleError(f"role {role!r} is the role running this command; refusing")
+    return True
+
+
+def _schema_owner(conn: psycopg.Connection) -> str:
+    row = _one(conn, "SELECT nspowner::regrole::text FROM pg_namespace WHERE nspname = %s", SCHEMA)
+    if row is None:
+        raise RoleError(f"schema {SCHEMA!r} not found: run `adgen db upgrade` on Postgres first")
+    return str(row[0]).strip('"')
+
+
+def views_in_schema(conn: psycopg.Connection) -> list[str]:
+    rows = conn.execute("SELECT table_name FROM information_schema.views "
+                        "WHERE table_schema = %s ORDER BY table_name", (SCHEMA,)).fetchall()
+    return [r[0] for r in rows]
+
+
+def grant_analyst(conn: psycopg.Connection, role: str, *, password: str | None = None,
+                  raw_tables: bool = False) -> GrantResult:
+    """Create or update `role` as a read-only analyst. Idempotent; re-running without
+    `raw_tables` takes raw-table access away again. LOGIN only when a password is given."""
+    validate_role_name(role)
+    ident = sql.Identifier(role)
+    owner = _schema_owner(conn)
+    exists = _check_existing(conn, role)
+    # The server logs this statement only if log_statement is 'ddl' or 'all'; the password is
+    # sent as a literal because utility statements take no bind parameters.
+    login = (sql.SQL("LOGIN PASSWORD {}").format(sql.Literal(password)) if password is not None
+             else sql.SQL("NOLOGIN"))
+    if not exists:
+        conn.execute(sql.SQL("CREATE ROLE {} WITH NOSUPERUSER NOCREATEDB NOCREATEROLE "
+                             "NOREPLICATION NOBYPASSRLS NOINHERIT {}").format(ident, login))
+    elif password is not None:
+        # Attributes were checked above; naming SUPERUSER & co here would need a superuser.
+        conn.execute(sql.SQL("ALTER ROLE {} WITH {}").format(ident, login))
+    # A second line of defence should a write privilege ever be granted by mistake.
+    conn.execute(sql.SQL("ALTER ROLE {} SET default_transaction_read_only = on").format(ident))
+
+    database = str(_one(conn, "SELECT current_database()")[0])  # type: ignore[index]
+    schema = sql.Identifier(SCHEMA)
+    conn.execute(sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(
+        sql.Identifier(database), ident))
+    conn.execute(sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(schema, ident))
+    conn.execute(sql.SQL("GRANT SELECT ON ALL TABLES IN SCHEMA {} TO {}").format(schema, ident))
+    # Views a later migration adds (created by the schema owner) become readable too.
+    conn.execute(sql.SQL("ALTER DEFAULT PRIVILEGES FOR ROLE {} IN SCHEMA {} "
+                         "GRANT SELECT ON TABLES TO {}").format(sql.Identifier(owner), schema,
+                                                                ident))
+    present = _raw_tables_present(conn)
+    for table in present:
+        action = "GRANT SELECT ON {} TO {}" if raw_tables else "REVOKE ALL ON {} FROM {}"
+        conn.execute(sql.SQL(action).format(sql.Identifier("public", table), ident))
+    if raw_tables:
+        conn.execute(sql.SQL("GRANT USAGE ON SCHEMA public TO {}").format(ident))
+
+    login_now = bool(_one(conn, "SELECT rolcanlogin FROM pg_roles WHERE rolname = %s",
+                          role)[0])  # type: ignore[index]
+    return GrantResult(role=role, created=not exists, login=login_now,
+                       views=views_in_schema(conn), raw_tables=present if raw_tables else [],
+                       problems=verify_read_only(conn, role))
+
+
+def _raw_tables_present(conn: psycopg.Connection) -> list[str]:
+    rows = conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+                        "AND tablename = ANY(%s) ORDER BY tablename",
+                        (list(RAW_TABLES),)).fetchall()
+    return [r[0] for r in rows]
+
+
+def verify_read_only(conn: psycopg.Connection, role: str) -> list[str]:
+    """Everything `role` could change in this database (through PUBLIC grants too); [] is good.
+
+    Temporary tables (PUBLIC's default TEMP privilege) are session-private and not reported.
+    """
+    problems: list[str] = []
+    attrs = _one(conn, "SELECT rolsuper OR rolcreaterole OR rolcreatedb OR rolbypassrls "
+                       "FROM pg_roles WHERE rolname = %s", role)
+    if attrs is None:
+        return [f"role {role!r} does not exist"]
+    if attrs[0]:
+        problems.append("role has elevated attributes")
+    for (parent,) in conn.execute(
+            "SELECT g.rolname FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid "
+            "JOIN pg_roles r ON r.oid = m.member WHERE r.rolname = %s", (role,)).fetchall():
+        problems.append(f"member of role {parent}")
+    user_ns = "n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_'"
+    for (rel,) in conn.execute(
+            "SELECT format('%%I.%%I', n.nspname, c.relname) FROM pg_class c "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace "
+            f"WHERE c.relkind IN ('r', 'v', 'm', 'p', 'f') AND {user_ns} "
+            "AND has_table_privilege(%s, c.oid, %s)", (role, _WRITE_PRIVILEGES)).fetchall():
+        problems.append(f"can write to {rel}")
+    for (seq,) in conn.execute(
+            "SELECT format('%%I.%%I', n.nspname, c.relname) FROM pg_class c "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace "
+            f"WHERE c.relkind = 'S' AND {user_ns} "
+            "AND has_sequence_privilege(%s, c.oid, 'USAGE, UPDATE')", (role,)).fetchall():
+        problems.append(f"can advance sequence {seq}")
+    for (ns,) in conn.execute(
+            f"SELECT n.nspname FROM pg_namespace n WHERE {user_ns} "
+            "AND has_schema_privilege(%s, n.oid, 'CREATE')", (role,)).fetchall():
+        problems.append(f"can CREATE in schema {ns}")
+    if _one(conn, "SELECT has_database_privilege(%s, current_database(), 'CREATE')",
+            role)[0]:  # type: ignore[index]
+        problems.append("can CREATE schemas in this database")
+    return problems
+
+
+def drop_analyst(conn: psycopg.Connection, role: str) -> None:
+    """Remove the role's grants in this database, then the role (fails if other databases still
+    grant it something: run this in each of them first). For tests and decommissioning."""
+    validate_role_name(role)
+    if _one(conn, "SELECT 1 FROM pg_roles WHERE rolname = %s", role) is None:
+        return
+    _check_existing(conn, role)
+    ident = sql.Identifier(role)
+    conn.execute(sql.SQL("DROP OWNED BY {}").format(ident))
+    conn.execute(sql.SQL("DROP ROLE {}").format(ident))
