@@ -118,7 +118,7 @@ MAX_PRODUCTS_PER_CREATIVE = 4
 @dataclass(frozen=True)
 class ImageRequest:
     """One generator sample: a prompt and its seed. `key` = (variant, image index); indices
-    below the product count are the event's products, the rest are cart complements."""
+    below len(event.products) are the event's products, the rest are cart complements."""
 
     key: tuple[int, int]
     prompt: str
@@ -261,7 +261,7 @@ def plan_event(event: CampaignEvent) -> EventPlan:
     base_seed = seed if seed is not None else stable_seed(event.event_id)
     audience = event.audience
     tone = pick_tone(audience.segment, audience.interests)
-    n_products = min(len(event.products), MAX_PRODUCTS_PER_CREATIVE)
+    n_products = len(event.products)  # complement keys start here, past every product index
     comps = complements_for(event.products[0]) if event.type == "cart" else ()
     requests: dict[tuple[int, int], ImageRequest] = {}
     creatives: list[CreativePlan] = []

@@ -168,3 +168,11 @@ def test_copy_is_localised() -> None:
     c = plan_event(event).creatives[0]
     assert c.copy.cta == "Zur Kasse" and c.copy.kicker == "Bestellung abschließen"
     assert c.copy.price == "129,99\u00a0$" and c.locale == "de-DE"
+
+
+def test_complement_keys_never_collide_with_product_indices() -> None:
+    data = _event("cart").model_dump(mode="json")
+    data["products"] = [dict(data["products"][0], sku=f"SKU-{i}") for i in range(6)]
+    plan = plan_event(CampaignEvent.model_validate(data))
+    comp_keys = [k for c in plan.creatives for k in c.image_keys[1:]]
+    assert comp_keys and all(k[1] >= 6 for k in comp_keys)
