@@ -18,6 +18,8 @@ app = typer.Typer(help="AdGen: personalised ad creatives from campaign events.",
                   no_args_is_help=True, pretty_exceptions_show_locals=False)
 db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+workers_app = typer.Typer(help="Inspect running workers.", no_args_is_help=True)
+app.add_typer(workers_app, name="workers")
 app.add_typer(data_app, name="data")
 app.command("train")(train)
 
@@ -109,6 +111,28 @@ def status(
             console.print(f"{k:20} {v}")
     for key in info["objects"]:
         console.print(f"  {key}")
+
+
+@workers_app.command("status")
+def workers_status(
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for replies")] = 2.0,
+) -> None:
+    """Workers, their devices and queues, and the events they are processing now."""
+    from rich.table import Table
+
+    from workers.inspect import collect
+
+    infos = collect(timeout)
+    if not infos:
+        console.print("[yellow]no workers replied[/]")
+        raise typer.Exit(1)
+    table = Table(title="AdGen workers")
+    for col in ("worker", "device", "pool", "queues", "active events", "reserved", "processed"):
+        table.add_column(col)
+    for w in infos:
+        table.add_row(w.name, w.device, f"{w.pool} x{w.concurrency}", ", ".join(w.queues),
+                      ", ".join(w.active) or "idle", str(w.reserved), str(w.processed))
+    console.print(table)
 
 
 @db_app.command("upgrade")

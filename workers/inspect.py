@@ -1,0 +1,58 @@
+"""`adgen workers status`: the live workers, their devices, queues and what they are doing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from workers.app import app
+
+
+@dataclass
+class WorkerInfo:
+    name: str
+    queues: list[str] = field(default_factory=list)
+    active: list[str] = field(default_factory=list)  # event ids being processed
+    reserved: int = 0
+    pool: str = ""
+    concurrency: int = 0
+    processed: int = 0
+
+    @property
+    def device(self) -> str:
+        base = self.name.split("@", 1)[0]
+        return f"GPU {base[3:].split('-')[0]}" if base.startswith("gpu") else "cpu"
+
+
+def _event_id(task: dict[str, Any]) -> str:
+    args = task.get("args") or []
+    raw = args[0] if args else ""
+    if isinstance(raw, dict):
+        return str(raw.get("event_id", "?"))
+    marker = '"event_id":"'
+    if isinstance(raw, str) and marker in raw:
+        return raw.split(marker, 1)[1].split('"', 1)[0]
+    return task.get("id", "?")
+
+
+def collect(timeout: float = 2.0) -> list[WorkerInfo]:
+    insp = app.control.inspect(timeout=timeout)
+    queues = insp.active_queues() or {}
+    active = insp.active() or {}
+    reserved = insp.reserved() or {}
+    stats = insp.stats() or {}
+    out = []
+    for name in sorted(set(queues) | set(stats)):
+        st = stats.get(name, {})
+        pool = st.get("pool", {})
+        total = st.get("total", {})
+        out.append(WorkerInfo(
+            name=name,
+            queues=[q["name"] for q in queues.get(name, [])],
+            active=[_event_id(t) for t in active.get(name, [])],
+            reserved=len(reserved.get(name, [])),
+            pool=str(pool.get("implementation", "")).rsplit(":", 1)[-1],
+            concurrency=int(pool.get("max-concurrency", 0) or 0),
+            processed=int(sum(total.values())) if isinstance(total, dict) else 0,
+        ))
+    return out
