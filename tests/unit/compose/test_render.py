@@ -1,3 +1,5 @@
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw
@@ -100,3 +102,22 @@ def test_product_scaling_is_neither_blocky_nor_softer_than_one_step_lanczos() ->
     assert repeats < np.mean(np.all(nearest_row[1:] == nearest_row[:-1], axis=1))
     assert _gradient(ours) >= _gradient(lanczos)
     assert scale_product(src.crop((0, 0, 64, 40)), 50).size == (50, 50)
+
+
+def test_audiences_get_different_grounds() -> None:
+    grounds = set()
+    for segment in ("sporty", "luxury", "family", "young"):
+        event = event_with("product_display", segment=segment)
+        plan = plan_event(event).creatives[1]  # 300x250
+        _img, _layout, theme = compose_with_layout(plan, images_for(plan, event), event)
+        grounds.add(theme.background)
+    assert len(grounds) == 4
+
+
+def test_seasonal_confetti_follows_the_seed() -> None:
+    event = event_with("product_display", style="seasonal")
+    plan = plan_event(event).creatives[1]
+    images = images_for(plan, event)
+    a = compose_creative(plan, images, event)
+    b = compose_creative(replace(plan, seed=plan.seed + 1), images, event)
+    assert a.tobytes() != b.tobytes()
