@@ -2,14 +2,14 @@
 
 Four templates (see templates.py): banner (image | text | button in one row), skyscraper and
 square (images, text stack, button from top to bottom) and split (images left, text and button
-right). Text that does not fit is shrunk, then optional lines are dropped in `DROP_ORDER`, and
-only then is the headline ellipsised.
+right). Text shrinks together down to a comfortable floor, then optional lines are dropped in
+`DROP_ORDER`; a headline still too long is ellipsised (docs/composition.md has the full rules).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from shared.compose.fonts import FontSpec, drawable, font_for
@@ -82,7 +82,7 @@ class _Item:
     bold: bool
     size: int
     max_lines: int
-    min_size: int = field(default=MIN_SIZE_DEFAULT)
+    min_size: int = MIN_SIZE_DEFAULT
 
 
 # --- text stack -----------------------------------------------------------------------------
