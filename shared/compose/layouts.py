@@ -14,7 +14,13 @@ from typing import TYPE_CHECKING
 
 from shared.compose.fonts import FontSpec, drawable, font_for
 from shared.compose.templates import TINY_BANNER_HEIGHT, template_for
-from shared.compose.text_fit import FittedText, fit_at, fit_text, sizes_between
+from shared.compose.text_fit import (
+    FittedText,
+    fit_at,
+    fit_text,
+    largest_unbroken_size,
+    sizes_between,
+)
 from shared.placements import get_placement
 
 if TYPE_CHECKING:
@@ -100,8 +106,10 @@ def _fit_at_scale(items: list[_Item], scale: float, width: int, height: int, gap
         spec = _spec(item, locale, serif)
         f = fit_at(spec, item.text, size, width, item.max_lines)
         if f is None and item.kind == "headline" and size == item.min_size:
-            # A long title is cut with an ellipsis rather than shrunk below its floor.
-            f = fit_text(spec, item.text, width, height, size, size, item.max_lines)
+            # A long title is cut with an ellipsis rather than shrunk below its floor; a word
+            # too wide for the floor fails here so the legibility pass can shrink it instead.
+            f = fit_text(spec, item.text, width, height, size, size, item.max_lines,
+                         break_words=False)
         if f is None:
             return None
         fitted.append(f)
@@ -145,6 +153,17 @@ def _fit_dropping(items: list[_Item], box: Box, gap: int, locale: str, serif: bo
         dropped.append(droppable[0])
 
 
+def _comfort_floor(item: _Item, width: int, comfort: float, locale: str, serif: bool) -> int:
+    """`comfort` of the design size, or lower (not below the legibility floor) where a single
+    long word needs it: "Lightweight" shrinks to fit a narrow column instead of forcing the
+    whole stack down to the minimum sizes."""
+    floor = max(item.min_size, round(item.size * comfort))
+    if width <= 0:
+        return floor
+    return min(floor, largest_unbroken_size(_spec(item, locale, serif), item.text, width, floor,
+                                            item.min_size))
+
+
 def fit_stack(items: list[_Item], box: Box, gap: int, locale: str, serif: bool,
               align: str, comfort: float = COMFORT) -> tuple[list[Element], list[str]]:
     """Fit the items into `box`, centred vertically.
@@ -155,7 +174,8 @@ def fit_stack(items: list[_Item], box: Box, gap: int, locale: str, serif: bool,
     """
     x0, y0, x1, y1 = box
     width, height = x1 - x0, y1 - y0
-    comfy = [replace(i, min_size=max(i.min_size, round(i.size * comfort))) for i in items]
+    comfy = [replace(i, min_size=_comfort_floor(i, width, comfort, locale, serif))
+             for i in items]
     active, fitted, dropped = _fit_dropping(comfy, box, gap, locale, serif)
     if fitted is None:
         active, fitted, dropped = _fit_dropping(items, box, gap, locale, serif)

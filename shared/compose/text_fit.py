@@ -137,10 +137,33 @@ def sizes_between(max_size: int, min_size: int) -> list[int]:
     return [*sizes, min_size]
 
 
+def largest_unbroken_size(spec: FontSpec, text: str, width: int, max_size: int,
+                          min_size: int) -> int:
+    """The largest size (down to `min_size`) at which every word of `text` fits `width`."""
+    words = [token for token, _ in _tokens(text)]
+    for size in sizes_between(max_size, min_size):
+        font = spec.at(size)
+        if all(text_width(font, w) <= width for w in words):
+            return size
+    return min_size
+
+
+def _rest(text: str, kept: list[str]) -> str:
+    """`text` after the characters of the `kept` lines (wrapping only drops whitespace)."""
+    skip = sum(len(line.replace(" ", "")) for line in kept)
+    i = 0
+    while skip and i < len(text):
+        if not text[i].isspace():
+            skip -= 1
+        i += 1
+    return text[i:].strip()
+
+
 def fit_text(spec: FontSpec, text: str, width: int, height: int, max_size: int, min_size: int,
-             max_lines: int = 3) -> FittedText | None:
+             max_lines: int = 3, break_words: bool = True) -> FittedText | None:
     """Largest size in [min_size, max_size] at which `text` fits the box; else an ellipsised fit
-    at `min_size`; None when not even one line of `min_size` fits."""
+    at `min_size`; None when not even one line of `min_size` fits. Words are split between
+    letters only at `min_size`, and only if `break_words`."""
     text = " ".join(text.split())
     if not text or width <= 0:
         return None
@@ -155,19 +178,22 @@ def fit_text(spec: FontSpec, text: str, width: int, height: int, max_size: int, 
             lo = mid + 1
     if best is not None:
         return best
-    for breaking in (False, True):  # the minimum size, splitting words only if it must
+    for breaking in (False, True)[: 2 if break_words else 1]:
         fitted = fit_at(spec, text, min_size, width, max_lines, break_words=breaking)
         if fitted is not None and fitted.height <= height:
             return fitted
     font = spec.at(min_size)
-    wrapped = wrap(font, text, width, break_words=False) or wrap(font, text, width) or []
-    # It did not fit, so there are more wrapped lines than room: cut and mark the cut.
-    for room in range(min(max_lines, len(wrapped)), 0, -1):
-        lines = wrapped[:room]
-        lines[-1] = ellipsise(font, lines[-1], width)
-        if not lines[-1]:
+    wrapped = wrap(font, text, width, break_words=False)
+    if wrapped is None and break_words:
+        wrapped = wrap(font, text, width)
+    # It did not fit, so there are more wrapped lines than room: keep what fits and end the last
+    # line with as much of the remaining text as fits before an ellipsis ("Ultra Lightwe…").
+    for room in range(min(max_lines, len(wrapped or [])), 0, -1):
+        lines = (wrapped or [])[: room - 1]
+        last = ellipsise(font, _rest(text, lines), width)
+        if not last:
             return None
-        fitted = _fitted(spec, lines, min_size, truncated=True)
+        fitted = _fitted(spec, [*lines, last], min_size, truncated=True)
         if fitted.height <= height:
             return fitted
     return None
