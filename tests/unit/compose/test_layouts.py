@@ -157,3 +157,12 @@ def test_undrawable_characters_are_left_out() -> None:
         assert headline is not None
         text = " ".join(line.text for line in headline.lines)
         assert "👟" not in text and "Running" in text
+
+
+def test_long_words_shrink_instead_of_splitting() -> None:
+    words = set(TITLES["long"].split())
+    for layout in _layouts("cart", TITLES["long"], "bold", "fr-FR"):
+        headline = layout.get("headline")
+        assert headline is not None
+        for line in headline.lines[:-1]:  # all but the ellipsised last line are whole words
+            assert set(line.text.split()) <= words, (layout.width, line.text)

@@ -71,3 +71,9 @@ def test_cjk_wraps_between_characters() -> None:
     fitted = fit_text(spec, "高级真皮手提包黑色限量版经典款式轻便耐用", 80, 80, 16, 10, max_lines=3)
     assert fitted is not None and len(fitted.lines) > 1
     _inside(fitted, 80, 80)
+
+
+def test_ellipsis_continues_the_text_after_the_last_kept_line() -> None:
+    fitted = fit_text(SANS, "Ultra Lightweight Waterproof Breathable", 110, 16, 12, 12, 1)
+    assert fitted is not None and fitted.lines[0].startswith("Ultra Light")
+    assert fitted.lines[0].endswith(ELLIPSIS)
