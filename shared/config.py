@@ -59,6 +59,10 @@ class Settings(BaseSettings):
     metrics_port: int = Field(default=9200, ge=0, le=65535,
                               description="Prometheus port of the first worker (0 = off)")
     log_json: bool = Field(default=False, description="JSON log lines (for log shippers)")
+    torch_threads: int = Field(default=0, ge=0, le=256,
+                               description="Intra-op threads per worker (0 = torch default)")
+    inference_dtype: str = Field(default="auto", pattern="^(auto|float32|bfloat16)$",
+                                 description="auto = bfloat16 autocast on CUDA, float32 on CPU")
 
     @field_validator("database_url")
     @classmethod

@@ -31,14 +31,22 @@ class GeneratorRuntime:
     model_dir: Path
     max_batch: int = 256
     untrained: bool = False
+    autocast_dtype: torch.dtype | None = None  # bf16 autocast (CUDA default) or None = fp32
 
     @classmethod
-    def load(cls, model_dir: Path, device: str = "cpu", max_batch: int = 256) -> GeneratorRuntime:
+    def load(cls, model_dir: Path, device: str = "cpu", max_batch: int = 256,
+             dtype: str = "auto") -> GeneratorRuntime:
         bundle = load_model(model_dir, device=device)
         meta = bundle.meta or {}
-        return cls(bundle=bundle, encoder=TextEncoder(device=device),
-                   device=torch.device(device), model_dir=Path(model_dir), max_batch=max_batch,
-                   untrained=bool(meta.get("untrained", False)))
+        dev = torch.device(device)
+        if dtype == "auto":
+            dtype = "bfloat16" if dev.type == "cuda" else "float32"
+        if dev.type == "cuda":
+            bundle.generator.to(memory_format=torch.channels_last)
+        return cls(bundle=bundle, encoder=TextEncoder(device=device), device=dev,
+                   model_dir=Path(model_dir), max_batch=max_batch,
+                   untrained=bool(meta.get("untrained", False)),
+                   autocast_dtype=torch.bfloat16 if dtype == "bfloat16" else None)
 
     @property
     def version(self) -> str:
@@ -69,7 +77,9 @@ class GeneratorRuntime:
             p = prompts[start:start + self.max_batch]
             s = seeds[start:start + self.max_batch]
             emb = self.encoder.encode(p).to(self.device)
-            imgs = self.bundle.generator(self.noise(s), emb)
+            with torch.autocast(self.device.type, dtype=self.autocast_dtype or torch.float32,
+                                enabled=self.autocast_dtype is not None):
+                imgs = self.bundle.generator(self.noise(s), emb)
             out.extend(to_pil(imgs))
         return out
 

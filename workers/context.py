@@ -43,8 +43,13 @@ def publish_dead_letter(message: dict[str, Any]) -> None:
 
 def _load_runtime() -> GeneratorRuntime:
     s = get_settings()
+    if s.torch_threads:
+        # On a busy CPU host, fewer intra-op threads avoid OpenMP stalls (see bench/RESULTS.md).
+        import torch
+
+        torch.set_num_threads(s.torch_threads)
     runtime = GeneratorRuntime.load(s.resolved_model_dir, device=s.device,
-                                    max_batch=s.batch_max_size)
+                                    max_batch=s.batch_max_size, dtype=s.inference_dtype)
     seconds = runtime.warmup()
     log.info("model %s loaded on %s (warm-up %.2fs)%s", runtime.version, s.device, seconds,
              " [UNTRAINED]" if runtime.untrained else "")
