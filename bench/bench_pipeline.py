@@ -35,7 +35,6 @@ from shared.db.models import Creative, Event
 from shared.generation import GeneratorRuntime, save_untrained_model
 from shared.personalize import plan_event
 
-
 WORKER_ENV: dict[str, str] = {}
 
 
