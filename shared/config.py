@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -48,6 +48,13 @@ class Settings(BaseSettings):
     allow_default_secrets: bool = Field(
         default=False, description="Permit well-known secrets in non-embedded URLs (dev only)"
     )
+
+    event_hmac_key: SecretStr | None = Field(
+        default=None, description="If set, events must carry a valid HMAC-SHA256 signature")
+    broker_heartbeat_s: int = Field(default=30, ge=0, le=600,
+                                    description="AMQP heartbeat; hung workers drop after ~2x")
+    fault_crash_sku: str = Field(
+        default="", description="TESTS ONLY: a worker process aborts while generating this SKU")
 
     # --- worker operations (batching, concurrency, metrics, logs) ---
     worker_concurrency: int = Field(default=8, ge=1, le=512,
@@ -99,6 +106,15 @@ class Settings(BaseSettings):
                     "set a real one (or ADGEN_ALLOW_DEFAULT_SECRETS=1 for a dev box)"
                 )
         return self
+
+    def __repr_args__(self):  # type: ignore[no-untyped-def]
+        # Settings get logged; never their secrets.
+        from shared.storage import redact_url
+
+        for name, value in super().__repr_args__():
+            if isinstance(value, str) and "://" in value:
+                value = redact_url(value)
+            yield name, value
 
     # Resolved values: embedded defaults when a URL is not given.
     @property

@@ -214,7 +214,8 @@ def parse_event(raw: str | bytes | dict[str, Any]) -> CampaignEvent | Rejection:
             try:
                 text = raw.decode("utf-8")
             except UnicodeDecodeError as exc:
-                return Rejection(reason=f"payload is not UTF-8: {exc}", payload=cap_payload(raw, cap))
+                return Rejection(reason=f"payload is not UTF-8: {exc}",
+                                 payload=cap_payload(raw, cap))
         else:
             text = raw
         try:

@@ -20,11 +20,12 @@ from PIL import Image
 from shared.compose import compose_creative
 from shared.db import repo
 from shared.db.engine import session_scope
-from shared.events import CampaignEvent, Rejection, parse_event
+from shared.events import CampaignEvent, Rejection, cap_payload, parse_event
 from shared.generation import GeneratorRuntime
 from shared.ids import object_key
 from shared.personalize import EventPlan, ImageRequest, plan_event
 from shared.placements import get_placement
+from shared.signing import verify
 from shared.storage import ObjectStore, StorageError
 
 log = logging.getLogger("adgen.pipeline")
@@ -77,6 +78,8 @@ class Context:
     rejected_payload_bytes: int = 8192
     dead_letter: Callable[[dict[str, Any]], None] = lambda msg: None
     scorer: Scorer | None = None
+    hmac_key: str | None = None  # when set, unsigned or tampered events are rejected
+    before_generate: Callable[[CampaignEvent], None] | None = None  # fault injection in tests
     metrics: Metrics = field(default_factory=NoMetrics)
     generate_fn: GenerateFn | None = None
     _runtime: GeneratorRuntime | None = field(default=None, repr=False)
@@ -122,17 +125,34 @@ def reject(raw: str | bytes | dict[str, Any], rejection: Rejection, ctx: Context
 
 
 def handle_message(
-    raw: str | bytes | dict[str, Any], ctx: Context, *, excused_attempts: int = 0
+    raw: str | bytes | dict[str, Any], ctx: Context, *, excused_attempts: int = 0,
+    signature: str | None = None,
 ) -> Outcome:
-    """See `_handle`; also reports the outcome to `ctx.metrics`."""
+    """See `_handle`; also checks the signature (when required) and reports the outcome."""
     try:
-        out = _handle(raw, ctx, excused_attempts=excused_attempts)
+        reason = _signature_problem(raw, signature, ctx)
+        if reason is not None:
+            parsed = parse_event(raw)
+            out = reject(raw, Rejection(
+                reason=reason, payload=cap_payload(str(raw), ctx.rejected_payload_bytes),
+                event_id=None if isinstance(parsed, Rejection) else parsed.event_id), ctx)
+        else:
+            out = _handle(raw, ctx, excused_attempts=excused_attempts)
     except TRANSIENT_ERRORS as exc:
         ctx.metrics.outcome("retry", reason=type(exc).__name__)
         raise
     ctx.metrics.outcome(out.status, out.creatives, out.detail[:60] if out.status in (
         "failed", "gave_up") else "")
     return out
+
+
+def _signature_problem(raw: str | bytes | dict[str, Any], signature: str | None,
+                       ctx: Context) -> str | None:
+    if not ctx.hmac_key:
+        return None
+    if not isinstance(raw, str):
+        return "signed events must be sent as JSON text"
+    return verify(raw, signature, ctx.hmac_key)
 
 
 def _handle(
@@ -199,6 +219,8 @@ def process_event(event: CampaignEvent, ctx: Context) -> Outcome:
     """Generate (the device stage), then render and store (the CPU stage)."""
     t_start = time.perf_counter()
     plan = plan_event(event)
+    if ctx.before_generate is not None:
+        ctx.before_generate(event)
     t0 = time.perf_counter()
     images = generate_images(plan, ctx)
     generate_ms = (time.perf_counter() - t0) * 1000

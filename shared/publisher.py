@@ -21,6 +21,7 @@ from celery import Celery
 from shared.config import Settings, get_settings
 from shared.events import CampaignEvent, Rejection, parse_event
 from shared.queues import GENERATE_QUEUE, PROCESS_EVENT_TASK, broker_transport_options
+from shared.signing import sign
 
 
 class InvalidEvent(ValueError):
@@ -43,6 +44,8 @@ class Publisher:
             broker_transport_options=broker_transport_options(settings),
             broker_connection_retry_on_startup=True,
         )
+        key = settings.event_hmac_key
+        self._hmac_key = key.get_secret_value() if key is not None else None
         self._retry_policy = {"max_retries": max_retries, "interval_start": 0.5,
                               "interval_step": 1.0, "interval_max": 5.0}
 
@@ -64,8 +67,11 @@ class Publisher:
                 body = event if isinstance(event, str) else json.dumps(event)
             event_id = None
         try:
-            self._app.send_task(PROCESS_EVENT_TASK, args=[body],
-                                kwargs={"published_at": time.time()}, queue=GENERATE_QUEUE,
+            kwargs: dict[str, Any] = {"published_at": time.time()}
+            if self._hmac_key:
+                kwargs["signature"] = sign(body, self._hmac_key)
+            self._app.send_task(PROCESS_EVENT_TASK, args=[body], kwargs=kwargs,
+                                queue=GENERATE_QUEUE,
                                 retry=True, retry_policy=self._retry_policy)
         except Exception as exc:  # kombu raises several types; callers get one
             raise PublishError(f"broker did not accept event {event_id}: {exc}") from exc

@@ -68,6 +68,18 @@ def _load_scorer(runtime: GeneratorRuntime) -> Any:
         return None
 
 
+def _crash_on_sku(sku: str) -> Any:
+    """Fault injection for the test suite: the process dies like a segfault in generation."""
+
+    def hook(event: Any) -> None:
+        if any(p.sku == sku for p in event.products):
+            log.critical("fault injection: aborting the process on SKU %s", sku)
+            logging.shutdown()
+            os._exit(134)
+
+    return hook
+
+
 def get_context() -> Context:
     """This process's context (one per pid: a forked child never reuses its parent's)."""
     pid = os.getpid()
@@ -84,7 +96,10 @@ def get_context() -> Context:
             worker=s.worker_name or f"pid{pid}", max_attempts=s.max_attempts,
             rejected_payload_bytes=s.rejected_payload_bytes, dead_letter=publish_dead_letter,
             metrics=metrics,
+            hmac_key=s.event_hmac_key.get_secret_value() if s.event_hmac_key else None,
         )
+        if s.fault_crash_sku:
+            ctx.before_generate = _crash_on_sku(s.fault_crash_sku)
         runtime = ctx.runtime  # load + warm once, before any event
         ctx.scorer = _load_scorer(runtime)
 

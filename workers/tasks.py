@@ -86,8 +86,8 @@ def _event_id_of(raw: Any) -> str:
 
 @app.task(bind=True, name=PROCESS_EVENT_TASK, acks_late=True, reject_on_worker_lost=True,
           max_retries=8)
-def process_event(self: Task, raw: str | dict[str, Any],
-                  published_at: float | None = None) -> dict[str, Any]:
+def process_event(self: Task, raw: str | dict[str, Any], published_at: float | None = None,
+                  signature: str | None = None) -> dict[str, Any]:
     """One campaign event (JSON text or object) -> its creatives, stored and recorded."""
     token = logs.current_event.set(_event_id_of(raw))
     try:
@@ -95,7 +95,8 @@ def process_event(self: Task, raw: str | dict[str, Any],
             get_metrics().stage("queue_wait", time.time() - published_at)
         ctx = get_context()
         try:
-            outcome: Outcome = handle_message(raw, ctx, excused_attempts=self.request.retries)
+            outcome: Outcome = handle_message(raw, ctx, excused_attempts=self.request.retries,
+                                              signature=signature)
         except (*TRANSIENT_ERRORS, SoftTimeLimitExceeded) as exc:
             delay = min(_settings.retry_backoff_max, 2 ** self.request.retries)
             log.warning("transient error, retry %d in %ss: %s", self.request.retries + 1, delay,
