@@ -35,10 +35,13 @@ h3{margin:18px 0 8px;font-size:15px;color:#334}
 .empty{color:#778;font-style:italic}
 table{border-collapse:collapse}td,th{padding:2px 8px;text-align:left;font-size:12px}
 .models{background:#fff;border-radius:8px}.models td,.models th{border-bottom:1px solid #e3e6ec}
-.gallery{display:grid;gap:14px;grid-template-columns:repeat(auto-fill,minmax(var(--col),1fr))}
+.sizes{display:flex;flex-wrap:wrap;gap:0 28px;align-items:flex-start}
+.size{flex:0 1 auto;max-width:100%}.gallery{display:flex;flex-wrap:wrap;gap:14px}
 .card{background:#fff;border-radius:8px;box-shadow:0 1px 3px #0002;margin:0;padding:10px;
+ box-sizing:border-box;width:var(--card);max-width:100%;
  overflow:hidden}.card.bad{outline:2px solid #d9534f}
-.card img{display:block;max-width:100%;height:auto;background:#eee;border:1px solid #ddd}
+.card img{display:block;width:auto;height:auto;max-width:100%;max-height:var(--img-h);
+ background:#eee;border:1px solid #ddd}
 .missing{padding:30px 8px;background:#fbeaea;color:#a33;font-size:12px}
 .badges{margin:6px 0 2px}.badge{display:inline-block;border-radius:10px;padding:0 8px;
  font-size:11px;background:#e8ebf1;margin:0 4px 4px 0}.badge.ok{background:#d8f0dc;color:#1e6b2e}
@@ -165,9 +168,14 @@ def render_card(c: CreativeRecord, source: ImageSource | None) -> str:
     )
 
 
-def _column_px(width: int) -> int:
-    # Wide banners get wide cells; square and tall sizes share a row.
-    return max(180, min(width, 520))
+MAX_IMG_H = 320  # tall skyscrapers are shown scaled down to this height
+MAX_CARD_W = 540
+
+
+def _card_px(width: int, height: int) -> int:
+    """Card width for a size: the image as displayed, at least wide enough for the scores."""
+    shown = width * min(1.0, MAX_IMG_H / height) if height else width
+    return int(max(220, min(MAX_CARD_W, shown + 22)))
 
 
 def render_campaign(i: int, camp: CampaignRecord, sources: Mapping[str, ImageSource]) -> str:
@@ -182,10 +190,16 @@ def render_campaign(i: int, camp: CampaignRecord, sources: Mapping[str, ImageSou
     ]
     if not camp.creatives:
         parts.append('<p class="empty">no creatives</p>')
+    if camp.creatives:
+        parts.append('<div class="sizes">')
     for size, group in camp.by_size().items():
-        parts.append(f"<h3>{_e(size)} · {len(group)} creative{'s' * (len(group) != 1)}</h3>"
-                     f'<div class="gallery" style="--col:{_column_px(group[0].width)}px">')
+        card = _card_px(group[0].width, group[0].height)
+        parts.append(f'<div class="size"><h3>{_e(size)} · {len(group)} '
+                     f"creative{'s' * (len(group) != 1)}</h3><div class=\"gallery\" "
+                     f'style="--card:{card}px;--img-h:{MAX_IMG_H}px">')
         parts.extend(render_card(c, sources.get(c.creative_id)) for c in group)
+        parts.append("</div></div>")
+    if camp.creatives:
         parts.append("</div>")
     parts.append("</section>")
     return "".join(parts)

@@ -28,12 +28,13 @@ def fake_scorer(event: CampaignEvent, plan: Any, images: Any, creatives: list[An
 
 
 def populate(db_url: str, store: ObjectStore, runtime: Any, prefix: str = "an",
-             hostile: bool = True, sizes: list[str] | None = None) -> list[CampaignEvent]:
+             hostile: bool = True, sizes: list[str] | None = None, count: int = 1
+             ) -> list[CampaignEvent]:
     """Sample events (one per ad type), the first in its own campaign with a hostile product
     title and campaign name; returns the events as processed."""
     ctx = Context(db_url=db_url, store=store, runtime_factory=lambda: runtime,
                   worker="analytics-test", scorer=fake_scorer)
-    events = sample_events(prefix, sizes=sizes)
+    events = sample_events(prefix, sizes=sizes, count=count)
     if hostile:
         raw = json.loads(events[0].canonical_json())
         raw["products"][0]["title"] = HOSTILE_TITLE
