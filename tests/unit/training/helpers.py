@@ -1,0 +1,56 @@
+"""Synthetic catalogs and a fake text encoder so loop tests need no model download or render."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image, ImageDraw
+
+from shared.catalog.format import CatalogItem, write_metadata
+
+SHAPES = {
+    "red square": ((220, 30, 30), "square"),
+    "blue circle": ((30, 60, 220), "circle"),
+    "green triangle": ((30, 170, 60), "triangle"),
+    "yellow bar": ((235, 200, 20), "bar"),
+}
+
+
+def fake_embed(texts: list[str]) -> torch.Tensor:
+    """Deterministic unit vectors keyed by the text (stands in for the sentence encoder)."""
+    rows = []
+    for text in texts:
+        seed = int(hashlib.sha256(text.encode()).hexdigest()[:8], 16)
+        rows.append(torch.randn(384, generator=torch.Generator().manual_seed(seed)))
+    return torch.nn.functional.normalize(torch.stack(rows), dim=1)
+
+
+def shape_image(colour: tuple[int, int, int], kind: str, size: int) -> Image.Image:
+    image = Image.new("RGB", (size, size), "white")
+    draw = ImageDraw.Draw(image)
+    a, b = size // 8, size - size // 8 - 1
+    if kind == "square":
+        draw.rectangle([a, a, b, b], fill=colour)
+    elif kind == "circle":
+        draw.ellipse([a, a, b, b], fill=colour)
+    elif kind == "triangle":
+        draw.polygon([(size // 2, a), (a, b), (b, b)], fill=colour)
+    else:
+        draw.rectangle([a, size // 2 - size // 8, b, size // 2 + size // 8], fill=colour)
+    return image
+
+
+def synthetic_catalog(root: Path, size: int = 16) -> dict[str, np.ndarray]:
+    (root / "images").mkdir(parents=True, exist_ok=True)
+    items, pixels = [], {}
+    for caption, (colour, kind) in SHAPES.items():
+        image = shape_image(colour, kind, size)
+        name = f"images/{caption.replace(' ', '_')}.png"
+        image.save(root / name)
+        items.append(CatalogItem(name, [caption], "toys", "train", caption, "user"))
+        pixels[caption] = np.asarray(image, dtype=np.float32) / 127.5 - 1.0
+    write_metadata(root, items)
+    return pixels
