@@ -1,0 +1,92 @@
+"""Registered metrics over evaluator outputs. Plain typed functions, each -> dict[str, float].
+
+Names say what they are: the Fréchet distance and KID use *AdGen evaluator* features, and the
+"IS analogue" uses the evaluator's catalog-category head; none is comparable with published
+Inception-based FID/KID/IS.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from shared.eval.registry import register_metric
+from shared.eval.stats import (
+    feature_stats,
+    frechet_distance,
+    inception_score,
+    kernel_inception_distance,
+    psnr,
+    ssim,
+)
+
+PSNR_CAP_DB = 100.0  # identical images give +inf; stored/averaged values are capped here
+
+
+@register_metric("fid")
+def fid_metric(features: np.ndarray, ref_features: np.ndarray) -> dict[str, float]:
+    """FID (AdGen evaluator features); biased upwards for small N, so N is reported beside it."""
+    mu1, s1 = feature_stats(features)
+    mu2, s2 = feature_stats(ref_features)
+    return {"fid": frechet_distance(mu1, s1, mu2, s2), "fid_n": float(len(features)),
+            "fid_n_ref": float(len(ref_features))}
+
+
+@register_metric("kid")
+def kid_metric(features: np.ndarray, ref_features: np.ndarray, seed: int = 0) -> dict[str, float]:
+    """KID (AdGen evaluator features): unbiased, so comparable across sample counts."""
+    mean, std = kernel_inception_distance(features, ref_features, seed=seed)
+    return {"kid": mean, "kid_std": std, "kid_n": float(min(len(features), len(ref_features)))}
+
+
+@register_metric("is_analogue")
+def is_metric(probs: np.ndarray, splits: int = 1) -> dict[str, float]:
+    """IS analogue (AdGen category head): exp E KL(p(y|x) || p(y)); at most the class count."""
+    mean, std = inception_score(probs, splits)
+    return {"is_analogue": mean, "is_analogue_std": std, "is_classes": float(probs.shape[1])}
+
+
+@register_metric("r_precision")
+def r_precision_metric(image_emb: torch.Tensor, text_emb: torch.Tensor, true_idx: np.ndarray,
+                       text_groups: np.ndarray, image_groups: np.ndarray,
+                       candidates: int = 100, seed: int = 0) -> dict[str, float]:
+    """R-precision@1 as in AttnGAN: rank the true caption among ``candidates - 1`` random
+    mismatching ones (captions of other concepts); the share of images whose true caption ranks
+    first. Chance is 1/candidates (fewer candidates when the pool is small: reported)."""
+    rng = np.random.default_rng(seed)
+    sims = (image_emb.float() @ text_emb.float().T).numpy()
+    hits, used = 0, candidates
+    for i in range(len(image_emb)):
+        pool = np.flatnonzero(text_groups != image_groups[i])
+        k = min(candidates - 1, len(pool))
+        used = min(used, k + 1)
+        wrong = rng.choice(pool, k, replace=False)
+        hits += int(sims[i, true_idx[i]] > sims[i, wrong].max(initial=-np.inf))
+    return {"r_precision": hits / max(1, len(image_emb)), "r_precision_candidates": float(used)}
+
+
+@register_metric("alignment")
+def alignment_metric(cosine: torch.Tensor, calibrated: torch.Tensor) -> dict[str, float]:
+    return {"alignment_mean": float(calibrated.mean()), "cosine_mean": float(cosine.mean())}
+
+
+@register_metric("category_accuracy")
+def category_accuracy_metric(probs: np.ndarray, labels: np.ndarray) -> dict[str, float]:
+    """Share of images whose top category is the requested one (labels < 0 are skipped)."""
+    keep = labels >= 0
+    if not keep.any():
+        return {}
+    return {"category_accuracy": float((probs[keep].argmax(1) == labels[keep]).mean())}
+
+
+def reference_fidelity(images: torch.Tensor, refs: torch.Tensor) -> tuple[torch.Tensor,
+                                                                          torch.Tensor]:
+    """Per-image (PSNR capped at PSNR_CAP_DB, SSIM) of uint8 [N,3,S,S] images vs their refs."""
+    return psnr(images, refs).clamp(max=PSNR_CAP_DB).float(), ssim(images, refs).float()
+
+
+@register_metric("reference_fidelity")
+def reference_fidelity_metric(images: torch.Tensor, refs: torch.Tensor) -> dict[str, float]:
+    """PSNR/SSIM to the nearest real reference picture (nearest in evaluator features)."""
+    p, s = reference_fidelity(images, refs)
+    return {"psnr_ref": float(p.mean()), "ssim_ref": float(s.mean())}

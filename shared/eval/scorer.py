@@ -1,0 +1,195 @@
+"""Per-creative scores and the quality gate, plugged into the worker as `Context.scorer`.
+
+Everything for one event runs in a handful of batched forward passes (evaluator, discriminator)
+on models loaded once per process, so scoring adds little to the event's time
+(bench/bench_scoring.py measures it).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image
+
+from shared.eval.bank import ReferenceBank
+from shared.eval.categories import map_category
+from shared.eval.metrics import reference_fidelity
+from shared.eval.model import Evaluator, has_evaluator, load_evaluator, pil_to_uint8, uint8_to_input
+from shared.eval.stats import colourfulness, rms_contrast, sharpness
+from shared.events import CampaignEvent
+from shared.generation import GeneratorRuntime
+from shared.personalize import EventPlan
+
+log = logging.getLogger("adgen.eval")
+
+Score = tuple[dict[str, float], bool, str | None]
+DUPLICATE_SIMILARITY = 0.98  # feature cosine above which two variants count as near-duplicates
+
+
+@dataclass(frozen=True)
+class GateThresholds:
+    """A creative is servable only if every product image it shows passes every check.
+    A threshold of None switches that check off."""
+
+    min_alignment: float | None = 0.3
+    min_realism: float | None = None
+    min_category_confidence: float | None = None
+    max_duplicate_similarity: float | None = DUPLICATE_SIMILARITY
+    min_product_std: float | None = 4.0  # pixel std (0..255): below it the image is ~blank
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> GateThresholds:
+        def opt(name: str, default: float | None) -> float | None:
+            value = getattr(settings, name, default)
+            return None if value is None or value < 0 else float(value)
+
+        return cls(
+            min_alignment=opt("gate_min_alignment", cls.min_alignment),
+            min_realism=opt("gate_min_realism", cls.min_realism),
+            min_category_confidence=opt("gate_min_category_confidence",
+                                        cls.min_category_confidence),
+            max_duplicate_similarity=opt("gate_max_duplicate_similarity",
+                                         cls.max_duplicate_similarity),
+            min_product_std=opt("gate_min_product_std", cls.min_product_std),
+        )
+
+    def check(self, m: dict[str, float]) -> list[str]:
+        reasons = []
+        lows = (("alignment", self.min_alignment), ("realism", self.min_realism),
+                ("category_confidence", self.min_category_confidence),
+                ("product_std", self.min_product_std))
+        for name, floor in lows:
+            if floor is not None and name in m and m[name] < floor:
+                reasons.append(f"{name} {m[name]:.2f} < {floor:.2f}")
+        ceiling = self.max_duplicate_similarity
+        if ceiling is not None and m.get("duplicate_similarity", -1.0) > ceiling:
+            reasons.append(f"near-duplicate of another variant (similarity "
+                           f"{m['duplicate_similarity']:.3f} > {ceiling:.3f})")
+        return reasons
+
+
+@dataclass
+class ImageScores:
+    """Per generated image, rows in the order of `keys`."""
+
+    keys: list[tuple[int, int]]
+    metrics: dict[str, np.ndarray]
+
+
+class QualityScorer:
+    def __init__(self, evaluator: Evaluator, bank: ReferenceBank | None,
+                 runtime: GeneratorRuntime, gate: GateThresholds,
+                 device: str | torch.device = "cpu") -> None:
+        self.evaluator = evaluator
+        self.bank = bank
+        self.runtime = runtime
+        self.gate = gate
+        self.device = torch.device(device)
+
+    @torch.inference_mode()
+    def score_images(self, event: CampaignEvent, plan: EventPlan,
+                     images: dict[tuple[int, int], Image.Image]) -> ImageScores:
+        reqs = [r for r in plan.images if r.key in images]
+        keys = [r.key for r in reqs]
+        raw = pil_to_uint8([images[k] for k in keys], self.evaluator.cfg.image_size)
+        x = uint8_to_input(raw).to(self.device)
+        enc = self.evaluator(x)
+        text = self.runtime.encoder.encode([r.prompt for r in reqs]).to(self.device).float()
+        cos = (enc.embedding * F.normalize(text, dim=1)).sum(dim=1)
+        m: dict[str, np.ndarray] = {
+            "alignment": self.evaluator.alignment(cos).cpu().numpy(),
+            "cosine": cos.cpu().numpy(),
+            "product_std": raw.float().flatten(1).std(dim=1).numpy(),
+        }
+        disc = self.runtime.bundle.discriminator
+        if disc is not None:
+            size = self.runtime.bundle.config.image_size
+            xd = x if x.shape[-1] == size else F.interpolate(x, size=(size, size),
+                                                             mode="bilinear", antialias=True)
+            logits = disc.score(xd.to(self.runtime.device), text.to(self.runtime.device))
+            m["realism"] = torch.sigmoid(logits).float().cpu().numpy()
+        probs = enc.logits.softmax(dim=1).cpu().numpy()
+        cats = self.evaluator.cfg.categories
+        conf = np.full(len(keys), np.nan)
+        for row, (_, j) in enumerate(keys):
+            if j < len(event.products):  # cart complements have no requested category
+                cat = map_category(event.products[j].category, cats)
+                if cat is not None:
+                    conf[row] = probs[row, cats.index(cat)]
+        m["category_confidence"] = conf
+        feats = F.normalize(enc.features.float(), dim=1).cpu()
+        sim = (feats @ feats.T).numpy()
+        variants = np.array([k[0] for k in keys])
+        other = variants[:, None] != variants[None, :]
+        m["duplicate_similarity"] = np.where(other, sim, -1.0).max(axis=1, initial=-1.0)
+        if len(keys) > 1:
+            off = ~np.eye(len(keys), dtype=bool)
+            m["diversity"] = np.full(len(keys), float((1 - sim[off]).mean()))
+        if self.bank is not None and len(self.bank):
+            refs = self.bank.images[self.bank.nearest(enc.features.cpu())]
+            p, s = reference_fidelity(raw, refs)
+            m["psnr_ref"], m["ssim_ref"] = p.numpy(), s.numpy()
+        return ImageScores(keys, m)
+
+    def __call__(self, event: CampaignEvent, plan: EventPlan,
+                 images: dict[tuple[int, int], Image.Image],
+                 creatives: list[Image.Image]) -> list[Score]:
+        per_image = self.score_images(event, plan, images)
+        row_of = {k: i for i, k in enumerate(per_image.keys)}
+        out: list[Score] = []
+        for cp, creative in zip(plan.creatives, creatives, strict=True):
+            rows = [row_of[k] for k in cp.image_keys if k in row_of]
+            metrics = _aggregate(per_image.metrics, rows)
+            if "duplicate_similarity" in metrics:
+                limit = self.gate.max_duplicate_similarity or DUPLICATE_SIMILARITY
+                metrics["near_duplicate"] = float(metrics["duplicate_similarity"] > limit)
+            rgb = np.asarray(creative.convert("RGB"))
+            metrics |= {"sharpness": sharpness(rgb), "colourfulness": colourfulness(rgb),
+                        "rms_contrast": rms_contrast(rgb)}
+            reasons = self.gate.check(metrics)
+            out.append((metrics, not reasons, "; ".join(reasons) or None))
+        return out
+
+
+# The weakest product image decides a creative's gate; fidelity and diversity are averaged.
+_WORST_LOW = ("alignment", "cosine", "realism", "category_confidence", "product_std")
+_WORST_HIGH = ("duplicate_similarity",)
+
+
+def _aggregate(per_image: dict[str, np.ndarray], rows: list[int]) -> dict[str, float]:
+    out: dict[str, float] = {}
+    if not rows:
+        return out
+    for name, values in per_image.items():
+        v = values[rows]
+        v = v[~np.isnan(v)]
+        if len(v) == 0:
+            continue
+        if name in _WORST_LOW:
+            out[name] = float(v.min())
+        elif name in _WORST_HIGH:
+            out[name] = float(v.max())
+        else:
+            out[name] = float(v.mean())
+    return out
+
+
+def load_scorer(evaluator_dir: Path, runtime: GeneratorRuntime, device: str,
+                gate: GateThresholds | None = None) -> QualityScorer | None:
+    """The worker's scorer, or None (with a warning) when no evaluator checkpoint exists."""
+    evaluator_dir = Path(evaluator_dir)
+    if not has_evaluator(evaluator_dir):
+        log.warning("no evaluator checkpoint in %s: creatives will not be scored or gated",
+                    evaluator_dir)
+        return None
+    evaluator = load_evaluator(evaluator_dir, device)
+    bank = ReferenceBank.load(evaluator_dir)
+    if bank is None:
+        log.warning("evaluator in %s has no reference bank: no PSNR/SSIM", evaluator_dir)
+    return QualityScorer(evaluator, bank, runtime, gate or GateThresholds(), device)

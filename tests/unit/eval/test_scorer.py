@@ -1,0 +1,129 @@
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from shared.eval.categories import map_category
+from shared.eval.scorer import GateThresholds, QualityScorer, load_scorer
+from shared.gan.checkpoint import load_model
+from shared.generation import GeneratorRuntime, save_untrained_model
+from shared.personalize import plan_event
+from shared.samples import sample_events
+from tests.conftest import TINY_GAN
+from tests.unit.eval.conftest import HashEncoder
+
+PER_CREATIVE = {"alignment", "cosine", "realism", "product_std", "duplicate_similarity",
+                "near_duplicate", "diversity", "psnr_ref", "ssim_ref", "sharpness",
+                "colourfulness", "rms_contrast"}
+
+
+@pytest.fixture(scope="module")
+def runtime(tmp_path_factory: pytest.TempPathFactory,
+            hash_encoder: HashEncoder) -> GeneratorRuntime:
+    model_dir = save_untrained_model(tmp_path_factory.mktemp("gan"), seed=0, **TINY_GAN)
+    # An untrained D is still a D: realism is computed whenever a discriminator is present.
+    from shared.gan.checkpoint import save_model
+    from shared.gan.discriminator import Discriminator
+
+    bundle = load_model(model_dir)
+    save_model(model_dir, bundle.config, bundle.generator, Discriminator(bundle.config),
+               meta={"untrained": True})
+    return GeneratorRuntime(bundle=load_model(model_dir), encoder=hash_encoder,  # type: ignore[arg-type]
+                            device=torch.device("cpu"), model_dir=model_dir, untrained=True)
+
+
+def _event_inputs(runtime: GeneratorRuntime):  # type: ignore[no-untyped-def]
+    event = sample_events("eval", count=2)[0]
+    plan = plan_event(event)
+    imgs = runtime.generate([r.prompt for r in plan.images], [r.seed for r in plan.images])
+    images = {r.key: im for r, im in zip(plan.images, imgs, strict=True)}
+    rng = np.random.default_rng(0)
+    creatives = [Image.fromarray(rng.integers(0, 256, (50, 80, 3), dtype=np.uint8))
+                 for _ in plan.creatives]
+    return event, plan, images, creatives
+
+
+def _scorer(tiny_evaluator: tuple[Path, dict[str, float]], runtime: GeneratorRuntime,
+            gate: GateThresholds) -> QualityScorer:
+    scorer = load_scorer(tiny_evaluator[0], runtime, "cpu", gate)
+    assert scorer is not None
+    return scorer
+
+
+def test_one_tuple_per_creative_with_named_metrics(
+        tiny_evaluator: tuple[Path, dict[str, float]], runtime: GeneratorRuntime) -> None:
+    event, plan, images, creatives = _event_inputs(runtime)
+    gate = GateThresholds(min_alignment=None, max_duplicate_similarity=None)
+    out = _scorer(tiny_evaluator, runtime, gate)(event, plan, images, creatives)
+    assert len(out) == len(plan.creatives) >= 2
+    for metrics, servable, reason in out:
+        assert set(metrics) >= PER_CREATIVE
+        assert all(isinstance(v, float) and np.isfinite(v) for v in metrics.values())
+        assert 0 <= metrics["alignment"] <= 1 and 0 <= metrics["realism"] <= 1
+        assert servable and reason is None
+    # "shoes" is not a category of the shapes evaluator: the metric is skipped, not invented
+    assert "category_confidence" not in out[0][0]
+
+
+def test_gate_marks_a_blank_image_not_servable(
+        tiny_evaluator: tuple[Path, dict[str, float]], runtime: GeneratorRuntime) -> None:
+    event, plan, images, creatives = _event_inputs(runtime)
+    bad_key = plan.creatives[0].image_keys[0]
+    images[bad_key] = Image.new("RGB", (64, 64), (128, 128, 128))
+    gate = GateThresholds(min_alignment=None, max_duplicate_similarity=None)
+    out = _scorer(tiny_evaluator, runtime, gate)(event, plan, images, creatives)
+    for cp, (_, servable, reason) in zip(plan.creatives, out, strict=True):
+        shows_bad = bad_key in cp.image_keys
+        assert servable is not shows_bad
+        if shows_bad:
+            assert reason is not None and reason.startswith("product_std 0.00 < 4.00")
+
+
+def test_gate_thresholds_and_near_duplicates(
+        tiny_evaluator: tuple[Path, dict[str, float]], runtime: GeneratorRuntime) -> None:
+    event, plan, images, creatives = _event_inputs(runtime)
+    strict = _scorer(tiny_evaluator, runtime, GateThresholds(min_alignment=0.999))
+    for _, servable, reason in strict(event, plan, images, creatives):
+        assert not servable and reason is not None and "alignment" in reason
+    keys = sorted(images)
+    images[keys[-1]] = images[keys[0]].copy()  # variant 1 repeats variant 0's picture
+    assert keys[-1][0] != keys[0][0]
+    dup = _scorer(tiny_evaluator, runtime, GateThresholds(min_alignment=None))
+    out = dup(event, plan, images, creatives)
+    flagged = [m for m, _, _ in out if m["near_duplicate"] == 1.0]
+    assert flagged and all(m["duplicate_similarity"] > 0.999 for m in flagged)
+    assert any("near-duplicate" in (r or "") for _, s, r in out if not s)
+
+
+def test_load_scorer_without_checkpoint_warns(tmp_path: Path, runtime: GeneratorRuntime,
+                                              caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING, logger="adgen.eval"):
+        assert load_scorer(tmp_path, runtime, "cpu", GateThresholds()) is None
+    assert "no evaluator checkpoint" in caplog.text
+
+
+def test_gate_from_settings_turns_checks_off() -> None:
+    class S:
+        gate_min_alignment = 0.4
+        gate_min_realism = -1.0
+        gate_min_category_confidence = 0.2
+        gate_max_duplicate_similarity = 0.9
+        gate_min_product_std = -1
+
+    gate = GateThresholds.from_settings(S())
+    assert gate == GateThresholds(0.4, None, 0.2, 0.9, None)
+
+
+@pytest.mark.parametrize(("name", "expected"), [
+    ("Shoes", "shoes"), ("clothing", "clothing and accessories"), ("Footwear", "shoes"),
+    ("Food & Drink", "food and drink"), ("jewelry", "jewellery"), ("spaceships", None),
+])
+def test_map_category(name: str, expected: str | None) -> None:
+    known = ["bags", "clothing and accessories", "cosmetics", "food and drink", "jewellery",
+             "shoes", "sport"]
+    assert map_category(name, known) == expected

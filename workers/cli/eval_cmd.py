@@ -1,0 +1,80 @@
+"""`adgen eval`: train the AdGen evaluator and measure generator checkpoints with it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+app = typer.Typer(help="Evaluation: the AdGen evaluator, per-model reports (docs/evaluation.md).",
+                  no_args_is_help=True)
+
+
+def _command_line() -> str:
+    import shlex
+    import sys
+
+    args = sys.argv[1:]
+    if args[:1] != ["eval"]:
+        args = ["eval", *args]
+    return "adgen " + " ".join(shlex.quote(a) for a in args)
+
+
+@app.command("train")
+def train(
+    data: Annotated[Path, typer.Option("--data", help="Catalog dir (images/ + metadata.jsonl).")],
+    out: Annotated[Path, typer.Option("--out", help="Evaluator dir to write.")] = Path(
+        "models/evaluator"),
+    steps: Annotated[int, typer.Option("--steps", help="Optimiser steps.")] = 1500,
+    batch_size: Annotated[int, typer.Option("--batch-size", help="Images per step.")] = 64,
+    seed: Annotated[int, typer.Option("--seed", help="Seed for weights, batches, augments.")] = 0,
+    threads: Annotated[int | None, typer.Option("--threads", help="torch CPU threads.")] = None,
+    limit: Annotated[int | None, typer.Option("--limit", help="First N items/split.")] = None,
+) -> None:
+    """Train the evaluator (image encoder vs frozen MiniLM captions + category head)."""
+    from tqdm import tqdm
+
+    from shared.eval.card import write_model_card
+    from shared.eval.train import TrainOptions, train_evaluator
+    from shared.text.encoder import TextEncoder
+
+    opts = TrainOptions(steps=steps, batch_size=batch_size, seed=seed, threads=threads)
+    with tqdm(total=steps, desc="evaluator", unit="step") as bar:
+        def progress(step: int, total: int, logs: dict[str, float]) -> None:
+            bar.update(1)
+            if step % 10 == 0 or step == total:
+                bar.set_postfix({k: f"{v:.3f}" for k, v in logs.items()})
+
+        metrics = train_evaluator(data, out, TextEncoder("cpu"), opts, progress, limit=limit)
+    write_model_card(out, _command_line())
+    typer.echo(f"saved {out}: val R-precision@1 {metrics['r_precision']:.3f} "
+               f"(1 of {metrics['r_precision_candidates']:.0f}), category accuracy "
+               f"{metrics['category_accuracy']:.3f}, {metrics['wall_time_s']:.0f} s")
+
+
+@app.command("run")
+def run(
+    model: Annotated[Path, typer.Option("--model", help="Generator checkpoint dir.")] = Path(
+        "models/default"),
+    data: Annotated[Path, typer.Option("--data", help="Catalog dir with a test split.")] = Path(
+        "/work/runs/catalog64"),
+    samples: Annotated[int, typer.Option("--samples", help="Generated images per row.")] = 1000,
+    out: Annotated[Path | None, typer.Option("--out", help="Report dir (default --model).")] = None,
+    evaluator: Annotated[Path | None, typer.Option("--evaluator", help="Evaluator dir.")] = None,
+    split: Annotated[str, typer.Option("--split", help="Held-out split.")] = "test",
+    seed: Annotated[int, typer.Option("--seed", help="Seed for prompts and noise.")] = 0,
+    record: Annotated[bool, typer.Option("--record/--no-record",
+                                         help="Upsert metrics into model_versions.")] = True,
+) -> None:
+    """Report FID/KID (evaluator features), R-precision, IS analogue, alignment and PSNR/SSIM
+    for a checkpoint, beside real held-out images (ceiling) and an untrained generator (floor)."""
+    from shared.config import get_settings
+    from shared.eval.report import ReportOptions, run_report
+
+    settings = get_settings()
+    opts = ReportOptions(samples=samples, split=split, seed=seed, command=_command_line())
+    report = run_report(model_dir=model, data_dir=data, out_dir=out or model,
+                        evaluator_dir=evaluator or settings.resolved_evaluator_dir, opts=opts,
+                        db_url=settings.resolved_database_url if record else None)
+    typer.echo(report.markdown_table)
