@@ -32,8 +32,8 @@ class ModelBundle:
     version: str = ""
 
 
-def _state(module: nn.Module) -> dict[str, torch.Tensor]:
-    return {k: v.detach().float().contiguous().cpu() for k, v in module.state_dict().items()}
+def _state(module: nn.Module, dtype: torch.dtype) -> dict[str, torch.Tensor]:
+    return {k: v.detach().to(dtype).contiguous().cpu() for k, v in module.state_dict().items()}
 
 
 def file_version(path: str | Path) -> str:
@@ -43,14 +43,21 @@ def file_version(path: str | Path) -> str:
 
 def save_model(out_dir: str | Path, cfg: GANConfig, generator_ema: nn.Module,
                discriminator: nn.Module | None = None,
-               meta: dict[str, Any] | None = None) -> str:
-    """Write the model directory; returns its version id (hash of the generator weights)."""
+               meta: dict[str, Any] | None = None,
+               weights_dtype: torch.dtype = torch.float32) -> str:
+    """Write the model directory; returns its version id (hash of the generator weights).
+
+    ``weights_dtype=torch.float16`` halves the files (the committed default model); loading
+    always builds float32 modules, so callers never see the storage type.
+    """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     cfg.save(out / CONFIG)
-    save_file(_state(generator_ema), str(out / GENERATOR), metadata={"format": "pt"})
+    save_file(_state(generator_ema, weights_dtype), str(out / GENERATOR),
+              metadata={"format": "pt"})
     if discriminator is not None:
-        save_file(_state(discriminator), str(out / DISCRIMINATOR), metadata={"format": "pt"})
+        save_file(_state(discriminator, weights_dtype), str(out / DISCRIMINATOR),
+                  metadata={"format": "pt"})
     version = file_version(out / GENERATOR)
     (out / META).write_text(json.dumps({**(meta or {}), "version": version}, indent=2,
                                        sort_keys=True, default=str) + "\n", encoding="utf-8")

@@ -101,3 +101,18 @@ def test_load_without_discriminator(tmp_path: Path) -> None:
     cfg = GANConfig(**TINY)
     save_model(tmp_path, cfg, Generator(cfg))
     assert load_model(tmp_path).discriminator is None
+
+
+def test_half_precision_storage(tmp_path: Path) -> None:
+    torch.manual_seed(2)
+    cfg = GANConfig(**TINY)
+    gen = Generator(cfg).eval()
+    save_model(tmp_path / "a", cfg, gen)
+    save_model(tmp_path / "b", cfg, gen, weights_dtype=torch.float16)
+    full = (tmp_path / "a" / "generator.safetensors").stat().st_size
+    assert (tmp_path / "b" / "generator.safetensors").stat().st_size < 0.6 * full
+    bundle = load_model(tmp_path / "b")
+    assert all(p.dtype == torch.float32 for p in bundle.generator.parameters())
+    z, text = _inputs(2, cfg)
+    with torch.no_grad():
+        torch.testing.assert_close(bundle.generator(z, text), gen(z, text), atol=2e-2, rtol=0)
