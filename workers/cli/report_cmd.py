@@ -27,6 +27,7 @@ def report(
 ) -> None:
     """Write one self-contained HTML page: totals, plots, and every creative with its scores."""
     from rich.progress import Progress
+    from sqlalchemy.exc import OperationalError
 
     from shared.analytics.report import build_report
     from shared.config import get_settings
@@ -47,6 +48,10 @@ def report(
                 thumb_px=thumb_px, with_plots=plots, progress=step)
         except (ValueError, LookupError) as exc:
             raise typer.BadParameter(str(exc)) from exc
+        except OperationalError as exc:
+            console.print(f"[red]cannot read the database ({exc.orig}); "
+                          "has `adgen db upgrade` run?[/]")
+            raise typer.Exit(1) from exc
     console.print(f"wrote {summary.path} ({summary.bytes / 1024:.0f} KiB): "
                   f"{summary.campaigns} campaigns, {summary.creatives_shown} of "
                   f"{summary.creatives_total} creatives")
