@@ -24,12 +24,15 @@ depends_on: str | Sequence[str] | None = None
 # Score metrics that get their own typed column; every metric (these included) is also in the
 # `scores` JSONB object, so a new metric needs no migration to be visible.
 TYPED_METRICS = ("alignment", "realism", "category_confidence", "sharpness", "near_duplicate")
+# Headline numbers of the offline evaluation report (`adgen eval` writes them to
+# model_versions.metrics -> 'eval'); null when absent or not a number.
+TYPED_REPORT_METRICS = ("fid", "kid", "r_precision")
 
 
-def _lines(template: str, indent: int = 4) -> str:
-    """`template` formatted once per typed metric, one per line, comma-separated."""
+def _lines(template: str, indent: int = 4, metrics: Sequence[str] = TYPED_METRICS) -> str:
+    """`template` formatted once per metric, one per line, comma-separated."""
     pad = " " * indent
-    return ",\n".join(pad + template.format(m=m) for m in TYPED_METRICS)
+    return ",\n".join(pad + template.format(m=m) for m in metrics)
 
 
 CREATIVES = f"""
@@ -164,6 +167,11 @@ SELECT
 {_lines("cr.mean_{m}")},
     cr.p50_generate_ms, cr.p95_generate_ms,
     COALESCE(mv.metrics, '{{}}'::jsonb) AS report_metrics,
+{_lines("CASE WHEN jsonb_typeof(mv.metrics -> 'eval' -> '{m}') = 'number' "
+        "THEN (mv.metrics -> 'eval' ->> '{m}')::float8 END AS report_{m}",
+        metrics=TYPED_REPORT_METRICS)},
+    CASE WHEN jsonb_typeof(mv.metrics -> 'samples') = 'number'
+        THEN (mv.metrics ->> 'samples')::float8::bigint END AS report_samples,
     cr.first_creative_at, cr.last_creative_at
 FROM public.model_versions mv
 LEFT JOIN cr ON cr.model_version_id = mv.id

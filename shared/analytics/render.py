@@ -117,6 +117,23 @@ def render_plots(plots: Mapping[str, bytes | None], captions: Mapping[str, str])
         "</div></section>"
 
 
+_DETAIL_SUFFIXES = ("_n", "_std", "_candidates", "_classes")
+
+
+def eval_summary(report_metrics: Mapping[str, object]) -> list[tuple[str, float]]:
+    """The headline numbers of an evaluation report: its `eval` block (or the top level when
+    there is none) without sample counts and spreads, plus the sample count."""
+    block = report_metrics.get("eval")
+    source = block if isinstance(block, dict) else report_metrics
+    out = [(str(k), float(v)) for k, v in sorted(source.items())
+           if isinstance(v, int | float) and not isinstance(v, bool)
+           and not str(k).endswith(_DETAIL_SUFFIXES)]
+    samples = report_metrics.get("samples")
+    if isinstance(block, dict) and isinstance(samples, int | float):
+        out.append(("samples", float(samples)))
+    return out
+
+
 def render_models(models: Sequence[ModelRecord]) -> str:
     if not models:
         return '<section id="models"><h2>Models</h2><p class="empty">no model versions</p>' \
@@ -124,9 +141,8 @@ def render_models(models: Sequence[ModelRecord]) -> str:
     rows = []
     for i, m in enumerate(models, 1):
         means = ", ".join(f"{_e(k)} {_fmt(v)}" for k, v in m.mean_scores.items()) or "–"
-        metrics = ", ".join(
-            f"{_e(k)} {_fmt(v) if isinstance(v, int | float) else _e(v)}"
-            for k, v in sorted(m.report_metrics.items())) or "–"
+        metrics = ", ".join(f"{_e(k)} {_fmt(v)}" for k, v in eval_summary(m.report_metrics))
+        metrics = metrics or "–"
         rows.append(f"<tr><td>{i}</td><td><code>{_e(m.model_version_id)}</code></td>"
                     f"<td>{_e(m.name)}</td><td>{_e(m.kind)}</td><td>{m.creatives}</td>"
                     f"<td>{means}</td><td>{metrics}</td></tr>")

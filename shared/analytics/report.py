@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from collections import defaultdict
 from dataclasses import dataclass
@@ -36,7 +37,8 @@ def report_plots(data: ReportData) -> dict[str, bytes | None]:
     stages: dict[str, list[float]] = defaultdict(list)
     for c in data.creatives:
         for metric, value in c.scores.items():
-            scores[metric].append(value)
+            if math.isfinite(value):
+                scores[metric].append(value)
         for stage in TIMING_STAGES:
             ms = c.timings_ms.get(stage)
             if ms is not None:

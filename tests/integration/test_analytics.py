@@ -135,6 +135,16 @@ def test_summaries(populated: Populated) -> None:
                                   servable_share FROM analytics.model_summary""")
     assert len(model) == 1
     assert model[0][:4] == (10, 5, True, {}) and model[0][4] == pytest.approx(0.8)
+    # The offline evaluation report's numbers, typed when they are numbers.
+    report = '{"eval": {"fid": 41.5, "kid": 0.02, "r_precision": null}, "samples": 500}'
+    with psycopg.connect(dsn) as conn:
+        conn.execute("UPDATE model_versions SET metrics = %s::jsonb", (report,))
+    try:
+        assert _query(dsn, "SELECT report_fid, report_kid, report_r_precision, report_samples "
+                           "FROM analytics.model_summary") == [(41.5, 0.02, None, 500)]
+    finally:
+        with psycopg.connect(dsn) as conn:
+            conn.execute("UPDATE model_versions SET metrics = NULL")
     daily = _query(dsn, "SELECT sum(creatives), count(*) FROM analytics.daily")[0]
     assert daily == (10, 4)  # one UTC day (unless run across midnight), four ad types
 

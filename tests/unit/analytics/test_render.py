@@ -6,7 +6,7 @@ import re
 from datetime import UTC, datetime
 
 from shared.analytics.queries import CampaignRecord, CreativeRecord, ModelRecord, ReportData
-from shared.analytics.render import render_report
+from shared.analytics.render import eval_summary, render_report
 from shared.analytics.sources import ImageSource, safe_link
 
 EVIL = '<script>alert("x")</script>'
@@ -80,3 +80,12 @@ def test_plots_are_embedded_and_missing_ones_explained() -> None:
     assert 'src="data:image/png;base64,' in page
     assert "Mean scores per model: no data yet" in page
     assert "no creatives" in page
+
+
+def test_eval_summary_shows_headline_report_numbers() -> None:
+    report = {"eval": {"fid": 41.5, "fid_n": 500.0, "kid": 0.02, "kid_std": 0.01,
+                       "r_precision": None}, "ceiling": {"fid": 3.0}, "samples": 500,
+              "split": "test"}
+    assert eval_summary(report) == [("fid", 41.5), ("kid", 0.02), ("samples", 500.0)]
+    assert eval_summary({"fid": 10, "note": "x", "ok": True}) == [("fid", 10.0)]
+    assert eval_summary({}) == []
