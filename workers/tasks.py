@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
+from contextlib import nullcontext
 from typing import Any
 
 from celery import Task
@@ -13,6 +15,7 @@ from celery.signals import (
     task_postrun,
     task_prerun,
     worker_process_init,
+    worker_init,
     worker_ready,
     worker_shutdown,
 )
@@ -30,6 +33,10 @@ from workers.watchdog import Watchdog
 log = logging.getLogger("adgen.worker")
 _settings = get_settings()
 _watchdog: Watchdog | None = None
+# A message that comes back after its worker died runs one at a time with other comebacks, so a
+# poison event that kills the process cannot keep taking its neighbours' attempts with it: each
+# innocent event shares at most one crash with it (its first, fresh delivery).
+_redelivery_lock = threading.Lock()
 
 
 @after_setup_logger.connect
@@ -37,17 +44,29 @@ def _structured_logs(logger: logging.Logger, **_: Any) -> None:
     logs.install(logger, _settings.worker_name or "worker", _settings.log_json)
 
 
-@worker_ready.connect
-def _on_ready(sender: Any = None, **_: Any) -> None:
-    # Thread pool (the launcher's choice): load and warm the model in this process now, start
-    # the metrics endpoint and the hard-limit watchdog. A prefork parent must not load models.
+@worker_init.connect
+def _on_init(sender: Any = None, **_: Any) -> None:
+    # Before the consumer starts: the hard-limit watchdog, the metrics endpoint, and (thread
+    # pool, the launcher's choice) the model, loaded and warmed so the first event does not
+    # pay for it. A prefork parent must not load models: its children do, after the fork.
     global _watchdog
-    pool = getattr(getattr(sender, "pool_cls", None), "__module__", "")
-    if "prefork" in pool:
-        return
-    serve(_settings.metrics_port)
     _watchdog = Watchdog(hard_limit_s=_settings.task_time_limit)
-    get_context()
+    serve(_settings.metrics_port)
+    pool = getattr(getattr(sender, "pool_cls", None), "__module__", "") or str(
+        getattr(sender, "pool_cls", ""))
+    if "prefork" not in pool:
+        get_context()
+
+
+@worker_ready.connect
+def _on_ready(**_: Any) -> None:
+    # Logging is configured by now (it is not yet at worker_init): say what this worker serves.
+    ctx = get_context()
+    rt = ctx.runtime
+    log.info("model %s loaded on %s%s; scoring %s; batch <= %d, wait %.0f ms",
+             rt.version, rt.device, " [UNTRAINED]" if rt.untrained else "",
+             "on" if ctx.scorer is not None else "off", _settings.batch_max_size,
+             _settings.batch_max_wait_ms)
 
 
 @worker_process_init.connect
@@ -94,9 +113,11 @@ def process_event(self: Task, raw: str | dict[str, Any], published_at: float | N
         if published_at is not None and self.request.retries == 0:
             get_metrics().stage("queue_wait", time.time() - published_at)
         ctx = get_context()
+        redelivered = bool((self.request.delivery_info or {}).get("redelivered"))
         try:
-            outcome: Outcome = handle_message(raw, ctx, excused_attempts=self.request.retries,
-                                              signature=signature)
+            with _redelivery_lock if redelivered else nullcontext():
+                outcome: Outcome = handle_message(raw, ctx, signature=signature,
+                                                  excused_attempts=self.request.retries)
         except (*TRANSIENT_ERRORS, SoftTimeLimitExceeded) as exc:
             delay = min(_settings.retry_backoff_max, 2 ** self.request.retries)
             log.warning("transient error, retry %d in %ss: %s", self.request.retries + 1, delay,

@@ -43,8 +43,8 @@ class Watchdog:
             late = self.overdue()
             if late:
                 for tid, label, secs in late:
-                    log.critical("task %s (%s) ran %.0fs past the %.0fs hard limit; exiting so "
-                                 "the message is redelivered", tid, label, secs,
+                    log.critical("task %s (%s) has run %.0fs, past the %.0fs hard limit; exiting "
+                                 "so the message is redelivered", tid, label, secs,
                                  self.hard_limit_s)
                 logging.shutdown()
                 os._exit(EXIT_CODE)

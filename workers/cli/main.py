@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 
 from workers.cli.data_cmd import app as data_app
+from workers.cli.report_cmd import grant_analyst, report
 from workers.cli.train_cmd import train
 
 app = typer.Typer(help="AdGen: personalised ad creatives from campaign events.",
@@ -22,6 +23,8 @@ workers_app = typer.Typer(help="Inspect running workers.", no_args_is_help=True)
 app.add_typer(workers_app, name="workers")
 app.add_typer(data_app, name="data")
 app.command("train")(train)
+app.command("report")(report)
+db_app.command("grant-analyst")(grant_analyst)
 
 console = Console(width=None if sys.stdout.isatty() else 160)
 

@@ -1,0 +1,187 @@
+"""Faults injected for real while events stream through the system."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from kombu import Connection
+from sqlalchemy import select
+
+from shared.config import get_settings
+from shared.db.engine import dispose_engines, session_scope
+from shared.db.models import Event
+from shared.publisher import PublishError, Publisher
+from shared.queues import DEAD_QUEUE
+from shared.storage import open_store
+from tests.conftest import set_env
+from tests.faults.conftest import assert_exactly_once, stream, wait_all_terminal
+from tests.support.services import WorkerProcess, start_seaweed
+
+pytestmark = pytest.mark.integration
+
+RABBITMQCTL = shutil.which("rabbitmqctl") or "/usr/sbin/rabbitmqctl"
+
+
+def _publish(events: list, publisher: Publisher | None = None) -> None:
+    pub = publisher or Publisher(get_settings())
+    for ev in events:
+        pub.publish(ev)
+
+
+def test_worker_sigkill_mid_batch(stack: dict[str, str],
+                                  workers: Callable[..., WorkerProcess]) -> None:
+    events = stream("kill", 30, sizes=["300x250", "728x90"])
+    first = workers(stack, name="k1")
+    _publish(events)
+    store = open_store(get_settings().resolved_storage_url)
+    deadline = time.monotonic() + 120
+    while len(store.list("creatives/")) < 6:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    first.kill()  # SIGKILL: several events in flight, some half-uploaded
+    workers(stack, name="k2")
+    statuses = wait_all_terminal([e.event_id for e in events])
+    assert set(statuses.values()) == {"done"}
+    assert assert_exactly_once(events)["done"] == 30
+
+
+def test_worker_hanging_past_its_time_limit_is_replaced(
+    stack: dict[str, str], monkeypatch: pytest.MonkeyPatch, workers: Callable[..., WorkerProcess]
+) -> None:
+    """A task running past the hard limit makes the watchdog end the process; the supervisor
+    restarts it; an event that always overruns fails after bounded attempts, the rest complete."""
+    set_env(monkeypatch, stack, ADGEN_TASK_TIME_LIMIT="3", ADGEN_TASK_SOFT_TIME_LIMIT="2",
+            ADGEN_MAX_ATTEMPTS="2")
+    slow = stream("slow", 1, sizes=["1080x1080", "300x250", "160x600", "728x90", "320x50"])[0]
+    slow = slow.model_copy(update={"creative": slow.creative.model_copy(update={"count": 16})})
+    fast = stream("fast", 10)
+    sup = workers(stack, supervised=True)
+    _publish([slow, *fast])
+    statuses = wait_all_terminal([slow.event_id] + [e.event_id for e in fast], timeout_s=300)
+    assert statuses.pop(slow.event_id) == "failed"
+    assert set(statuses.values()) == {"done"}
+    with session_scope(get_settings().resolved_database_url) as s:
+        row = s.get(Event, slow.event_id)
+        assert row is not None and "gave up after 2 attempts" in (row.last_error or "")
+    assert "hard limit" in sup.log() and "restart" in sup.log()
+    assert_exactly_once(fast)
+
+
+def test_frozen_worker_loses_its_messages_to_a_healthy_one(
+    stack: dict[str, str], monkeypatch: pytest.MonkeyPatch, workers: Callable[..., WorkerProcess]
+) -> None:
+    """SIGSTOP = a hang the process cannot notice; heartbeats stop, the broker drops it and
+    redelivers its unacked events to the healthy worker."""
+    set_env(monkeypatch, stack, ADGEN_BROKER_HEARTBEAT_S="4")
+    frozen = workers(stack, name="frozen", concurrency=4)
+    events = stream("hang", 16)
+    _publish(events[:8])
+    time.sleep(0.5)
+    os.killpg(frozen.proc.pid, signal.SIGSTOP)
+    healthy = workers(stack, name="healthy")
+    _publish(events[8:])
+    statuses = wait_all_terminal([e.event_id for e in events], timeout_s=180)
+    assert set(statuses.values()) == {"done"}
+    os.killpg(frozen.proc.pid, signal.SIGCONT)  # it wakes up to a dead connection
+    time.sleep(3)
+    assert assert_exactly_once(events)["done"] == 16
+    assert healthy.proc.poll() is None
+
+
+def test_rabbitmq_connections_dropped_and_broker_restarted(
+    stack: dict[str, str], workers: Callable[..., WorkerProcess]
+) -> None:
+    workers(stack, name="rmq")
+    events = stream("rmq", 24)
+    pub = Publisher(get_settings(), max_retries=30)
+    _publish(events[:8], pub)
+    subprocess.run([RABBITMQCTL, "close_all_connections", "fault test"], check=True,
+                   capture_output=True, timeout=60)
+    _publish(events[8:16], pub)  # the publisher reconnects
+    # Full broker restart while publishing: each publish blocks and succeeds, or raises.
+    subprocess.run([RABBITMQCTL, "stop_app"], check=True, capture_output=True, timeout=120)
+    restarter = subprocess.Popen(["bash", "-c", f"sleep 5; {RABBITMQCTL} start_app"])
+    published, refused = [], []
+    for ev in events[16:]:
+        try:
+            pub.publish(ev)
+            published.append(ev)
+        except PublishError:
+            refused.append(ev)
+    restarter.wait(timeout=120)
+    assert published, "no publish succeeded after the broker came back"
+    ids = [e.event_id for e in events[:16] + published]
+    statuses = wait_all_terminal(ids, timeout_s=240)
+    assert set(statuses.values()) == {"done"}
+    assert_exactly_once(events)
+    with session_scope(get_settings().resolved_database_url) as s:
+        known = {e for (e,) in s.execute(select(Event.event_id)).all()}
+    assert not ({e.event_id for e in refused} & known)  # refused = loudly not sent
+
+
+def test_s3_outage_of_30_seconds(stack: dict[str, str], monkeypatch: pytest.MonkeyPatch,
+                                 tmp_path: Path, workers: Callable[..., WorkerProcess]) -> None:
+    s3 = start_seaweed(tmp_path / "s3")
+    set_env(monkeypatch, stack, ADGEN_STORAGE_URL=s3.url("outage"))
+    try:
+        workers(stack, name="s3")
+        events = stream("s3", 20)
+        _publish(events[:5])
+        wait_all_terminal([e.event_id for e in events[:5]])
+        s3.stop()
+        _publish(events[5:])
+        time.sleep(30)
+        s3 = start_seaweed(tmp_path / "s3", port=s3.port)
+        statuses = wait_all_terminal([e.event_id for e in events], timeout_s=240)
+        assert set(statuses.values()) == {"done"}
+        assert assert_exactly_once(events)["done"] == 20
+    finally:
+        s3.stop()
+
+
+def test_postgres_restart(stack: dict[str, str], workers: Callable[..., WorkerProcess]) -> None:
+    workers(stack, name="pg")
+    events = stream("pg", 20)
+    _publish(events[:10])
+    time.sleep(1.0)
+    cluster = sorted(os.listdir("/etc/postgresql"))[0]
+    subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", cluster, "main", "restart"],
+                   check=True, capture_output=True, timeout=120)
+    dispose_engines()
+    _publish(events[10:])
+    statuses = wait_all_terminal([e.event_id for e in events], timeout_s=240)
+    assert set(statuses.values()) == {"done"}
+    assert assert_exactly_once(events)["done"] == 20
+
+
+def test_poison_event_is_bounded_failed_and_dead_lettered(
+    stack: dict[str, str], monkeypatch: pytest.MonkeyPatch, workers: Callable[..., WorkerProcess]
+) -> None:
+    set_env(monkeypatch, stack, ADGEN_FAULT_CRASH_SKU="SKU-POISON", ADGEN_MAX_ATTEMPTS="2")
+    good = stream("good", 12)
+    base = stream("poison", 1)[0]
+    poison = base.model_copy(update={"products": [base.products[0].model_copy(
+        update={"sku": "SKU-POISON"})]})
+    sup = workers(stack, supervised=True)
+    _publish(good[:6] + [poison] + good[6:])
+    statuses = wait_all_terminal([e.event_id for e in good] + [poison.event_id], timeout_s=300)
+    assert statuses.pop(poison.event_id) == "failed"
+    assert set(statuses.values()) == {"done"}
+    with session_scope(get_settings().resolved_database_url) as s:
+        row = s.get(Event, poison.event_id)
+        assert row is not None and row.attempts == 2 and "gave up" in (row.last_error or "")
+    with Connection(get_settings().resolved_broker_url) as conn:
+        q = conn.SimpleQueue(DEAD_QUEUE)
+        msg = q.get(timeout=10)
+        assert msg.payload["event_id"] == poison.event_id
+        msg.ack()
+        q.close()
+    assert sup.log().count("fault injection") >= 2
+    assert_exactly_once(good)
