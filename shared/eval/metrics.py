@@ -79,10 +79,13 @@ def category_accuracy_metric(probs: np.ndarray, labels: np.ndarray) -> dict[str,
     return {"category_accuracy": float((probs[keep].argmax(1) == labels[keep]).mean())}
 
 
-def reference_fidelity(images: torch.Tensor, refs: torch.Tensor) -> tuple[torch.Tensor,
-                                                                          torch.Tensor]:
-    """Per-image (PSNR capped at PSNR_CAP_DB, SSIM) of uint8 [N,3,S,S] images vs their refs."""
-    return psnr(images, refs).clamp(max=PSNR_CAP_DB).float(), ssim(images, refs).float()
+def reference_fidelity(images: torch.Tensor, refs: torch.Tensor, fast: bool = False
+                       ) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-image (PSNR capped at PSNR_CAP_DB, SSIM) of uint8 [N,3,S,S] images vs their refs;
+    ``fast`` computes SSIM in float32 (the per-creative scorer)."""
+    dtype = torch.float32 if fast else torch.float64
+    return (psnr(images, refs).clamp(max=PSNR_CAP_DB).float(),
+            ssim(images, refs, dtype=dtype).float())
 
 
 @register_metric("reference_fidelity")

@@ -21,7 +21,7 @@ from shared.eval.bank import ReferenceBank
 from shared.eval.categories import map_category
 from shared.eval.metrics import reference_fidelity
 from shared.eval.model import Evaluator, has_evaluator, load_evaluator, pil_to_uint8, uint8_to_input
-from shared.eval.stats import colourfulness, rms_contrast, sharpness
+from shared.eval.stats import image_stats
 from shared.events import CampaignEvent
 from shared.generation import GeneratorRuntime
 from shared.personalize import EventPlan
@@ -133,7 +133,7 @@ class QualityScorer:
             m["diversity"] = np.full(len(keys), float((1 - sim[off]).mean()))
         if self.bank is not None and len(self.bank):
             refs = self.bank.images[self.bank.nearest(enc.features.cpu())]
-            p, s = reference_fidelity(raw, refs)
+            p, s = reference_fidelity(raw, refs, fast=True)
             m["psnr_ref"], m["ssim_ref"] = p.numpy(), s.numpy()
         return ImageScores(keys, m)
 
@@ -149,9 +149,7 @@ class QualityScorer:
             if "duplicate_similarity" in metrics:
                 limit = self.gate.max_duplicate_similarity or DUPLICATE_SIMILARITY
                 metrics["near_duplicate"] = float(metrics["duplicate_similarity"] > limit)
-            rgb = np.asarray(creative.convert("RGB"))
-            metrics |= {"sharpness": sharpness(rgb), "colourfulness": colourfulness(rgb),
-                        "rms_contrast": rms_contrast(rgb)}
+            metrics |= image_stats(np.asarray(creative.convert("RGB")))
             reasons = self.gate.check(metrics)
             out.append((metrics, not reasons, "; ".join(reasons) or None))
         return out

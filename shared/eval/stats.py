@@ -11,7 +11,6 @@ import warnings
 import numpy as np
 import scipy.linalg
 import torch
-import torch.nn.functional as F
 
 
 def feature_stats(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -51,9 +50,11 @@ def frechet_distance(mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma
 def kernel_inception_distance(x: np.ndarray, y: np.ndarray, num_subsets: int = 100,
                               max_subset_size: int = 1000, seed: int = 0) -> tuple[float, float]:
     """Unbiased squared MMD with the cubic polynomial kernel ``(a.b / d + 1)^3`` (Bińkowski et
-    al.), averaged over random subsets; returns (mean, std over subsets)."""
+    al.), averaged over random subsets; returns (mean, std over subsets). Subsets hold half the
+    smaller set (at most ``max_subset_size``), so the std reflects sampling even for small sets
+    (the mean is unbiased for any subset size)."""
     x, y = np.asarray(x, np.float64), np.asarray(y, np.float64)
-    m = min(len(x), len(y), max_subset_size)
+    m = min(max_subset_size, max(2, min(len(x), len(y)) // 2))
     if m < 2:
         raise ValueError("KID needs at least 2 samples in each set")
     d = x.shape[1]
@@ -94,15 +95,23 @@ def psnr(a: torch.Tensor, b: torch.Tensor, data_range: float = 255.0) -> torch.T
 
 
 def ssim(a: torch.Tensor, b: torch.Tensor, data_range: float = 255.0, win: int = 7,
-         k1: float = 0.01, k2: float = 0.03) -> torch.Tensor:
+         k1: float = 0.01, k2: float = 0.03, dtype: torch.dtype = torch.float64) -> torch.Tensor:
     """[N] mean SSIM over channels, with scikit-image's defaults: a 7x7 uniform window, sample
-    covariances, and only windows that fit inside the image (the border is not padded)."""
-    x, y = a.double(), b.double()
+    covariances, and only windows that fit inside the image (the border is not padded).
+    float32 is ~3x faster and agrees to ~1e-5 (the scorer uses it); float64 matches exactly."""
+    x, y = a.to(dtype), b.to(dtype)
     if min(x.shape[-2:]) < win:
         raise ValueError(f"images must be at least {win}x{win}")
 
     def mean(t: torch.Tensor) -> torch.Tensor:
-        return F.avg_pool2d(t, win, stride=1)
+        # Box mean over every full win x win window via running sums (5x faster on CPU than
+        # avg_pool2d with stride 1).
+        for dim in (-1, -2):
+            c = t.cumsum(dim)
+            head = c.narrow(dim, win - 1, 1)
+            t = torch.cat([head, c.narrow(dim, win, c.shape[dim] - win)
+                           - c.narrow(dim, 0, c.shape[dim] - win)], dim=dim)
+        return t / (win * win)
 
     n = win * win
     cov_norm = n / (n - 1)
@@ -130,11 +139,22 @@ def _gray(rgb: np.ndarray) -> np.ndarray:
     return x[..., 0] * 0.299 + x[..., 1] * 0.587 + x[..., 2] * 0.114
 
 
-def sharpness(rgb: np.ndarray) -> float:
-    """Variance of the 4-neighbour Laplacian of the grey image (0..255 scale); blur lowers it."""
-    g = _gray(rgb)
+def image_stats(rgb: np.ndarray) -> dict[str, float]:
+    """The three designer statistics below, converting the image once."""
+    x = np.asarray(rgb, np.float32)
+    g = _gray(x)
+    return {"sharpness": _laplacian_var(g), "colourfulness": colourfulness(x),
+            "rms_contrast": float((g / 255.0).std())}
+
+
+def _laplacian_var(g: np.ndarray) -> float:
     lap = g[:-2, 1:-1] + g[2:, 1:-1] + g[1:-1, :-2] + g[1:-1, 2:] - 4 * g[1:-1, 1:-1]
     return float(lap.var())
+
+
+def sharpness(rgb: np.ndarray) -> float:
+    """Variance of the 4-neighbour Laplacian of the grey image (0..255 scale); blur lowers it."""
+    return _laplacian_var(_gray(rgb))
 
 
 def colourfulness(rgb: np.ndarray) -> float:
