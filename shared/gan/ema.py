@@ -22,5 +22,5 @@ class EMA:
         beta = self.beta_at(step)
         for avg, cur in zip(self.model.parameters(), model.parameters(), strict=True):
             avg.lerp_(cur.detach(), 1.0 - beta)
-        for avg, cur in zip(self.model.buffers(), model.buffers(), strict=True):
-            avg.copy_(cur)
+        for buf, cur_buf in zip(self.model.buffers(), model.buffers(), strict=True):
+            buf.copy_(cur_buf)

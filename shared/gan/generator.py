@@ -14,14 +14,14 @@ class Affine(nn.Module):
 
     def __init__(self, cond_dim: int, channels: int, hidden: int) -> None:
         super().__init__()
-        def mlp() -> nn.Sequential:
-            return nn.Sequential(nn.Linear(cond_dim, hidden), nn.ReLU(),
-                                 nn.Linear(hidden, channels))
 
-        self.gamma, self.beta = mlp(), mlp()
-        for head, bias in ((self.gamma, 1.0), (self.beta, 0.0)):
-            nn.init.zeros_(head[2].weight)
-            nn.init.constant_(head[2].bias, bias)
+        def mlp(bias: float) -> nn.Sequential:
+            first, last = nn.Linear(cond_dim, hidden), nn.Linear(hidden, channels)
+            nn.init.zeros_(last.weight)
+            nn.init.constant_(last.bias, bias)
+            return nn.Sequential(first, nn.ReLU(), last)
+
+        self.gamma, self.beta = mlp(1.0), mlp(0.0)
 
     def forward(self, x: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
         return self.gamma(cond)[:, :, None, None] * x + self.beta(cond)[:, :, None, None]

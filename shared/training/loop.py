@@ -132,8 +132,10 @@ def train(opts: TrainOptions, progress_fn: ProgressFn | None = None,
 
     torch.manual_seed(opts.seed)
     fmt = torch.channels_last if channels_last else torch.contiguous_format
-    gen = Generator(cfg).to(device, memory_format=fmt)
-    disc = Discriminator(cfg).to(device, memory_format=fmt)
+    gen = Generator(cfg).to(device)
+    disc = Discriminator(cfg).to(device)
+    gen.to(memory_format=fmt)  # type: ignore[call-overload]  # (missing from torch's stubs)
+    disc.to(memory_format=fmt)  # type: ignore[call-overload]
     ema = EMA(gen, cfg.ema_beta)
     opt_g = torch.optim.Adam(gen.parameters(), lr=cfg.lr_g, betas=cfg.betas)
     opt_d = torch.optim.Adam(disc.parameters(), lr=cfg.lr_d, betas=cfg.betas)
@@ -143,7 +145,7 @@ def train(opts: TrainOptions, progress_fn: ProgressFn | None = None,
     sample_z = torch.randn(len(prompts), cfg.z_dim,
                            generator=torch.Generator().manual_seed(opts.seed + 3)).to(device)
     modules = {"gen": gen, "disc": disc, "gen_ema": ema.model}
-    optims = {"opt_g": opt_g, "opt_d": opt_d}
+    optims: dict[str, torch.optim.Optimizer] = {"opt_g": opt_g, "opt_d": opt_d}
     start, elapsed = 0, 0.0
     if opts.resume and state_path.exists():
         info = load_training_state(state_path, modules, optims, rngs)
