@@ -116,6 +116,26 @@ def status(
         console.print(f"  {key}")
 
 
+@db_app.command("grant-worker")
+def grant_worker_cmd(
+    role: Annotated[str, typer.Option(help="Role the workers connect as")] = "adgen_worker",
+    password: Annotated[str | None, typer.Option(
+        envvar="ADGEN_WORKER_DB_PASSWORD", help="Give the role LOGIN with this password")] = None,
+) -> None:
+    """Create or update the workers' role: read/write AdGen's tables, no schema changes."""
+    import psycopg
+
+    from shared.config import get_settings
+    from shared.db.worker_role import grant_worker
+
+    url = get_settings().resolved_database_url.replace("postgresql+psycopg://", "postgresql://")
+    if not url.startswith("postgresql://"):
+        raise typer.BadParameter("grant-worker needs a PostgreSQL ADGEN_DATABASE_URL")
+    with psycopg.connect(url) as conn:
+        grant_worker(conn, role, password=password)
+    console.print(f"role {role} can read/write AdGen's tables and cannot alter the schema")
+
+
 @workers_app.command("status")
 def workers_status(
     timeout: Annotated[float, typer.Option(help="Seconds to wait for replies")] = 2.0,

@@ -1,0 +1,44 @@
+"""Least privilege for workers: read and write AdGen's tables, never change the schema.
+
+Migrations run as the schema owner in a one-shot step (`adgen db upgrade`); workers connect as
+this role. The caller owns the connection and its transaction.
+"""
+
+from __future__ import annotations
+
+import psycopg
+from psycopg import sql
+
+from shared.analytics.roles import RAW_TABLES, validate_role_name
+
+
+def grant_worker(conn: psycopg.Connection, role: str, *, password: str | None = None) -> None:
+    """Create or update `role`: DML on AdGen's tables and sequences; no DDL anywhere."""
+    validate_role_name(role)
+    ident = sql.Identifier(role)
+    exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone()
+    login = (sql.SQL("LOGIN PASSWORD {}").format(sql.Literal(password)) if password is not None
+             else sql.SQL("NOLOGIN"))
+    if exists is None:
+        conn.execute(sql.SQL("CREATE ROLE {} WITH NOSUPERUSER NOCREATEDB NOCREATEROLE "
+                             "NOREPLICATION NOBYPASSRLS {}").format(ident, login))
+    elif password is not None:
+        conn.execute(sql.SQL("ALTER ROLE {} WITH {}").format(ident, login))
+    db = conn.execute("SELECT current_database()").fetchone()[0]  # type: ignore[index]
+    conn.execute(sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(sql.Identifier(db), ident))
+    conn.execute(sql.SQL("GRANT USAGE ON SCHEMA public TO {}").format(ident))
+    conn.execute(sql.SQL("REVOKE CREATE ON SCHEMA public FROM {}").format(ident))
+    for table in RAW_TABLES:
+        conn.execute(sql.SQL("GRANT SELECT, INSERT, UPDATE, DELETE ON {} TO {}").format(
+            sql.Identifier("public", table), ident))
+    conn.execute(sql.SQL("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {}").format(
+        ident))
+
+
+def drop_worker(conn: psycopg.Connection, role: str) -> None:
+    validate_role_name(role)
+    if conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone() is None:
+        return
+    ident = sql.Identifier(role)
+    conn.execute(sql.SQL("DROP OWNED BY {}").format(ident))
+    conn.execute(sql.SQL("DROP ROLE {}").format(ident))
