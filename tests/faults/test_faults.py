@@ -17,7 +17,7 @@ from sqlalchemy import select
 from shared.config import get_settings
 from shared.db.engine import dispose_engines, session_scope
 from shared.db.models import Event
-from shared.publisher import PublishError, Publisher
+from shared.publisher import Publisher, PublishError
 from shared.queues import DEAD_QUEUE
 from shared.storage import open_store
 from tests.conftest import set_env

@@ -55,10 +55,9 @@ def train(
 
 @app.command("run")
 def run(
+    data: Annotated[Path, typer.Option("--data", help="Catalog dir with a test split.")],
     model: Annotated[Path, typer.Option("--model", help="Generator checkpoint dir.")] = Path(
         "models/default"),
-    data: Annotated[Path, typer.Option("--data", help="Catalog dir with a test split.")] = Path(
-        "/work/runs/catalog64"),
     samples: Annotated[int, typer.Option("--samples", help="Generated images per row.")] = 1000,
     out: Annotated[Path | None, typer.Option("--out", help="Report dir (default --model).")] = None,
     evaluator: Annotated[Path | None, typer.Option("--evaluator", help="Evaluator dir.")] = None,
