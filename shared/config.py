@@ -66,6 +66,11 @@ class Settings(BaseSettings):
     metrics_port: int = Field(default=9200, ge=0, le=65535,
                               description="Prometheus port of the first worker (0 = off)")
     log_json: bool = Field(default=False, description="JSON log lines (for log shippers)")
+    render_queue: bool = Field(
+        default=False, description="Device workers hand images to CPU render workers "
+        "(queue adgen.render) instead of rendering in-process")
+    worker_role: str = Field(default="generate", pattern="^(generate|render)$",
+                             description="Set by the launcher for each worker process")
     torch_threads: int = Field(default=0, ge=0, le=256,
                                description="Intra-op threads per worker (0 = torch default)")
     inference_dtype: str = Field(default="auto", pattern="^(auto|float32|bfloat16)$",

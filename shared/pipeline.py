@@ -64,6 +64,8 @@ class NoMetrics:
         pass
 
 
+# Hands (event, generated images, generate_ms) to the CPU render stage.
+RenderSink = Callable[[CampaignEvent, dict[tuple[int, int], Image.Image], float], None]
 # Generates one image per request; a worker swaps in a cross-event micro-batcher.
 GenerateFn = Callable[[list[ImageRequest]], list[Image.Image]]
 
@@ -80,6 +82,8 @@ class Context:
     scorer: Scorer | None = None
     hmac_key: str | None = None  # when set, unsigned or tampered events are rejected
     before_generate: Callable[[CampaignEvent], None] | None = None  # fault injection in tests
+    # When set, generated images go to the CPU render queue instead of being rendered here.
+    render_sink: RenderSink | None = None
     metrics: Metrics = field(default_factory=NoMetrics)
     generate_fn: GenerateFn | None = None
     _runtime: GeneratorRuntime | None = field(default=None, repr=False)
@@ -99,7 +103,7 @@ class Context:
 
 @dataclass
 class Outcome:
-    status: str  # done | duplicate | rejected | failed | conflict | gave_up
+    status: str  # done | handed_off | duplicate | rejected | failed | gave_up
     event_id: str | None
     creatives: int = 0
     detail: str = ""
@@ -225,6 +229,9 @@ def process_event(event: CampaignEvent, ctx: Context) -> Outcome:
     images = generate_images(plan, ctx)
     generate_ms = (time.perf_counter() - t0) * 1000
     ctx.metrics.stage("generate", generate_ms / 1000)
+    if ctx.render_sink is not None:
+        ctx.render_sink(event, images, generate_ms)
+        return Outcome("handed_off", event.event_id, timings_ms={"generate": generate_ms})
     return render_and_store(event, plan, images, ctx, generate_ms=generate_ms, t_start=t_start)
 
 

@@ -1,8 +1,9 @@
 """The Celery application: JSON only, late acks, bounded time, one queue per purpose.
 
 Queues:
-- `adgen.generate`          events for any generator worker
+- `adgen.generate`          events for any generator (device) worker
 - `adgen.generate.<worker>` per-device queue, so ops can target one device
+- `adgen.render`            CPU stage (with ADGEN_RENDER_QUEUE=1): compose, encode, upload, DB
 - `adgen.dead`              dead letters: rejected and failed events with their reason (nobody
                             consumes it by default; inspect it or replay from it)
 """
@@ -17,6 +18,8 @@ from shared.queues import (
     DEAD_QUEUE,
     GENERATE_QUEUE,
     PROCESS_EVENT_TASK,
+    RENDER_QUEUE,
+    RENDER_TASK,
     broker_transport_options,
 )
 
@@ -42,9 +45,14 @@ def make_app(settings: Settings | None = None) -> Celery:
         task_default_exchange=GENERATE_QUEUE,
         task_default_routing_key=GENERATE_QUEUE,
         task_default_delivery_mode="persistent",
-        task_queues=[Queue(GENERATE_QUEUE, Exchange(GENERATE_QUEUE, type="direct"),
-                           routing_key=GENERATE_QUEUE, durable=True)],
-        task_routes={PROCESS_EVENT_TASK: {"queue": GENERATE_QUEUE}},
+        task_queues=[
+            Queue(GENERATE_QUEUE, Exchange(GENERATE_QUEUE, type="direct"),
+                  routing_key=GENERATE_QUEUE, durable=True),
+            Queue(RENDER_QUEUE, Exchange(RENDER_QUEUE, type="direct"), routing_key=RENDER_QUEUE,
+                  durable=True),
+        ],
+        task_routes={PROCESS_EVENT_TASK: {"queue": GENERATE_QUEUE},
+                     RENDER_TASK: {"queue": RENDER_QUEUE}},
         broker_transport_options=broker_transport_options(settings),
         broker_connection_retry_on_startup=True,
         broker_heartbeat=settings.broker_heartbeat_s,

@@ -68,6 +68,17 @@ def _load_scorer(runtime: GeneratorRuntime) -> Any:
         return None
 
 
+def _publish_render(event: Any, images: dict[tuple[int, int], Image.Image],
+                    generate_ms: float) -> None:
+    """Hand generated images to the CPU render queue (publisher-confirmed on AMQP)."""
+    from shared.handoff import encode_handoff
+    from shared.queues import RENDER_QUEUE, RENDER_TASK
+
+    app.send_task(RENDER_TASK, args=[encode_handoff(event, images, generate_ms)],
+                  queue=RENDER_QUEUE, retry=True,
+                  retry_policy={"max_retries": 5, "interval_start": 0.5, "interval_max": 5})
+
+
 def _crash_on_sku(sku: str) -> Any:
     """Fault injection for the test suite: the process dies like a segfault in generation."""
 
@@ -98,6 +109,8 @@ def get_context() -> Context:
             metrics=metrics,
             hmac_key=s.event_hmac_key.get_secret_value() if s.event_hmac_key else None,
         )
+        if s.render_queue and s.worker_role == "generate":
+            ctx.render_sink = _publish_render
         if s.fault_crash_sku:
             ctx.before_generate = _crash_on_sku(s.fault_crash_sku)
         runtime = ctx.runtime  # load + warm once, before any event

@@ -20,7 +20,7 @@ import sys
 import time
 from dataclasses import dataclass
 
-from shared.queues import GENERATE_QUEUE, device_queue
+from shared.queues import GENERATE_QUEUE, RENDER_QUEUE, device_queue
 
 log = logging.getLogger("adgen.launcher")
 
@@ -30,10 +30,22 @@ class WorkerSpec:
     name: str  # e.g. "gpu0" or "cpu", unique per host
     device: str  # torch device inside the child: "cuda:0" or "cpu"
     cuda_visible: str  # value of CUDA_VISIBLE_DEVICES for the child ("" hides all GPUs)
+    role: str = "generate"  # or "render": the CPU stage (prefork processes, no device)
+    processes: int = 1  # render role: pool processes
 
     @property
     def queues(self) -> list[str]:
+        if self.role == "render":
+            return [RENDER_QUEUE]
         return [GENERATE_QUEUE, device_queue(self.name)]
+
+
+def render_specs(processes: int) -> list[WorkerSpec]:
+    """CPU render workers: one Celery worker with a prefork pool of `processes`."""
+    if processes < 1:
+        raise ValueError("--processes must be at least 1")
+    return [WorkerSpec(name="render", device="cpu", cuda_visible="", role="render",
+                       processes=processes)]
 
 
 def count_gpus() -> int:
@@ -81,13 +93,17 @@ def worker_specs(
 
 def child_command(spec: WorkerSpec, loglevel: str = "INFO", extra: list[str] | None = None,
                   concurrency: int | None = None) -> list[str]:
-    if concurrency is None:
-        from shared.config import get_settings
+    if spec.role == "render":
+        pool, concurrency = "prefork", spec.processes
+    else:
+        pool = "threads"
+        if concurrency is None:
+            from shared.config import get_settings
 
-        concurrency = get_settings().worker_concurrency
+            concurrency = get_settings().worker_concurrency
     return [
         sys.executable, "-m", "celery", "-A", "workers.app", "worker",
-        "--pool", "threads", "--concurrency", str(concurrency),
+        "--pool", pool, "--concurrency", str(concurrency),
         "--hostname", f"{spec.name}@%h",
         "--queues", ",".join(spec.queues),
         "--prefetch-multiplier", "1",
@@ -105,6 +121,7 @@ def child_env(spec: WorkerSpec, base: dict[str, str] | None = None,
         env["ADGEN_METRICS_PORT"] = str(metrics_port)
     env["CUDA_VISIBLE_DEVICES"] = spec.cuda_visible
     env["ADGEN_DEVICE"] = spec.device
+    env["ADGEN_WORKER_ROLE"] = spec.role
     env["ADGEN_WORKER_NAME"] = f"{spec.name}@{socket.gethostname()}"
     env.setdefault("PYTHONUNBUFFERED", "1")
     return env

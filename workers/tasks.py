@@ -14,8 +14,8 @@ from celery.signals import (
     after_setup_logger,
     task_postrun,
     task_prerun,
-    worker_process_init,
     worker_init,
+    worker_process_init,
     worker_ready,
     worker_shutdown,
 )
@@ -23,7 +23,7 @@ from celery.signals import (
 from shared.config import get_settings
 from shared.events import CampaignEvent, parse_event
 from shared.pipeline import TRANSIENT_ERRORS, Outcome, fail, handle_message
-from shared.queues import PROCESS_EVENT_TASK
+from shared.queues import PROCESS_EVENT_TASK, RENDER_TASK
 from workers import logs
 from workers.app import app
 from workers.context import get_context, shutdown
@@ -131,5 +131,41 @@ def process_event(self: Task, raw: str | dict[str, Any], published_at: float | N
                 return {"status": "failed", "detail": str(exc)}
         return {"status": outcome.status, "event_id": outcome.event_id,
                 "creatives": outcome.creatives}
+    finally:
+        logs.current_event.reset(token)
+
+
+@app.task(bind=True, name=RENDER_TASK, acks_late=True, reject_on_worker_lost=True, max_retries=8)
+def render_event(self: Task, handoff: dict[str, Any]) -> dict[str, Any]:
+    """CPU stage: compose, encode, upload, score and record an event's generated images."""
+    from shared.db.engine import session_scope
+    from shared.db.models import STATUS_DONE, Event
+    from shared.handoff import decode_images
+    from shared.personalize import plan_event
+    from shared.pipeline import render_and_store
+
+    event = CampaignEvent.model_validate_json(handoff["event"])  # written by our own workers
+    token = logs.current_event.set(event.event_id)
+    ctx = get_context()
+    try:
+        with session_scope(ctx.db_url) as s:
+            row = s.get(Event, event.event_id)
+            if row is not None and row.status == STATUS_DONE:
+                return {"status": "duplicate", "event_id": event.event_id}
+        out = render_and_store(event, plan_event(event), decode_images(handoff["images"]), ctx,
+                               generate_ms=float(handoff.get("generate_ms", 0.0)))
+        ctx.metrics.outcome(out.status, out.creatives)
+        return {"status": out.status, "event_id": event.event_id, "creatives": out.creatives}
+    except TRANSIENT_ERRORS as exc:
+        try:
+            raise self.retry(countdown=min(_settings.retry_backoff_max,
+                                           2 ** self.request.retries)) from exc
+        except MaxRetriesExceededError:
+            fail(event, f"render gave up after {self.request.retries} retries: {exc}", ctx)
+            return {"status": "failed", "event_id": event.event_id}
+    except Exception as exc:  # noqa: BLE001 - recorded on the event, never a crash loop
+        log.exception("render of %s failed", event.event_id)
+        fail(event, f"render: {type(exc).__name__}: {exc}", ctx)
+        return {"status": "failed", "event_id": event.event_id}
     finally:
         logs.current_event.reset(token)

@@ -128,3 +128,33 @@ def test_sigterm_mid_batch_finishes_running_events_and_loses_nothing(
     assert len(store.list("creatives/")) == 12 * 15
     with session_scope(s.resolved_database_url) as sess:
         assert {a for (a,) in sess.execute(select(Event.attempts)).all()} == {1}
+
+
+def test_render_queue_splits_device_and_cpu_stages(
+    stack: dict[str, str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+    worker_factory: Callable[..., WorkerProcess],
+) -> None:
+    """With ADGEN_RENDER_QUEUE=1 the device worker only generates; render workers compose,
+    encode, upload and write rows from the `adgen.render` queue."""
+    from tests.support.services import start_supervised
+
+    set_env(monkeypatch, stack, ADGEN_RENDER_QUEUE="1")
+    gen = worker_factory(stack, name="gen")
+    env = {**stack}
+    render = start_supervised(env, tmp_path / "render.log", role="render")
+    try:
+        render.wait_ready()
+        s = get_settings()
+        events = sample_events("split", count=2)
+        pub = Publisher(s)
+        for ev in events:
+            pub.publish(ev)
+        assert set(wait_terminal(s.resolved_database_url, [e.event_id for e in events]).values()
+                   ) == {"done"}
+        for ev in events:
+            assert creative_count(s.resolved_database_url, event_id=ev.event_id) == \
+                ev.creative_count
+        assert "adgen.render_event" in render.log() and "done:" in render.log()
+        assert "done:" not in gen.log()  # the device worker rendered nothing itself
+    finally:
+        render.terminate()

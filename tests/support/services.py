@@ -175,12 +175,13 @@ def start_worker(env: dict[str, str], log_path: Path, name: str = "cpu",
     return WorkerProcess(proc, log_path)
 
 
-def start_supervised(env: dict[str, str], log_path: Path, devices: str = "cpu") -> WorkerProcess:
+def start_supervised(env: dict[str, str], log_path: Path, devices: str = "cpu",
+                     role: str = "generate") -> WorkerProcess:
     """`adgen worker --devices cpu`: the supervisor that restarts a worker that died."""
     full = {**env, "ADGEN_METRICS_PORT": env.get("ADGEN_METRICS_PORT", "0"),
             "PYTHONUNBUFFERED": "1"}
     log = open(log_path, "ab")  # noqa: SIM115
     proc = subprocess.Popen([sys.executable, "-m", "workers.cli.main", "worker", "--devices",
-                             devices], env=full, stdout=log, stderr=subprocess.STDOUT,
+                             devices, "--role", role], env=full, stdout=log, stderr=subprocess.STDOUT,
                             start_new_session=True)
     return WorkerProcess(proc, log_path)

@@ -49,14 +49,19 @@ def demo(
 def worker(
     devices: Annotated[str, typer.Option(help="cpu | all | CUDA indices like 0,1")] = "cpu",
     per_device: Annotated[int, typer.Option(help="Worker processes per device")] = 1,
+    role: Annotated[str, typer.Option(
+        help="generate (device workers) | render (CPU stage, ADGEN_RENDER_QUEUE=1)")] = "generate",
+    processes: Annotated[int, typer.Option(help="render role: pool processes")] = 2,
     loglevel: Annotated[str, typer.Option(help="Celery log level")] = "INFO",
 ) -> None:
     """Start one pinned Celery worker process per device (supervised, warm shutdown on TERM)."""
-    from workers.launcher import Supervisor, worker_specs
+    from workers.launcher import Supervisor, render_specs, worker_specs
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     try:
-        specs = worker_specs(devices, per_device)
+        if role not in ("generate", "render"):
+            raise ValueError("--role must be generate or render")
+        specs = render_specs(processes) if role == "render" else worker_specs(devices, per_device)
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from exc
     raise typer.Exit(Supervisor(specs, loglevel).run())
