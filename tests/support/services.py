@@ -181,7 +181,8 @@ def start_supervised(env: dict[str, str], log_path: Path, devices: str = "cpu",
     full = {**env, "ADGEN_METRICS_PORT": env.get("ADGEN_METRICS_PORT", "0"),
             "PYTHONUNBUFFERED": "1"}
     log = open(log_path, "ab")  # noqa: SIM115
-    proc = subprocess.Popen([sys.executable, "-m", "workers.cli.main", "worker", "--devices",
-                             devices, "--role", role], env=full, stdout=log, stderr=subprocess.STDOUT,
+    cmd = [sys.executable, "-m", "workers.cli.main", "worker", "--devices", devices,
+           "--role", role]
+    proc = subprocess.Popen(cmd, env=full, stdout=log, stderr=subprocess.STDOUT,
                             start_new_session=True)
     return WorkerProcess(proc, log_path)
