@@ -12,6 +12,10 @@ class GANConfig:
     image_size: int = 64          # 64 or 128 (any 4 * 2**k works)
     z_dim: int = 100
     text_dim: int = 384           # all-MiniLM-L6-v2 sentence embedding
+    # The encoder returns unit vectors (entries ~0.05) while z has unit-variance entries; scaling
+    # the text by sqrt(text_dim) gives both the same per-entry scale inside G and D.  Without it
+    # the first default run learnt shapes but ignored the text entirely.
+    text_scale: float = 19.6
     ngf: int = 16                 # generator base width
     ndf: int = 16                 # discriminator base width
     # Width multipliers from the 4x4 stage upwards / from full resolution downwards; extra

@@ -43,7 +43,8 @@ class Discriminator(nn.Module):
 
     def logits(self, feats: torch.Tensor, text_emb: torch.Tensor) -> torch.Tensor:
         """[N] realism-and-match logit for precomputed features and sentence embeddings."""
-        text = text_emb[:, :, None, None].expand(-1, -1, feats.shape[2], feats.shape[3])
+        text = (text_emb * self.cfg.text_scale)[:, :, None, None]
+        text = text.expand(-1, -1, feats.shape[2], feats.shape[3])
         return self.head(torch.cat([feats, text.to(feats.dtype)], dim=1)).flatten()
 
     def forward(self, images: torch.Tensor, text_emb: torch.Tensor) -> torch.Tensor:

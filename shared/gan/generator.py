@@ -68,7 +68,7 @@ class Generator(nn.Module):
         self.to_rgb = nn.Sequential(nn.LeakyReLU(0.2), nn.Conv2d(ch[-1], 3, 3, 1, 1), nn.Tanh())
 
     def forward(self, z: torch.Tensor, text_emb: torch.Tensor) -> torch.Tensor:
-        cond = torch.cat([z, text_emb], dim=1)
+        cond = torch.cat([z, text_emb * self.cfg.text_scale], dim=1)
         x = self.fc(z).view(z.shape[0], -1, 4, 4)
         for block in self.blocks:
             x = block(x, cond)

@@ -33,5 +33,6 @@ def ma_gp(disc: Discriminator, real: torch.Tensor, text_emb: torch.Tensor,
     feats = disc.features(real)
     out = disc.logits(feats, text)
     g_img, g_txt = torch.autograd.grad(out.float().sum(), (real, text), create_graph=True)
+    g_txt = g_txt / disc.cfg.text_scale  # gradient w.r.t. the sentence vector D actually sees
     norm = torch.cat([g_img.flatten(1), g_txt.flatten(1)], dim=1).float().norm(2, dim=1)
     return k * norm.pow(p).mean(), out, feats
