@@ -81,6 +81,7 @@ class Context:
     dead_letter: Callable[[dict[str, Any]], None] = lambda msg: None
     scorer: Scorer | None = None
     hmac_key: str | None = None  # when set, unsigned or tampered events are rejected
+    png_level: int = 3
     before_generate: Callable[[CampaignEvent], None] | None = None  # fault injection in tests
     # When set, generated images go to the CPU render queue instead of being rendered here.
     render_sink: RenderSink | None = None
@@ -213,9 +214,9 @@ def generate_images(plan: EventPlan, ctx: Context) -> dict[tuple[int, int], Imag
     return {r.key: img for r, img in zip(plan.images, imgs, strict=True)}
 
 
-def encode_png(img: Image.Image) -> bytes:
+def encode_png(img: Image.Image, level: int = 3) -> bytes:
     buf = io.BytesIO()
-    img.save(buf, format="PNG", compress_level=6)
+    img.save(buf, format="PNG", compress_level=level)
     return buf.getvalue()
 
 
@@ -251,7 +252,7 @@ def render_and_store(
         t0 = time.perf_counter()
         creative = compose_creative(cp, [images[k] for k in cp.image_keys], event)
         t1 = time.perf_counter()
-        png = encode_png(creative)
+        png = encode_png(creative, ctx.png_level)
         t2 = time.perf_counter()
         key = object_key(event.campaign.id, event.event_id, cp.creative_id)
         ctx.store.put(key, png, "image/png")

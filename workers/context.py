@@ -106,7 +106,7 @@ def get_context() -> Context:
             db_url=s.resolved_database_url, store=store, runtime_factory=_load_runtime,
             worker=s.worker_name or f"pid{pid}", max_attempts=s.max_attempts,
             rejected_payload_bytes=s.rejected_payload_bytes, dead_letter=publish_dead_letter,
-            metrics=metrics,
+            metrics=metrics, png_level=s.png_compress_level,
             hmac_key=s.event_hmac_key.get_secret_value() if s.event_hmac_key else None,
         )
         if s.render_queue and s.worker_role == "generate":

@@ -9,6 +9,8 @@ every doubling was tried and left a glowing rim around products.)
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from PIL import Image, ImageDraw, ImageFilter
 
 from shared.compose.colors import RGB
@@ -36,12 +38,23 @@ def scale_product(image: Image.Image, side: int) -> Image.Image:
     return img
 
 
+@lru_cache(maxsize=256)
 def rounded_mask(size: tuple[int, int], radius: int) -> Image.Image:
-    # Drawn at 4x and reduced so the corners are anti-aliased.
+    # Drawn at 4x and reduced so the corners are anti-aliased. Cached: a handful of sizes recur
+    # for every creative, and this was a fifth of the composition time. Callers must not mutate.
     big = Image.new("L", (size[0] * 4, size[1] * 4), 0)
     ImageDraw.Draw(big).rounded_rectangle((0, 0, big.width - 1, big.height - 1), radius * 4,
                                           fill=255)
     return big.resize(size, Image.Resampling.LANCZOS)
+
+
+@lru_cache(maxsize=256)
+def _shadow(size: tuple[int, int], radius: int, shadow: int) -> Image.Image:
+    """The blurred drop-shadow alpha for a card (cached like the mask; never mutated)."""
+    pad = shadow * 3
+    layer = Image.new("L", (size[0] + 2 * pad, size[1] + 2 * pad), 0)
+    layer.paste(rounded_mask(size, radius).point(lambda v: v * 90 // 255), (pad, pad + shadow // 2))
+    return layer.filter(ImageFilter.GaussianBlur(shadow))
 
 
 def paste_card(canvas: Image.Image, tile: Image.Image, xy: tuple[int, int], radius: int,
@@ -50,9 +63,7 @@ def paste_card(canvas: Image.Image, tile: Image.Image, xy: tuple[int, int], radi
     mask = rounded_mask(tile.size, radius)
     if shadow > 0:
         pad = shadow * 3
-        layer = Image.new("L", (tile.width + 2 * pad, tile.height + 2 * pad), 0)
-        layer.paste(mask.point(lambda v: v * 90 // 255), (pad, pad + shadow // 2))
-        layer = layer.filter(ImageFilter.GaussianBlur(shadow))
+        layer = _shadow(tile.size, radius, shadow)
         colour = Image.new("RGB", layer.size, shadow_colour)
         canvas.paste(colour, (xy[0] - pad, xy[1] - pad), layer)
     canvas.paste(tile, xy, mask)
