@@ -29,8 +29,10 @@ def run_training_cli(data: Path, out: Path, config: Path | None = None, resume: 
                          "img/s": f"{stats['images_per_s']:.1f}"}, refresh=False)
         bar.refresh()
 
+    stop_file = Path(out) / "STOP"  # `touch OUT/STOP` ends the run cleanly at the next step
+
     try:
-        result = train(opts, progress_fn=progress)
+        result = train(opts, progress_fn=progress, abort_fn=stop_file.exists)
     finally:
         bar.close()
     print(json.dumps({"steps": result.steps, "wall_s": round(result.wall_s, 1),
