@@ -156,7 +156,7 @@ class Settings(BaseSettings):
     # --- evaluation (quality gate) ---
     # Thresholds for shared/eval/scorer.py; a negative value switches that check off.
     gate_min_alignment: float = Field(
-        default=0.3, le=1, description="Calibrated text-image alignment (0..1) below: not servable")
+        default=0.2, le=1, description="Calibrated text-image alignment (0..1) below: not servable")
     gate_min_realism: float = Field(
         default=-1, le=1, description="Discriminator realism (0..1) below: not servable; <0 off")
     gate_min_category_confidence: float = Field(

@@ -37,7 +37,7 @@ class GateThresholds:
     """A creative is servable only if every product image it shows passes every check.
     A threshold of None switches that check off."""
 
-    min_alignment: float | None = 0.3
+    min_alignment: float | None = 0.2
     min_realism: float | None = None
     min_category_confidence: float | None = None
     max_duplicate_similarity: float | None = DUPLICATE_SIMILARITY
