@@ -15,6 +15,9 @@ import torch.nn.functional as F
 from PIL import Image, ImageDraw
 
 from shared.eval.train import TrainOptions, train_evaluator
+from shared.gan.checkpoint import load_model
+from shared.generation import GeneratorRuntime, save_untrained_model
+from tests.conftest import TINY_GAN
 
 COLOURS = {"red": (220, 30, 30), "green": (30, 170, 50), "blue": (30, 60, 220),
            "yellow": (235, 200, 20), "purple": (140, 40, 170), "black": (20, 20, 20)}
@@ -101,3 +104,18 @@ def tiny_evaluator(shapes_catalog: Path, hash_encoder: HashEncoder,
                         image_size=SIZE)
     metrics = train_evaluator(shapes_catalog, out, hash_encoder, opts)
     return out, metrics
+
+
+@pytest.fixture(scope="session")
+def runtime(tmp_path_factory: pytest.TempPathFactory,
+            hash_encoder: HashEncoder) -> GeneratorRuntime:
+    model_dir = save_untrained_model(tmp_path_factory.mktemp("gan"), seed=0, **TINY_GAN)
+    # An untrained D is still a D: realism is computed whenever a discriminator is present.
+    from shared.gan.checkpoint import save_model
+    from shared.gan.discriminator import Discriminator
+
+    bundle = load_model(model_dir)
+    save_model(model_dir, bundle.config, bundle.generator, Discriminator(bundle.config),
+               meta={"untrained": True})
+    return GeneratorRuntime(bundle=load_model(model_dir), encoder=hash_encoder,  # type: ignore[arg-type]
+                            device=torch.device("cpu"), model_dir=model_dir, untrained=True)

@@ -5,36 +5,17 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 from PIL import Image
 
 from shared.eval.categories import map_category
 from shared.eval.scorer import GateThresholds, QualityScorer, load_scorer
-from shared.gan.checkpoint import load_model
-from shared.generation import GeneratorRuntime, save_untrained_model
+from shared.generation import GeneratorRuntime
 from shared.personalize import plan_event
 from shared.samples import sample_events
-from tests.conftest import TINY_GAN
-from tests.unit.eval.conftest import HashEncoder
 
 PER_CREATIVE = {"alignment", "cosine", "realism", "product_std", "duplicate_similarity",
                 "near_duplicate", "diversity", "psnr_ref", "ssim_ref", "sharpness",
                 "colourfulness", "rms_contrast"}
-
-
-@pytest.fixture(scope="module")
-def runtime(tmp_path_factory: pytest.TempPathFactory,
-            hash_encoder: HashEncoder) -> GeneratorRuntime:
-    model_dir = save_untrained_model(tmp_path_factory.mktemp("gan"), seed=0, **TINY_GAN)
-    # An untrained D is still a D: realism is computed whenever a discriminator is present.
-    from shared.gan.checkpoint import save_model
-    from shared.gan.discriminator import Discriminator
-
-    bundle = load_model(model_dir)
-    save_model(model_dir, bundle.config, bundle.generator, Discriminator(bundle.config),
-               meta={"untrained": True})
-    return GeneratorRuntime(bundle=load_model(model_dir), encoder=hash_encoder,  # type: ignore[arg-type]
-                            device=torch.device("cpu"), model_dir=model_dir, untrained=True)
 
 
 def _event_inputs(runtime: GeneratorRuntime):  # type: ignore[no-untyped-def]
