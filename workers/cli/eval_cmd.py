@@ -65,12 +65,17 @@ def run(
     seed: Annotated[int, typer.Option("--seed", help="Seed for prompts and noise.")] = 0,
     record: Annotated[bool, typer.Option("--record/--no-record",
                                          help="Upsert metrics into model_versions.")] = True,
+    threads: Annotated[int | None, typer.Option("--threads", help="torch CPU threads.")] = None,
 ) -> None:
     """Report FID/KID (evaluator features), R-precision, IS analogue, alignment and PSNR/SSIM
     for a checkpoint, beside real held-out images (ceiling) and an untrained generator (floor)."""
+    import torch
+
     from shared.config import get_settings
     from shared.eval.report import ReportOptions, run_report
 
+    if threads:
+        torch.set_num_threads(threads)
     settings = get_settings()
     opts = ReportOptions(samples=samples, split=split, seed=seed, command=_command_line())
     report = run_report(model_dir=model, data_dir=data, out_dir=out or model,
