@@ -247,6 +247,9 @@ def write_report(out_dir: Path, report: Report, grid_path: Path) -> list[Path]:
     md = out_dir / MD_NAME
     model, data = info["model"], info["data"]
     flag = " (UNTRAINED checkpoint)" if model["untrained"] else ""
+    step = (model.get("meta") or {}).get("step")
+    if step is not None:
+        flag += f", training step {step}"
     command = info["command"] or "adgen eval run"
     md.write_text(f"""# Evaluation report: `{model["dir"]}`
 
@@ -269,6 +272,8 @@ How to read it (details in docs/evaluation.md):
   (chance = 0.01).
 - PSNR/SSIM: against the nearest real picture in the evaluator's reference bank (nearest in
   feature space): fidelity to the closest real product picture, not a reconstruction target.
+  Catalog pictures sit on white, so blank or washed-out outputs score well here: read it only
+  next to KID, R-precision and alignment.
 
 ![samples]({grid_path.name})
 
