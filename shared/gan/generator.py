@@ -65,11 +65,14 @@ class Generator(nn.Module):
         self.fc = nn.Linear(cfg.z_dim, ch[0] * 16)
         self.blocks = nn.ModuleList(
             UpBlock(cond_dim, a, b, cfg.cond_hidden) for a, b in zip(ch[:-1], ch[1:], strict=True))
-        self.to_rgb = nn.Sequential(nn.LeakyReLU(0.2), nn.Conv2d(ch[-1], 3, 3, 1, 1), nn.Tanh())
+        self.to_rgb = nn.Sequential(nn.LeakyReLU(0.2), nn.Conv2d(ch[-1], 3, 3, 1, 1))
 
     def forward(self, z: torch.Tensor, text_emb: torch.Tensor) -> torch.Tensor:
         cond = torch.cat([z, text_emb * self.cfg.text_scale], dim=1)
         x = self.fc(z).view(z.shape[0], -1, 4, 4)
         for block in self.blocks:
             x = block(x, cond)
-        return self.to_rgb(x)
+        rgb = self.to_rgb(x)
+        # Linear RGB while training, clamped when sampling (as StyleGAN): with a tanh, pushing the
+        # white backgrounds towards exactly +1 saturated it and froze G in one of our runs.
+        return rgb if self.training else rgb.clamp(-1.0, 1.0)
