@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 
 from workers.cli.data_cmd import app as data_app
+from workers.cli.eval_cmd import app as eval_app
 from workers.cli.report_cmd import grant_analyst, report
 from workers.cli.train_cmd import train
 
@@ -22,6 +23,7 @@ app.add_typer(db_app, name="db")
 workers_app = typer.Typer(help="Inspect running workers.", no_args_is_help=True)
 app.add_typer(workers_app, name="workers")
 app.add_typer(data_app, name="data")
+app.add_typer(eval_app, name="eval")
 app.command("train")(train)
 app.command("report")(report)
 db_app.command("grant-analyst")(grant_analyst)
