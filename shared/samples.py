@@ -32,7 +32,9 @@ def sample_events(prefix: str, now: datetime | None = None, count: int = 1,
                   sizes: list[str] | None = None) -> list[CampaignEvent]:
     """One event of each type (plus a second audience for display), ids starting with prefix."""
     now = now or datetime.now(UTC)
-    sizes = sizes or ["300x250", "728x90"]
+    # Without explicit sizes, each type shows off different placements.
+    by_type = {"product_display": ["300x250", "728x90"], "cart": ["300x250", "320x50"],
+               "recommendation": ["1080x1080", "728x90"], "brand": ["160x600", "300x250"]}
     P = _PRODUCTS
     raw: list[dict[str, Any]] = [
         {"type": "product_display", "products": [P["shoe"]],
@@ -55,6 +57,7 @@ def sample_events(prefix: str, now: datetime | None = None, count: int = 1,
     ]
     events = []
     for i, r in enumerate(raw):
+        r["creative"]["sizes"] = sizes or by_type[r["type"]]
         events.append(CampaignEvent.model_validate({
             "event_id": f"{prefix}-{i:03d}", "occurred_at": now.isoformat(),
             "campaign": {"id": f"{prefix}-camp-{r['type']}", "advertiser_id": "adv-demo",

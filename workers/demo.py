@@ -144,6 +144,9 @@ def run_demo(out: Path | None = None, timeout_s: float = 600, count: int = 1,
     contact_sheet(items, title=f"AdGen demo {prefix}: {len(items)} creatives").save(sheet_path)
     wall = time.perf_counter() - t_start
     ms = [evs[i].processing_ms for i in ids if i in evs and evs[i].processing_ms]
+    servable = sum(1 for c in creatives if c.servable)
+    console.print(f"{servable}/{len(creatives)} creatives passed the quality gate"
+                  + ("" if servable == len(creatives) else " (reasons in `adgen status` / report)"))
     console.print(f"{len(creatives)} creatives from {len(events)} events in {wall:.1f}s wall; "
                   f"mean processing {sum(ms) / max(1, len(ms)):.0f} ms/event (worker side)")
     console.print(f"images: {redact_url(settings.resolved_storage_url)}/creatives/…")
