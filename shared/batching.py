@@ -99,7 +99,8 @@ class MicroBatcher(Generic[In, Out]):
                 if left <= 0:
                     break
                 self._cond.wait(left)
-            groups, total = [], 0
+            groups: list[_Group[In, Out]] = []
+            total = 0
             while self._queue and (not groups or total + len(self._queue[0].items)
                                    <= self.max_batch):
                 g = self._queue.popleft()

@@ -114,7 +114,7 @@ class CreativeSpec(_Strict):
 
 
 class CampaignEvent(_Strict):
-    schema_version: Literal[1] = SCHEMA_VERSION
+    schema_version: Literal[1] = 1
     event_id: Ident
     type: EventType
     occurred_at: datetime

@@ -42,7 +42,7 @@ class GeneratorRuntime:
         if dtype == "auto":
             dtype = "bfloat16" if dev.type == "cuda" else "float32"
         if dev.type == "cuda":
-            bundle.generator.to(memory_format=torch.channels_last)
+            bundle.generator.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
         return cls(bundle=bundle, encoder=TextEncoder(device=device), device=dev,
                    model_dir=Path(model_dir), max_batch=max_batch,
                    untrained=bool(meta.get("untrained", False)),

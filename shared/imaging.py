@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from PIL import Image, ImageDraw, ImageFont
 
 
-def contact_sheet(items: list[tuple[str, Image.Image]], cell: int = 240, columns: int = 5,
+def contact_sheet(items: Sequence[tuple[str, Image.Image]], cell: int = 240, columns: int = 5,
                   title: str = "") -> Image.Image:
     """A grid of thumbnails (aspect kept) with a caption under each."""
     font = ImageFont.load_default(size=12)

@@ -143,7 +143,7 @@ def run_demo(out: Path | None = None, timeout_s: float = 600, count: int = 1,
     sheet_path.parent.mkdir(parents=True, exist_ok=True)
     contact_sheet(items, title=f"AdGen demo {prefix}: {len(items)} creatives").save(sheet_path)
     wall = time.perf_counter() - t_start
-    ms = [evs[i].processing_ms for i in ids if i in evs and evs[i].processing_ms]
+    ms = [float(evs[i].processing_ms or 0) for i in ids if i in evs and evs[i].processing_ms]
     servable = sum(1 for c in creatives if c.servable)
     console.print(f"{servable}/{len(creatives)} creatives passed the quality gate"
                   + ("" if servable == len(creatives) else " (reasons in `adgen status` / report)"))

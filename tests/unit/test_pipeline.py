@@ -138,8 +138,9 @@ def test_transient_storage_error_propagates_for_retry(ctx: Context) -> None:
         assert "transient" in (row.last_error or "")
 
 
-def test_non_transient_error_fails_the_event_with_reason(ctx: Context, monkeypatch: pytest.MonkeyPatch
-                                                         ) -> None:
+def test_non_transient_error_fails_the_event_with_reason(
+    ctx: Context, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import shared.pipeline as pipeline
 
     def boom(*a: Any, **k: Any) -> None:
