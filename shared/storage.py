@@ -90,6 +90,7 @@ class S3Store:
         # Short timeouts and a few quick urllib3 retries; longer outages surface as StorageError
         # and the task retries with backoff.
         http = urllib3.PoolManager(
+            maxsize=32,  # one connection per worker thread, not one for all
             timeout=urllib3.Timeout(connect=5, read=30),
             retries=urllib3.Retry(total=3, backoff_factor=0.3,
                                   status_forcelist=(500, 502, 503, 504)),

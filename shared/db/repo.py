@@ -65,9 +65,11 @@ class Claim(enum.StrEnum):
 
 
 def upsert_campaign(*, session: Session, event: CampaignEvent) -> None:
+    # DO NOTHING, not DO UPDATE: every event of a campaign passes here, and an update would take
+    # the campaign row's lock in each claim (one stuck transaction would then block them all).
     c = event.campaign
     upsert(session, Campaign, [{"id": c.id, "advertiser_id": c.advertiser_id, "name": c.name}],
-           keys=["id"])
+           keys=["id"], update=False)
 
 
 def claim_event(
