@@ -270,9 +270,10 @@ How to read it (details in docs/evaluation.md):
   it); KID is unbiased, so compare KID across rows.
 - R-precision: the true caption ranked first among it and 99 captions of other held-out concepts
   (chance = 0.01).
-- Mean alignment can exceed the real row: the evaluator keys largely on colour and coarse shape,
-  which a blurry generator can match (and over-express). R-precision and KID are the stricter
-  signals.
+- Alignment and R-precision can exceed the real row. The generator is conditioned on the same
+  MiniLM embeddings the evaluator was aligned to, and its matching-aware discriminator rewards
+  exactly the colour and coarse-shape cues the evaluator reads, so blurry blobs in the right
+  colour retrieve their captions well. For realism, look at KID/FID and the grid.
 - PSNR/SSIM: against the nearest real picture in the evaluator's reference bank (nearest in
   feature space): fidelity to the closest real product picture, not a reconstruction target.
   Catalog pictures sit on white, so blank or washed-out outputs score well here: read it only
