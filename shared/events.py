@@ -178,6 +178,22 @@ def _safe_event_id(data: Any) -> str | None:
     return None
 
 
+_ID_IN_JSON = re.compile(r'"event_id"\s*:\s*"([A-Za-z0-9][A-Za-z0-9_.:-]{0,127})"')
+
+
+def peek_event_id(raw: Any) -> str | None:
+    """The event id of a raw message without validating it (for log context and inspection).
+    Only ids matching the schema's pattern are returned, so the result is safe to print."""
+    if isinstance(raw, dict):
+        return _safe_event_id(raw)
+    if isinstance(raw, bytes):
+        raw = raw[:4096].decode("utf-8", "replace")
+    if isinstance(raw, str):
+        m = _ID_IN_JSON.search(raw[:4096])
+        return m.group(1) if m else None
+    return None
+
+
 def _short_errors(err: ValidationError, limit: int = 5) -> str:
     parts = []
     for e in err.errors()[:limit]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from shared.events import peek_event_id
 from workers.app import app
 
 
@@ -26,13 +27,7 @@ class WorkerInfo:
 
 def _event_id(task: dict[str, Any]) -> str:
     args = task.get("args") or []
-    raw = args[0] if args else ""
-    if isinstance(raw, dict):
-        return str(raw.get("event_id", "?"))
-    marker = '"event_id":"'
-    if isinstance(raw, str) and marker in raw:
-        return raw.split(marker, 1)[1].split('"', 1)[0]
-    return task.get("id", "?")
+    return (peek_event_id(args[0]) if args else None) or str(task.get("id", "?"))
 
 
 def collect(timeout: float = 2.0) -> list[WorkerInfo]:

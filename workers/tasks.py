@@ -21,7 +21,7 @@ from celery.signals import (
 )
 
 from shared.config import get_settings
-from shared.events import CampaignEvent, parse_event
+from shared.events import CampaignEvent, parse_event, peek_event_id
 from shared.pipeline import TRANSIENT_ERRORS, Outcome, fail, handle_message
 from shared.queues import PROCESS_EVENT_TASK, RENDER_TASK
 from workers import logs
@@ -94,21 +94,12 @@ def _postrun(task_id: str | None = None, **_: Any) -> None:
     get_metrics().in_flight.dec()
 
 
-def _event_id_of(raw: Any) -> str:
-    if isinstance(raw, dict):
-        return str(raw.get("event_id", "-"))[:128]
-    if isinstance(raw, str) and '"event_id"' in raw[:2000]:
-        ev = parse_event(raw)
-        return ev.event_id if isinstance(ev, CampaignEvent) else "-"
-    return "-"
-
-
 @app.task(bind=True, name=PROCESS_EVENT_TASK, acks_late=True, reject_on_worker_lost=True,
           max_retries=8)
 def process_event(self: Task, raw: str | dict[str, Any], published_at: float | None = None,
                   signature: str | None = None) -> dict[str, Any]:
     """One campaign event (JSON text or object) -> its creatives, stored and recorded."""
-    token = logs.current_event.set(_event_id_of(raw))
+    token = logs.current_event.set(peek_event_id(raw) or "-")
     try:
         if published_at is not None and self.request.retries == 0:
             get_metrics().stage("queue_wait", time.time() - published_at)

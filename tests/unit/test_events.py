@@ -104,3 +104,13 @@ def test_count_limit_follows_settings(adgen_env: dict[str, str], monkeypatch: py
 def test_sample_events_cover_all_types(adgen_env: dict[str, str]) -> None:
     evs = sample_events("t")
     assert {e.type for e in evs} == {"product_display", "cart", "recommendation", "brand"}
+
+
+def test_peek_event_id_reads_only_safe_ids() -> None:
+    from shared.events import peek_event_id
+
+    assert peek_event_id('{"event_id":"evt-1","type":"cart"}') == "evt-1"
+    assert peek_event_id(b'{"event_id": "a.b:c"}') == "a.b:c"
+    assert peek_event_id({"event_id": "x1"}) == "x1"
+    assert peek_event_id('{"event_id":"../../x"}') is None
+    assert peek_event_id("not json") is None and peek_event_id(42) is None
