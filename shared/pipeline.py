@@ -297,8 +297,8 @@ def render_and_store(
                                       name=runtime.model_dir.name, path=str(runtime.model_dir),
                                       config=runtime.config_dict())
         repo.upsert_creatives(session=s, rows=rows)
-        for row, (metrics, _, _) in zip(rows, scores, strict=False):
-            repo.upsert_scores(session=s, creative_id=row["creative_id"], scores=metrics)
+        repo.upsert_scores(session=s, scores={
+            row["creative_id"]: m for row, (m, _, _) in zip(rows, scores, strict=False)})
         total_ms = (time.perf_counter() - t_start) * 1000
         repo.mark_done(session=s, event_id=event.event_id, processing_ms=total_ms)
     ctx._known_versions.add(runtime.version)

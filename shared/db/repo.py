@@ -166,8 +166,12 @@ def upsert_creatives(*, session: Session, rows: Sequence[Mapping[str, Any]]) -> 
     upsert(session, Creative, rows, keys=["creative_id"])
 
 
-def upsert_scores(*, session: Session, creative_id: str, scores: Mapping[str, float]) -> None:
-    rows = [{"creative_id": creative_id, "metric": k, "value": float(v)} for k, v in scores.items()]
+def upsert_scores(
+    *, session: Session, scores: Mapping[str, Mapping[str, float]]
+) -> None:
+    """All scores of an event's creatives ({creative_id: {metric: value}}) in one statement."""
+    rows = [{"creative_id": cid, "metric": k, "value": float(v)}
+            for cid, metrics in scores.items() for k, v in metrics.items()]
     upsert(session, Score, rows, keys=["creative_id", "metric"])
 
 
