@@ -7,22 +7,20 @@ every event reaches a terminal state, none is lost, and no creative is duplicate
 
 from __future__ import annotations
 
-import subprocess
-import time
-from collections.abc import Callable, Iterator
-from pathlib import Path
-
 import pytest
 from sqlalchemy import func, select
 
 from shared.config import get_settings
-from shared.db.engine import dispose_engines, session_scope
-from shared.db.models import TERMINAL_STATUSES, Creative, Event
+from shared.db.engine import session_scope
+from shared.db.models import Creative, Event
 from shared.events import CampaignEvent
 from shared.samples import sample_events
 from shared.storage import open_store
-from tests.integration.conftest import stack  # noqa: F401  (re-exported fixture)
-from tests.support.services import WorkerProcess, start_supervised, start_worker
+from tests.integration.conftest import (  # noqa: F401  (re-exported fixtures)
+    stack,
+    wait_terminal,
+    worker_factory,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -34,24 +32,7 @@ def stream(prefix: str, n: int, sizes: list[str] | None = None) -> list[Campaign
 
 
 def wait_all_terminal(ids: list[str], timeout_s: float = 240) -> dict[str, str]:
-    db = get_settings().resolved_database_url
-    deadline = time.monotonic() + timeout_s
-    statuses: dict[str, str] = {}
-    while time.monotonic() < deadline:
-        try:
-            with session_scope(db) as s:
-                statuses = dict(s.execute(select(Event.event_id, Event.status)
-                                          .where(Event.event_id.in_(ids))).all())
-        except Exception:  # the database itself may be the fault under test
-            dispose_engines()
-            time.sleep(1)
-            continue
-        if len(statuses) == len(ids) and all(v in TERMINAL_STATUSES for v in statuses.values()):
-            return statuses
-        time.sleep(0.3)
-    missing = [i for i in ids if i not in statuses]
-    raise TimeoutError(f"not terminal after {timeout_s}s: missing={missing[:5]} "
-                       f"states={sorted(set(statuses.values()))}")
+    return wait_terminal(get_settings().resolved_database_url, ids, timeout_s)
 
 
 def assert_exactly_once(events: list[CampaignEvent]) -> dict[str, int]:
@@ -74,26 +55,3 @@ def assert_exactly_once(events: list[CampaignEvent]) -> dict[str, int]:
     return {"published": len(events), "done": len(done),
             "creatives": sum(rows.get(e.event_id, 0) for e in done),
             "objects": sum(objects.get(e.event_id, 0) for e in done)}
-
-
-@pytest.fixture
-def workers(tmp_path: Path) -> Iterator[Callable[..., WorkerProcess]]:
-    started: list[WorkerProcess] = []
-
-    def make(env: dict[str, str], name: str = "cpu", supervised: bool = False,
-             ready: bool = True, concurrency: int | None = None) -> WorkerProcess:
-        log = tmp_path / f"{name}-{len(started)}.log"
-        w = (start_supervised(env, log) if supervised
-             else start_worker(env, log, name=name, concurrency=concurrency))
-        started.append(w)
-        if ready:
-            w.wait_ready()
-        return w
-
-    yield make
-    for w in started:
-        try:
-            subprocess.run(["kill", "-CONT", f"-{w.proc.pid}"], capture_output=True)
-            w.terminate(timeout_s=30)
-        except Exception:
-            w.kill()

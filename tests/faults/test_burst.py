@@ -41,10 +41,10 @@ def _tree_peak_rss_mb(root_pid: int) -> float:
 
 def test_burst_of_5000_events_drains_with_bounded_memory(
     stack: dict[str, str], monkeypatch: pytest.MonkeyPatch,
-    workers: Callable[..., WorkerProcess],
+    worker_factory: Callable[..., WorkerProcess],
 ) -> None:
     set_env(monkeypatch, stack, ADGEN_WORKER_CONCURRENCY="16", ADGEN_TORCH_THREADS="1")
-    sup = workers(stack, supervised=True)
+    sup = worker_factory(stack, supervised=True)
     rss_start = _tree_peak_rss_mb(sup.proc.pid)
     events = stream("burst", N_EVENTS, sizes=["320x50"])
     pub = Publisher(get_settings())

@@ -36,9 +36,9 @@ def _publish(events: list, publisher: Publisher | None = None) -> None:
 
 
 def test_worker_sigkill_mid_batch(stack: dict[str, str],
-                                  workers: Callable[..., WorkerProcess]) -> None:
+                                  worker_factory: Callable[..., WorkerProcess]) -> None:
     events = stream("kill", 30, sizes=["300x250", "728x90"])
-    first = workers(stack, name="k1")
+    first = worker_factory(stack, name="k1")
     _publish(events)
     store = open_store(get_settings().resolved_storage_url)
     deadline = time.monotonic() + 120
@@ -46,14 +46,15 @@ def test_worker_sigkill_mid_batch(stack: dict[str, str],
         assert time.monotonic() < deadline
         time.sleep(0.05)
     first.kill()  # SIGKILL: several events in flight, some half-uploaded
-    workers(stack, name="k2")
+    worker_factory(stack, name="k2")
     statuses = wait_all_terminal([e.event_id for e in events])
     assert set(statuses.values()) == {"done"}
     assert assert_exactly_once(events)["done"] == 30
 
 
 def test_worker_hanging_past_its_time_limit_is_replaced(
-    stack: dict[str, str], monkeypatch: pytest.MonkeyPatch, workers: Callable[..., WorkerProcess]
+    stack: dict[str, str], monkeypatch: pytest.MonkeyPatch,
+    worker_factory: Callable[..., WorkerProcess]
 ) -> None:
     """A task running past the hard limit makes the watchdog end the process; the supervisor
     restarts it; an event that always overruns fails after bounded attempts, the rest complete."""
@@ -62,7 +63,7 @@ def test_worker_hanging_past_its_time_limit_is_replaced(
     slow = stream("slow", 1, sizes=["1080x1080", "300x250", "160x600", "728x90", "320x50"])[0]
     slow = slow.model_copy(update={"creative": slow.creative.model_copy(update={"count": 16})})
     fast = stream("fast", 10)
-    sup = workers(stack, supervised=True)
+    sup = worker_factory(stack, supervised=True)
     _publish([slow, *fast])
     statuses = wait_all_terminal([slow.event_id] + [e.event_id for e in fast], timeout_s=300)
     assert statuses.pop(slow.event_id) == "failed"
@@ -75,17 +76,18 @@ def test_worker_hanging_past_its_time_limit_is_replaced(
 
 
 def test_frozen_worker_loses_its_messages_to_a_healthy_one(
-    stack: dict[str, str], monkeypatch: pytest.MonkeyPatch, workers: Callable[..., WorkerProcess]
+    stack: dict[str, str], monkeypatch: pytest.MonkeyPatch,
+    worker_factory: Callable[..., WorkerProcess]
 ) -> None:
     """SIGSTOP = a hang the process cannot notice; heartbeats stop, the broker drops it and
     redelivers its unacked events to the healthy worker."""
     set_env(monkeypatch, stack, ADGEN_BROKER_HEARTBEAT_S="4")
-    frozen = workers(stack, name="frozen", concurrency=4)
+    frozen = worker_factory(stack, name="frozen", concurrency=4)
     events = stream("hang", 16)
     _publish(events[:8])
     time.sleep(0.5)
     os.killpg(frozen.proc.pid, signal.SIGSTOP)
-    healthy = workers(stack, name="healthy")
+    healthy = worker_factory(stack, name="healthy")
     _publish(events[8:])
     statuses = wait_all_terminal([e.event_id for e in events], timeout_s=180)
     assert set(statuses.values()) == {"done"}
@@ -96,9 +98,9 @@ def test_frozen_worker_loses_its_messages_to_a_healthy_one(
 
 
 def test_rabbitmq_connections_dropped_and_broker_restarted(
-    stack: dict[str, str], workers: Callable[..., WorkerProcess]
+    stack: dict[str, str], worker_factory: Callable[..., WorkerProcess]
 ) -> None:
-    workers(stack, name="rmq")
+    worker_factory(stack, name="rmq")
     events = stream("rmq", 24)
     pub = Publisher(get_settings(), max_retries=30)
     _publish(events[:8], pub)
@@ -127,11 +129,12 @@ def test_rabbitmq_connections_dropped_and_broker_restarted(
 
 
 def test_s3_outage_of_30_seconds(stack: dict[str, str], monkeypatch: pytest.MonkeyPatch,
-                                 tmp_path: Path, workers: Callable[..., WorkerProcess]) -> None:
+                                 tmp_path: Path,
+                                 worker_factory: Callable[..., WorkerProcess]) -> None:
     s3 = start_seaweed(tmp_path / "s3")
     set_env(monkeypatch, stack, ADGEN_STORAGE_URL=s3.url("outage"))
     try:
-        workers(stack, name="s3")
+        worker_factory(stack, name="s3")
         events = stream("s3", 20)
         _publish(events[:5])
         wait_all_terminal([e.event_id for e in events[:5]])
@@ -146,8 +149,9 @@ def test_s3_outage_of_30_seconds(stack: dict[str, str], monkeypatch: pytest.Monk
         s3.stop()
 
 
-def test_postgres_restart(stack: dict[str, str], workers: Callable[..., WorkerProcess]) -> None:
-    workers(stack, name="pg")
+def test_postgres_restart(stack: dict[str, str],
+    worker_factory: Callable[..., WorkerProcess]) -> None:
+    worker_factory(stack, name="pg")
     events = stream("pg", 20)
     _publish(events[:10])
     time.sleep(1.0)
@@ -162,14 +166,15 @@ def test_postgres_restart(stack: dict[str, str], workers: Callable[..., WorkerPr
 
 
 def test_poison_event_is_bounded_failed_and_dead_lettered(
-    stack: dict[str, str], monkeypatch: pytest.MonkeyPatch, workers: Callable[..., WorkerProcess]
+    stack: dict[str, str], monkeypatch: pytest.MonkeyPatch,
+    worker_factory: Callable[..., WorkerProcess]
 ) -> None:
     set_env(monkeypatch, stack, ADGEN_FAULT_CRASH_SKU="SKU-POISON", ADGEN_MAX_ATTEMPTS="2")
     good = stream("good", 12)
     base = stream("poison", 1)[0]
     poison = base.model_copy(update={"products": [base.products[0].model_copy(
         update={"sku": "SKU-POISON"})]})
-    sup = workers(stack, supervised=True)
+    sup = worker_factory(stack, supervised=True)
     _publish(good[:6] + [poison] + good[6:])
     statuses = wait_all_terminal([e.event_id for e in good] + [poison.event_id], timeout_s=300)
     assert statuses.pop(poison.event_id) == "failed"

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import os
+import signal
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -12,7 +14,7 @@ from sqlalchemy import func, select
 from shared.db.engine import dispose_engines, session_scope
 from shared.db.models import TERMINAL_STATUSES, Creative, Event
 from tests.conftest import set_env
-from tests.support.services import SeaweedS3, WorkerProcess, start_worker
+from tests.support.services import SeaweedS3, WorkerProcess, start_supervised, start_worker
 
 pytestmark = pytest.mark.integration
 
@@ -30,10 +32,15 @@ def stack(adgen_env: dict[str, str], monkeypatch: pytest.MonkeyPatch, pg_url: st
 
 @pytest.fixture
 def worker_factory(tmp_path: Path) -> Iterator[Callable[..., WorkerProcess]]:
+    """Starts real worker processes (plain, or under the `adgen worker` supervisor); stops them
+    afterwards, waking any a test froze with SIGSTOP."""
     started: list[WorkerProcess] = []
 
-    def make(env: dict[str, str], name: str = "cpu", ready: bool = True) -> WorkerProcess:
-        w = start_worker(env, tmp_path / f"worker-{name}-{len(started)}.log", name=name)
+    def make(env: dict[str, str], name: str = "cpu", ready: bool = True,
+             supervised: bool = False, concurrency: int | None = None) -> WorkerProcess:
+        log = tmp_path / f"worker-{name}-{len(started)}.log"
+        w = (start_supervised(env, log) if supervised
+             else start_worker(env, log, name=name, concurrency=concurrency))
         started.append(w)
         if ready:
             w.wait_ready()
@@ -41,20 +48,34 @@ def worker_factory(tmp_path: Path) -> Iterator[Callable[..., WorkerProcess]]:
 
     yield make
     for w in started:
-        w.terminate(timeout_s=30)
+        try:
+            if w.proc.poll() is None:
+                os.killpg(w.proc.pid, signal.SIGCONT)
+            w.terminate(timeout_s=30)
+        except Exception:
+            w.kill()
 
 
 def wait_terminal(db_url: str, ids: list[str], timeout_s: float = 180) -> dict[str, str]:
+    """Statuses once every event is terminal. Tolerates the database itself being down for a
+    while (some fault tests restart it)."""
     deadline = time.monotonic() + timeout_s
     statuses: dict[str, str] = {}
     while time.monotonic() < deadline:
-        with session_scope(db_url) as s:
-            statuses = dict(s.execute(select(Event.event_id, Event.status)
-                                      .where(Event.event_id.in_(ids))).all())
+        try:
+            with session_scope(db_url) as s:
+                statuses = dict(s.execute(select(Event.event_id, Event.status)
+                                          .where(Event.event_id.in_(ids))).all())
+        except Exception:
+            dispose_engines()
+            time.sleep(1)
+            continue
         if len(statuses) == len(ids) and all(v in TERMINAL_STATUSES for v in statuses.values()):
             return statuses
         time.sleep(0.3)
-    raise TimeoutError(f"events not terminal after {timeout_s}s: {statuses}")
+    missing = [i for i in ids if i not in statuses]
+    raise TimeoutError(f"not terminal after {timeout_s}s: missing={missing[:5]} "
+                       f"states={sorted(set(statuses.values()))}")
 
 
 def creative_count(db_url: str, **where: Any) -> int:

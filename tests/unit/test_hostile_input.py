@@ -4,26 +4,22 @@ nothing escapes its key prefix, and hostile strings are stored verbatim, never e
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
 from shared.config import Settings
 from shared.db.engine import session_scope
-from shared.db.migrate import upgrade
 from shared.db.models import Creative, Event, RejectedEvent
 from shared.events import CampaignEvent, Rejection, parse_event
-from shared.generation import GeneratorRuntime
 from shared.ids import object_key
 from shared.personalize import plan_event
 from shared.pipeline import Context, handle_message
 from shared.publisher import InvalidEvent, Publisher
 from shared.samples import sample_events
-from shared.storage import check_key, open_store
+from shared.storage import check_key
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False)
@@ -94,15 +90,6 @@ def test_publisher_refuses_invalid_input_before_sending(value: Any) -> None:
         assert pub.publish(value if isinstance(value, str) else json.dumps(value))
     except InvalidEvent as exc:
         assert str(exc)
-
-
-@pytest.fixture
-def ctx(adgen_env: dict[str, str], tmp_path: Path, tiny_runtime: GeneratorRuntime) -> Context:
-    db = f"sqlite:///{tmp_path / 'db.sqlite3'}"
-    upgrade(db)
-    store = open_store((tmp_path / "objects").as_uri())
-    store.ensure_bucket()
-    return Context(db_url=db, store=store, runtime_factory=lambda: tiny_runtime, worker="t")
 
 
 def test_worker_path_survives_hostile_messages_and_stores_strings_verbatim(ctx: Context) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,26 +11,10 @@ from PIL import Image
 from sqlalchemy import func, select
 
 from shared.db.engine import session_scope
-from shared.db.migrate import upgrade
 from shared.db.models import Creative, Event, RejectedEvent
-from shared.generation import GeneratorRuntime
 from shared.pipeline import Context, handle_message
 from shared.samples import sample_events
-from shared.storage import StorageError, open_store
-
-
-@pytest.fixture
-def ctx(adgen_env: dict[str, str], tmp_path: Path, tiny_runtime: GeneratorRuntime) -> Context:
-    db = f"sqlite:///{tmp_path / 'db.sqlite3'}"
-    upgrade(db)
-    store = open_store((tmp_path / "objects").as_uri())
-    store.ensure_bucket()
-    dead: list[dict[str, Any]] = []
-    c = Context(db_url=db, store=store,
-                runtime_factory=lambda: tiny_runtime,
-                worker="test", dead_letter=dead.append)
-    c.dead = dead  # type: ignore[attr-defined]
-    return c
+from shared.storage import StorageError
 
 
 def _count(db: str, model: Any, **where: Any) -> int:
