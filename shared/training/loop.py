@@ -44,6 +44,7 @@ class TrainOptions:
     channels_last: bool | None = None  # None: on with bf16
     threads: int | None = None      # torch intra-op threads (None: torch's default)
     resume: bool = False
+    init_from: Path | None = None   # model dir (config + EMA G + D) to start a new run from
     split: str | None = "train"     # which catalog split to learn from (None: all)
     gp_every: int = 4               # lazy MA-GP interval (weight scaled to match)
     log_every: int = 10
@@ -118,6 +119,9 @@ def train(opts: TrainOptions, progress_fn: ProgressFn | None = None,
     if opts.resume and (out / "config.json").exists():
         cfg = GANConfig.load(out / "config.json")  # the run's own config wins over flags
         cfg.steps = steps
+    elif opts.init_from is not None:
+        cfg = _warm_start_config(Path(opts.init_from), cfg)
+        cfg.steps, cfg.batch_size = steps, batch_size
 
     embed = embed or _default_embed()
     data = load_training_set(opts.data, cfg.image_size, embed, opts.split, seed=opts.seed)
@@ -147,16 +151,24 @@ def train(opts: TrainOptions, progress_fn: ProgressFn | None = None,
     modules = {"gen": gen, "disc": disc, "gen_ema": ema.model}
     optims: dict[str, torch.optim.Optimizer] = {"opt_g": opt_g, "opt_d": opt_d}
     start, elapsed = 0, 0.0
+    lineage: dict[str, Any] = {}
+    if opts.init_from is not None:  # carried into every save so the model says where it began
+        base_meta = json.loads((Path(opts.init_from) / "meta.json").read_text())
+        lineage = {"init_from": str(opts.init_from), "init_version": base_meta.get("version"),
+                   "init_steps": base_meta.get("total_steps", base_meta.get("step"))}
     if opts.resume and state_path.exists():
         info = load_training_state(state_path, modules, optims, rngs)
         start, elapsed = int(info["step"]), float(info.get("wall_s", 0.0))
         _truncate_log(log_path, start)
+    elif opts.init_from is not None:
+        _warm_start(Path(opts.init_from), gen, disc, ema.model)
 
     def checkpoint(step: int, wall: float) -> None:
         save_training_state(state_path, modules, optims, rngs, {"step": step, "wall_s": wall})
         save_model(out / "model", cfg, ema.model, disc,
                    meta={"step": step, "wall_s": round(wall, 1), "train_images": len(data),
-                         "data": str(opts.data), "seed": opts.seed, "bf16": bf16})
+                         "data": str(opts.data), "seed": opts.seed, "bf16": bf16, **lineage,
+                         "total_steps": step + int(lineage.get("init_steps") or 0)})
 
     def samples(step: int) -> None:
         with torch.no_grad(), autocast(device, bf16):
@@ -203,6 +215,28 @@ def _batch(data: TrainingSet, batch_size: int, cfg: GANConfig, rngs: dict[str, t
     images, text, wrong = data.sample(batch_size, rngs["data"], cfg.colour_negative_prob, device)
     z = torch.randn(batch_size, cfg.z_dim, generator=rngs["noise"]).to(device)
     return Batch(images.contiguous(memory_format=fmt), text, wrong, z, step)
+
+
+def _warm_start_config(model_dir: Path, requested: GANConfig) -> GANConfig:
+    """The architecture comes from the model we start from; training knobs from the request."""
+    base = GANConfig.load(model_dir / "config.json")
+    arch = ("image_size", "z_dim", "text_dim", "text_scale", "ngf", "ndf", "g_mults", "d_mults",
+            "cond_hidden")
+    return GANConfig(**{**asdict(requested), **{k: getattr(base, k) for k in arch}})
+
+
+def _warm_start(model_dir: Path, gen: Generator, disc: Discriminator, gen_ema: Generator) -> None:
+    """Start from an exported model: its EMA generator seeds both G and the EMA copy, its D
+    seeds D.  Only Adam's moments are fresh; with beta1 = 0 (our default) there is no momentum to
+    lose and the second moments re-settle within a few dozen steps."""
+    from shared.gan.checkpoint import load_model
+
+    bundle = load_model(model_dir)
+    if bundle.discriminator is None:
+        raise FileNotFoundError(f"{model_dir} has no discriminator.safetensors to start D from")
+    gen.load_state_dict(bundle.generator.state_dict())  # copy_ keeps our memory format
+    gen_ema.load_state_dict(bundle.generator.state_dict())
+    disc.load_state_dict(bundle.discriminator.state_dict())
 
 
 def _truncate_log(log_path: Path, step: int) -> None:

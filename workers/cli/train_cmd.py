@@ -13,6 +13,9 @@ def train(
     out: Annotated[Path, typer.Option("--out", help="Run dir for checkpoints, samples, logs.")],
     config: Annotated[Path | None, typer.Option("--config", help="GANConfig JSON file.")] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Continue from the last save.")] = False,
+    init_from: Annotated[Path | None, typer.Option(
+        "--init-from", help="Start a new run from a model dir (e.g. models/default): fine-tune "
+        "it on your catalog or train it further.")] = None,
     steps: Annotated[int | None, typer.Option("--steps", help="Total steps.")] = None,
     batch_size: Annotated[int | None, typer.Option("--batch-size", help="Images/step.")] = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed for weights, data, noise.")] = 0,
@@ -28,5 +31,5 @@ def train(
     run_training_cli(
         data=data, out=out, config=config, resume=resume, steps=steps,
         batch_size=batch_size, seed=seed, device=device, precision=precision, threads=threads,
-        sample_every=sample_every, checkpoint_every=checkpoint_every,
+        sample_every=sample_every, checkpoint_every=checkpoint_every, init_from=init_from,
     )
