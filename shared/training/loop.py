@@ -225,7 +225,8 @@ def _warm_start_config(model_dir: Path, requested: GANConfig) -> GANConfig:
     return GANConfig(**{**asdict(requested), **{k: getattr(base, k) for k in arch}})
 
 
-def _warm_start(model_dir: Path, gen: Generator, disc: Discriminator, gen_ema: Generator) -> None:
+def _warm_start(model_dir: Path, gen: torch.nn.Module, disc: torch.nn.Module,
+                gen_ema: torch.nn.Module) -> None:
     """Start from an exported model: its EMA generator seeds both G and the EMA copy, its D
     seeds D.  Only Adam's moments are fresh; with beta1 = 0 (our default) there is no momentum to
     lose and the second moments re-settle within a few dozen steps."""
