@@ -53,10 +53,16 @@ def raw_generator_rate(model_dir: Path, events: list, batch: int, dtype: str,
     return n / (time.perf_counter() - t0), n
 
 
+def batching_env(batch: int, wait_ms: float) -> dict[str, str]:
+    """batch 1 turns every cross-event batch off: generator, scoring and group commit."""
+    return {"ADGEN_BATCH_MAX_SIZE": str(batch), "ADGEN_BATCH_MAX_WAIT_MS": str(wait_ms),
+            "ADGEN_SCORE_BATCH_MAX_SIZE": str(batch), "ADGEN_DB_BATCH_MAX_SIZE": str(batch),
+            "ADGEN_METRICS_PORT": "0"}
+
+
 def e2e_rate(stack, events: list, concurrency: int, batch: int, wait_ms: float,
              label: str) -> tuple[float, float]:
-    with warm_worker(stack, label, concurrency, **WORKER_ENV, ADGEN_BATCH_MAX_SIZE=str(batch),
-                     ADGEN_BATCH_MAX_WAIT_MS=str(wait_ms), ADGEN_METRICS_PORT="0"):
+    with warm_worker(stack, label, concurrency, **WORKER_ENV, **batching_env(batch, wait_ms)):
         s = stack.settings()
         t0 = time.perf_counter()
         publish_stream(s, events)
@@ -67,8 +73,7 @@ def e2e_rate(stack, events: list, concurrency: int, batch: int, wait_ms: float,
 
 def latency(stack, events: list, concurrency: int, batch: int, wait_ms: float,
             interval_s: float) -> dict[str, float]:
-    with warm_worker(stack, "latency", concurrency, **WORKER_ENV, ADGEN_BATCH_MAX_SIZE=str(batch),
-                     ADGEN_BATCH_MAX_WAIT_MS=str(wait_ms), ADGEN_METRICS_PORT="0"):
+    with warm_worker(stack, "latency", concurrency, **WORKER_ENV, **batching_env(batch, wait_ms)):
         s = stack.settings()
         sent = publish_stream(s, events, interval_s=interval_s)
         wait_done(s.resolved_database_url, list(sent))

@@ -53,6 +53,7 @@ class MicroBatcher(Generic[In, Out]):
         max_wait_s: float = 0.02,
         on_batch: Callable[[int, float], None] | None = None,
         on_oom: Callable[[int], None] | None = None,
+        name: str = "generate",
     ) -> None:
         if max_batch < 1 or max_wait_s < 0:
             raise ValueError("max_batch >= 1 and max_wait_s >= 0")
@@ -62,7 +63,8 @@ class MicroBatcher(Generic[In, Out]):
         self._queue: deque[_Group[In, Out]] = deque()
         self._cond = threading.Condition()
         self._closed = False
-        self._thread = threading.Thread(target=self._loop, name="adgen-batcher", daemon=True)
+        self._thread = threading.Thread(target=self._loop, name=f"adgen-batch-{name}",
+                                        daemon=True)
         self._thread.start()
 
     def submit(self, items: Sequence[In]) -> Future[list[Out]]:

@@ -63,6 +63,12 @@ class Settings(BaseSettings):
                                 description="Most images in one generator forward pass")
     batch_max_wait_ms: float = Field(default=20.0, ge=0, le=5000,
                                      description="Longest a request waits for a batch to fill")
+    score_batch_max_size: int = Field(
+        default=64, ge=1, le=4096, description="Most images in one scoring forward pass "
+        "(evaluator + discriminator), shared across events; 1 = each event alone")
+    db_batch_max_size: int = Field(
+        default=64, ge=1, le=4096, description="Most finished events written in one database "
+        "transaction (group commit); 1 = one transaction per event")
     metrics_port: int = Field(default=9200, ge=0, le=65535,
                               description="Prometheus port of the first worker (0 = off)")
     log_json: bool = Field(default=False, description="JSON log lines (for log shippers)")

@@ -20,6 +20,7 @@ from PIL import Image
 from shared.compose import compose_creative
 from shared.db import repo
 from shared.db.engine import session_scope
+from shared.db.group_commit import EventWrite, ModelVersionRow, commit_events
 from shared.events import CampaignEvent, Rejection, cap_payload, parse_event
 from shared.generation import GeneratorRuntime
 from shared.ids import object_key
@@ -68,6 +69,8 @@ class NoMetrics:
 RenderSink = Callable[[CampaignEvent, dict[tuple[int, int], Image.Image], float], None]
 # Generates one image per request; a worker swaps in a cross-event micro-batcher.
 GenerateFn = Callable[[list[ImageRequest]], list[Image.Image]]
+# Writes a finished event; a worker swaps in group commit (many events, one transaction).
+CommitFn = Callable[[EventWrite], None]
 
 
 @dataclass
@@ -87,6 +90,7 @@ class Context:
     render_sink: RenderSink | None = None
     metrics: Metrics = field(default_factory=NoMetrics)
     generate_fn: GenerateFn | None = None
+    commit_fn: CommitFn | None = None
     _runtime: GeneratorRuntime | None = field(default=None, repr=False)
     _known_versions: set[str] = field(default_factory=set, repr=False)
 
@@ -100,6 +104,14 @@ class Context:
         if self.generate_fn is not None:
             return self.generate_fn(requests)
         return self.runtime.generate([r.prompt for r in requests], [r.seed for r in requests])
+
+    def commit(self, write: EventWrite) -> None:
+        if self.commit_fn is not None:
+            self.commit_fn(write)
+            return
+        (problem,) = commit_events(self.db_url, [write])
+        if problem is not None:
+            raise problem
 
 
 @dataclass
@@ -291,18 +303,15 @@ def render_and_store(
             row["servable"], row["servable_reason"] = servable, reason
 
     t0 = time.perf_counter()
-    with session_scope(ctx.db_url) as s:
-        if runtime.version not in ctx._known_versions:
-            repo.ensure_model_version(session=s, version=runtime.version,
-                                      name=runtime.model_dir.name, path=str(runtime.model_dir),
-                                      config=runtime.config_dict())
-        repo.upsert_creatives(session=s, rows=rows)
-        repo.upsert_scores(session=s, scores={
-            row["creative_id"]: m for row, (m, _, _) in zip(rows, scores, strict=False)})
-        total_ms = (time.perf_counter() - t_start) * 1000
-        repo.mark_done(session=s, event_id=event.event_id, processing_ms=total_ms)
+    model = None if runtime.version in ctx._known_versions else ModelVersionRow(
+        runtime.version, runtime.model_dir.name, str(runtime.model_dir), runtime.config_dict())
+    ctx.commit(EventWrite(
+        event.event_id, rows,
+        {row["creative_id"]: m for row, (m, _, _) in zip(rows, scores, strict=False)},
+        started=t_start, model=model))
     ctx._known_versions.add(runtime.version)
     totals["db"] = (time.perf_counter() - t0) * 1000
     ctx.metrics.stage("db", totals["db"] / 1000)
-    log.info("event %s done: %d creatives in %.0f ms", event.event_id, len(rows), total_ms)
+    log.info("event %s done: %d creatives in %.0f ms", event.event_id, len(rows),
+             (time.perf_counter() - t_start) * 1000)
     return Outcome("done", event.event_id, creatives=len(rows), timings_ms=totals)

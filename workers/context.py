@@ -12,12 +12,14 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from functools import partial
 from typing import Any
 
 from PIL import Image
 
 from shared.batching import MicroBatcher
 from shared.config import get_settings
+from shared.db.group_commit import EventWrite, commit_events
 from shared.generation import GeneratorRuntime
 from shared.personalize import ImageRequest
 from shared.pipeline import Context
@@ -30,7 +32,7 @@ log = logging.getLogger("adgen.worker")
 
 _lock = threading.Lock()
 _ctx: dict[int, Context] = {}
-_batcher: dict[int, MicroBatcher[ImageRequest, Image.Image]] = {}
+_batchers: dict[int, list[MicroBatcher[Any, Any]]] = {}
 
 
 def publish_dead_letter(message: dict[str, Any]) -> None:
@@ -114,23 +116,45 @@ def get_context() -> Context:
         if s.fault_crash_sku:
             ctx.before_generate = _crash_on_sku(s.fault_crash_sku)
         runtime = ctx.runtime  # load + warm once, before any event
-        ctx.scorer = _load_scorer(runtime)
+        quality = _load_scorer(runtime)
+        ctx.scorer = quality
 
         def generate(reqs: list[ImageRequest]) -> list[Image.Image]:
             return runtime.generate([r.prompt for r in reqs], [r.seed for r in reqs])
 
         batcher = MicroBatcher(generate, max_batch=s.batch_max_size,
                                max_wait_s=s.batch_max_wait_ms / 1000, on_batch=metrics.batch,
-                               on_oom=metrics.oom)
+                               on_oom=metrics.oom, name="generate")
         timeout = float(s.task_soft_time_limit)
         ctx.generate_fn = lambda reqs: batcher(reqs, timeout=timeout)
+        batchers: list[MicroBatcher[Any, Any]] = [batcher]
+        # Scoring and the final database write are batched across events too, but never wait
+        # for company: whatever queued while the previous pass ran goes into the next one.
+        if quality is not None and s.score_batch_max_size > 1:
+            scoring = MicroBatcher(quality.forward, max_batch=s.score_batch_max_size,
+                                   max_wait_s=0.0, on_batch=metrics.group("score"),
+                                   on_oom=metrics.oom, name="score")
+            quality.forward_fn = lambda items: scoring(items, timeout=timeout)
+            batchers.append(scoring)
+        if s.db_batch_max_size > 1:
+            writer = MicroBatcher(partial(commit_events, ctx.db_url),
+                                  max_batch=s.db_batch_max_size, max_wait_s=0.0,
+                                  on_batch=metrics.group("db"), name="db")
+            ctx.commit_fn = partial(_commit_through, writer, timeout)
+            batchers.append(writer)
         _ctx.clear()
         _ctx[pid] = ctx
-        _batcher[pid] = batcher
+        _batchers[pid] = batchers
         return ctx
 
 
+def _commit_through(writer: MicroBatcher[EventWrite, BaseException | None], timeout: float,
+                    write: EventWrite) -> None:
+    (problem,) = writer([write], timeout=timeout)
+    if problem is not None:
+        raise problem
+
+
 def shutdown() -> None:
-    b = _batcher.pop(os.getpid(), None)
-    if b is not None:
+    for b in _batchers.pop(os.getpid(), []):  # in pipeline order: generate, score, db
         b.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client import start_http_server as _start_http_server
@@ -29,6 +30,9 @@ class WorkerMetrics:
                                        ["stage"], buckets=STAGE_BUCKETS, registry=r)
         self.batch_size = Histogram("adgen_batch_size", "Images per generator forward pass",
                                     buckets=BATCH_BUCKETS, registry=r)
+        self.group_size = Histogram("adgen_group_size", "Events or images per cross-event "
+                                    "pass, by stage (score: images, db: events per transaction)",
+                                    ["stage"], buckets=BATCH_BUCKETS, registry=r)
         self.oom_splits = Counter("adgen_oom_splits_total", "Batches halved after device OOM",
                                   registry=r)
         self.device_memory = Gauge("adgen_device_memory_bytes", "Device memory allocated",
@@ -52,6 +56,12 @@ class WorkerMetrics:
     def batch(self, size: int, seconds: float) -> None:
         self.batch_size.observe(size)
         self.update_device_memory()
+
+    def group(self, stage: str) -> Callable[[int, float], None]:
+        """A batcher callback recording group sizes for one stage (score, db)."""
+        def observe(size: int, seconds: float) -> None:
+            self.group_size.labels(stage).observe(size)
+        return observe
 
     def oom(self, size: int) -> None:
         self.oom_splits.inc()

@@ -1,13 +1,15 @@
 """Per-creative scores and the quality gate, plugged into the worker as `Context.scorer`.
 
-Everything for one event runs in a handful of batched forward passes (evaluator, discriminator)
-on models loaded once per process, so scoring adds little to the event's time
-(bench/bench_scoring.py measures it).
+The networks (evaluator, discriminator, text encoder) run in `forward`, one batch for any
+images; a worker batches it across events like the generator. The per-event part (gate,
+near-duplicates, reference fidelity, image statistics) is cheap numpy
+(bench/bench_scoring.py measures the share).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -75,6 +77,17 @@ class GateThresholds:
 
 
 @dataclass
+class ImageForward:
+    """One image's network outputs (CPU tensors)."""
+
+    embedding: torch.Tensor  # evaluator embedding in the text space
+    logits: torch.Tensor  # category logits
+    features: torch.Tensor  # evaluator features (near-duplicates, reference bank)
+    text: torch.Tensor  # the prompt's sentence embedding
+    realism_logit: float | None  # the GAN discriminator's score (None without one)
+
+
+@dataclass
 class ImageScores:
     """Per generated image, rows in the order of `keys`."""
 
@@ -91,6 +104,32 @@ class QualityScorer:
         self.runtime = runtime
         self.gate = gate
         self.device = torch.device(device)
+        # The networks' part; a worker swaps in a cross-event micro-batcher.
+        self.forward_fn: Callable[[list[tuple[torch.Tensor, str]]], list[ImageForward]] = (
+            self.forward)
+
+    @torch.inference_mode()
+    def forward(self, items: list[tuple[torch.Tensor, str]]) -> list[ImageForward]:
+        """The networks' part of scoring for any images, as one batch: (uint8 image, prompt)
+        -> per-image outputs.  Pure per image (no batch statistics), so a worker can batch it
+        across events (`forward_fn`) and get the same numbers as one event at a time."""
+        raw = torch.stack([img for img, _ in items])
+        x = uint8_to_input(raw).to(self.device)
+        enc = self.evaluator(x)
+        text = self.runtime.encoder.encode([p for _, p in items]).to(self.device).float()
+        realism: list[float | None] = [None] * len(items)
+        disc = self.runtime.bundle.discriminator
+        if disc is not None:
+            size = self.runtime.bundle.config.image_size
+            xd = x if x.shape[-1] == size else F.interpolate(x, size=(size, size),
+                                                             mode="bilinear", antialias=True)
+            logits = disc.score(xd.to(self.runtime.device), text.to(self.runtime.device))
+            realism = [float(v) for v in logits.float().cpu()]
+        emb, cat_logits, feats = (t.float().cpu() for t in (enc.embedding, enc.logits,
+                                                           enc.features))
+        text = text.cpu()
+        return [ImageForward(emb[i], cat_logits[i], feats[i], text[i], realism[i])
+                for i in range(len(items))]
 
     @torch.inference_mode()
     def score_images(self, event: CampaignEvent, plan: EventPlan,
@@ -98,23 +137,19 @@ class QualityScorer:
         reqs = [r for r in plan.images if r.key in images]
         keys = [r.key for r in reqs]
         raw = pil_to_uint8([images[k] for k in keys], self.evaluator.cfg.image_size)
-        x = uint8_to_input(raw).to(self.device)
-        enc = self.evaluator(x)
-        text = self.runtime.encoder.encode([r.prompt for r in reqs]).to(self.device).float()
-        cos = (enc.embedding * F.normalize(text, dim=1)).sum(dim=1)
+        outs = self.forward_fn([(raw[i], r.prompt) for i, r in enumerate(reqs)])
+        embedding, cat_logits, features, text = (
+            torch.stack([getattr(o, name) for o in outs])
+            for name in ("embedding", "logits", "features", "text"))
+        cos = (embedding * F.normalize(text, dim=1)).sum(dim=1)
         m: dict[str, np.ndarray] = {
             "alignment": self.evaluator.alignment(cos).cpu().numpy(),
             "cosine": cos.cpu().numpy(),
             "product_std": raw.float().flatten(1).std(dim=1).numpy(),
         }
-        disc = self.runtime.bundle.discriminator
-        if disc is not None:
-            size = self.runtime.bundle.config.image_size
-            xd = x if x.shape[-1] == size else F.interpolate(x, size=(size, size),
-                                                             mode="bilinear", antialias=True)
-            logits = disc.score(xd.to(self.runtime.device), text.to(self.runtime.device))
-            m["realism"] = torch.sigmoid(logits).float().cpu().numpy()
-        probs = enc.logits.softmax(dim=1).cpu().numpy()
+        if all(o.realism_logit is not None for o in outs):
+            m["realism"] = torch.sigmoid(torch.tensor([o.realism_logit for o in outs])).numpy()
+        probs = cat_logits.softmax(dim=1).numpy()
         cats = self.evaluator.cfg.categories
         conf = np.full(len(keys), np.nan)
         for row, (_, j) in enumerate(keys):
@@ -123,7 +158,7 @@ class QualityScorer:
                 if cat is not None:
                     conf[row] = probs[row, cats.index(cat)]
         m["category_confidence"] = conf
-        feats = F.normalize(enc.features.float(), dim=1).cpu()
+        feats = F.normalize(features, dim=1)
         sim = (feats @ feats.T).numpy()
         variants = np.array([k[0] for k in keys])
         other = variants[:, None] != variants[None, :]
@@ -132,7 +167,7 @@ class QualityScorer:
             off = ~np.eye(len(keys), dtype=bool)
             m["diversity"] = np.full(len(keys), float((1 - sim[off]).mean()))
         if self.bank is not None and len(self.bank):
-            refs = self.bank.images[self.bank.nearest(enc.features.cpu())]
+            refs = self.bank.images[self.bank.nearest(features)]
             p, s = reference_fidelity(raw, refs, fast=True)
             m["psnr_ref"], m["ssim_ref"] = p.numpy(), s.numpy()
         return ImageScores(keys, m)

@@ -108,3 +108,37 @@ def test_map_category(name: str, expected: str | None) -> None:
     known = ["bags", "clothing and accessories", "cosmetics", "food and drink", "jewellery",
              "shoes", "sport"]
     assert map_category(name, known) == expected
+
+
+def test_batched_across_events_gives_the_same_scores(
+        tiny_evaluator: tuple[Path, dict[str, float]], runtime: GeneratorRuntime) -> None:
+    """The networks' part runs per image: scoring 4 events through one shared micro-batcher
+    (as a worker does) gives the numbers scoring each event alone gives."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from shared.batching import MicroBatcher
+
+    scorer = _scorer(tiny_evaluator, runtime, GateThresholds())
+    inputs = []
+    for event in sample_events("eval-batch", count=2):
+        plan = plan_event(event)
+        imgs = runtime.generate([r.prompt for r in plan.images], [r.seed for r in plan.images])
+        images = {r.key: im for r, im in zip(plan.images, imgs, strict=True)}
+        creatives = [Image.new("RGB", (60, 40), (200, 30 * i, 90)) for i in range(
+            len(plan.creatives))]
+        inputs.append((event, plan, images, creatives))
+    alone = [scorer(*args) for args in inputs]
+
+    batcher = MicroBatcher(scorer.forward, max_batch=64, max_wait_s=0.2)
+    scorer.forward_fn = lambda items: batcher(items, timeout=60)
+    try:
+        with ThreadPoolExecutor(len(inputs)) as pool:
+            together = list(pool.map(lambda args: scorer(*args), inputs))
+    finally:
+        batcher.close()
+    assert batcher.stats.batches < len(inputs)  # events really shared forward passes
+    for a_event, b_event in zip(alone, together, strict=True):
+        for (ma, sa, ra), (mb, sb, rb) in zip(a_event, b_event, strict=True):
+            assert (sa, ra) == (sb, rb) and ma.keys() == mb.keys()
+            for k in ma:
+                assert mb[k] == pytest.approx(ma[k], rel=1e-4, abs=1e-5), k
