@@ -50,6 +50,7 @@ def _dejavu_dir() -> Path:
     return Path(matplotlib.get_data_path()) / "fonts" / "ttf"
 
 
+@lru_cache(maxsize=8)  # called for every text element; path building showed up in profiles
 def latin_font(bold: bool = False, serif: bool = False) -> FontSpec:
     family = "DejaVuSerif" if serif else "DejaVuSans"
     return FontSpec(str(_dejavu_dir() / f"{family}{'-Bold' if bold else ''}.ttf"))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from shared.compose.fonts import FontSpec, drawable, font_for
@@ -409,10 +410,27 @@ def _split(plan: CreativePlan, w: int, h: int, n: int) -> tuple[list[Element], l
 
 
 def build_layout(plan: CreativePlan, n_images: int | None = None) -> Layout:
-    """Element boxes and fitted text for `plan` (nothing is drawn)."""
+    """Element boxes and fitted text for `plan` (nothing is drawn).
+
+    Fitting text is most of a layout's cost and the same product copy recurs across events
+    (one product, many audiences and seeds), so layouts are cached on what they depend on."""
+    n = len(plan.image_keys) if n_images is None else n_images
+    return _layout(_layout_key(plan), n)
+
+
+def _layout_key(plan: CreativePlan) -> CreativePlan:
+    """`plan` with every field a layout never reads blanked out; it is all `_layout` sees, so
+    a layout cannot depend on a field the cache key ignores."""
+    return replace(plan, index=0, creative_id="", variant=0, variant_name="",
+                   image_keys=tuple((0, i) for i in range(len(plan.image_keys))), prompts=(),
+                   complements=(), ad_type="", tone="", accent="", seed=0,
+                   products=tuple(str(i) for i in range(len(plan.products))))
+
+
+@lru_cache(maxsize=4096)
+def _layout(plan: CreativePlan, n: int) -> Layout:
     placement = get_placement(plan.size)
     w, h = placement.width, placement.height
-    n = len(plan.image_keys) if n_images is None else n_images
     template = template_for(placement)
     if template == "banner":
         elements, dropped = _banner(plan, w, h, n)
