@@ -14,11 +14,13 @@ from __future__ import annotations
 import argparse
 import platform
 import time
+import urllib.request
 from pathlib import Path
 
 import torch
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from bench.cpu import cpu_by_group, delta
 from bench.harness import (
     mean,
     percentile,
@@ -34,6 +36,7 @@ from shared.db.engine import session_scope
 from shared.db.models import Creative, Event
 from shared.generation import GeneratorRuntime, save_untrained_model
 from shared.personalize import plan_event
+from tests.support.services import free_port
 
 WORKER_ENV: dict[str, str] = {}
 
@@ -56,19 +59,46 @@ def raw_generator_rate(model_dir: Path, events: list, batch: int, dtype: str,
 def batching_env(batch: int, wait_ms: float) -> dict[str, str]:
     """batch 1 turns every cross-event batch off: generator, scoring and group commit."""
     return {"ADGEN_BATCH_MAX_SIZE": str(batch), "ADGEN_BATCH_MAX_WAIT_MS": str(wait_ms),
-            "ADGEN_SCORE_BATCH_MAX_SIZE": str(batch), "ADGEN_DB_BATCH_MAX_SIZE": str(batch),
-            "ADGEN_METRICS_PORT": "0"}
+            "ADGEN_SCORE_BATCH_MAX_SIZE": str(batch), "ADGEN_DB_BATCH_MAX_SIZE": str(batch)}
+
+
+def mean_group_sizes(port: int) -> dict[str, float]:
+    """Mean items per pass from the worker's metrics: generator images, scoring images, and
+    events per database transaction."""
+    text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
+    values = {line.split(" ")[0]: float(line.split(" ")[1]) for line in text.splitlines()
+              if line.startswith(("adgen_batch_size_", "adgen_group_size_")) and " " in line}
+
+    def mean(prefix: str, label: str = "") -> float:
+        n = values.get(f"{prefix}_count{label}", 0.0)
+        return values.get(f"{prefix}_sum{label}", 0.0) / n if n else float("nan")
+
+    return {"generate": mean("adgen_batch_size"),
+            "score": mean("adgen_group_size", '{stage="score"}'),
+            "db": mean("adgen_group_size", '{stage="db"}')}
 
 
 def e2e_rate(stack, events: list, concurrency: int, batch: int, wait_ms: float,
-             label: str) -> tuple[float, float]:
-    with warm_worker(stack, label, concurrency, **WORKER_ENV, **batching_env(batch, wait_ms)):
-        s = stack.settings()
-        t0 = time.perf_counter()
-        publish_stream(s, events)
-        t1 = wait_done(s.resolved_database_url, [e.event_id for e in events])
+             label: str) -> tuple[float, float, dict[str, float], dict[str, float]]:
+    """Drain rate of a pre-filled queue: the events are published before the worker starts,
+    so the worker never waits on the publisher and the publisher's CPU is not counted.
+    Rate = creatives / (last finished_at - first started_at); CPU split from ready to done."""
+    s = stack.settings()
+    publish_stream(s, events)
+    ids = [e.event_id for e in events]
+    port = free_port()
+    with warm_worker(stack, label, concurrency, metrics_port=port, **WORKER_ENV,
+                     **batching_env(batch, wait_ms)):
+        cpu0 = cpu_by_group()
+        wait_done(s.resolved_database_url, ids)
+        cpu = delta(cpu0, cpu_by_group())
+        groups = mean_group_sizes(port)
+    with session_scope(s.resolved_database_url) as sess:
+        first, last = sess.execute(select(func.min(Event.started_at), func.max(
+            Event.finished_at)).where(Event.event_id.in_(ids))).one()
+    seconds = (last - first).total_seconds()
     n = sum(e.creative_count for e in events)
-    return n / (t1 - t0), t1 - t0
+    return n / seconds, seconds, {k: v * 1000 / n for k, v in cpu.items()}, groups
 
 
 def latency(stack, events: list, concurrency: int, batch: int, wait_ms: float,
@@ -92,6 +122,12 @@ def latency(stack, events: list, concurrency: int, batch: int, wait_ms: float,
             "encode_ms": mean([c.encode_ms or 0 for c in crs]),
             "upload_ms": mean([c.upload_ms or 0 for c in crs]),
         }
+
+
+def cpu_line(cpu: dict[str, float]) -> str:
+    order = ["worker", "postgres", "rabbitmq", "s3", "bench", "other"]
+    return ", ".join(f"{k} {cpu[k]:.1f}" for k in order if k in cpu) + (
+        f" (total {sum(cpu.values()):.1f})")
 
 
 def main() -> None:
@@ -123,14 +159,19 @@ def main() -> None:
     raw, n_raw = raw_generator_rate(model_dir, stream, args.batch, args.dtype)
     print(f"raw generator: {raw:.1f} images/s at batch {args.batch} ({n_raw} images)")
     with real_stack(model_dir) as stack:
-        batched, t_b = e2e_rate(stack, stream, args.concurrency, args.batch, args.wait_ms,
-                                "batched")
+        batched, t_b, cpu_b, groups_b = e2e_rate(stack, stream, args.concurrency, args.batch,
+                                       args.wait_ms, "batched")
         print(f"end-to-end batched: {batched:.1f} creatives/s ({args.events} events, {t_b:.1f}s)")
+        print("  CPU ms per creative: " + cpu_line(cpu_b))
+        print("  mean per pass: " + ", ".join(f"{k} {v:.1f}" for k, v in groups_b.items())
+              + " (generator/scoring images, events per DB transaction)")
         n_un = max(20, args.events // 3)
         unb_stream = single_creative_events(f"u{rid}", n_un)
-        unbatched, t_u = e2e_rate(stack, unb_stream, args.concurrency, 1, 0.0, "unbatched")
+        unbatched, t_u, cpu_u, _ = e2e_rate(stack, unb_stream, args.concurrency, 1, 0.0,
+                                         "unbatched")
         print(f"end-to-end unbatched (batch 1): {unbatched:.1f} creatives/s "
               f"({n_un} events, {t_u:.1f}s)")
+        print("  CPU ms per creative: " + cpu_line(cpu_u))
         lat = latency(stack, single_creative_events(f"l{rid}", args.latency_events),
                       args.concurrency, args.batch, args.wait_ms, args.latency_interval)
 

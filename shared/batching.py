@@ -3,7 +3,9 @@
 Each caller submits a group (one event's image requests) and gets a Future for its own results.
 A single batching thread collects groups until `max_batch` items are queued or `max_wait_s` has
 passed since the oldest waiting group, runs one call on the concatenation, and hands each group
-its slice. Groups are never split across batches unless a group alone exceeds `max_batch`.
+its slice. Groups are never split across batches unless a group alone exceeds `max_batch`. With an
+`expected` callback (how many callers are still on their way) it stops waiting as soon as
+nobody else can come.
 On a device out-of-memory error the batch is halved and retried (recorded, never a crash loop).
 """
 
@@ -13,8 +15,9 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
@@ -54,11 +57,16 @@ class MicroBatcher(Generic[In, Out]):
         on_batch: Callable[[int, float], None] | None = None,
         on_oom: Callable[[int], None] | None = None,
         name: str = "generate",
+        expected: Callable[[], int] | None = None,
     ) -> None:
         if max_batch < 1 or max_wait_s < 0:
             raise ValueError("max_batch >= 1 and max_wait_s >= 0")
         self.fn, self.max_batch, self.max_wait_s = fn, max_batch, max_wait_s
         self.on_batch, self.on_oom = on_batch, on_oom
+        # How many callers may still submit soon (e.g. events received but not yet at this
+        # stage). When it is 0 there is nobody to wait for: the batch runs at once, so a lone
+        # event at light load does not pay max_wait_s in latency.
+        self.expected = expected
         self.stats = BatchStats()
         self._queue: deque[_Group[In, Out]] = deque()
         self._cond = threading.Condition()
@@ -79,6 +87,11 @@ class MicroBatcher(Generic[In, Out]):
             self._cond.notify()
         return fut
 
+    def poke(self) -> None:
+        """Re-check `expected` now (a caller it counted will not submit after all)."""
+        with self._cond:
+            self._cond.notify()
+
     def __call__(self, items: Sequence[In], timeout: float | None = None) -> list[Out]:
         return self.submit(items).result(timeout=timeout)
 
@@ -97,6 +110,8 @@ class MicroBatcher(Generic[In, Out]):
                 self._cond.wait()
             deadline = self._queue[0].enqueued + self.max_wait_s
             while (sum(len(g.items) for g in self._queue) < self.max_batch and not self._closed):
+                if self.expected is not None and self.expected() <= 0:
+                    break
                 left = deadline - time.monotonic()
                 if left <= 0:
                     break
@@ -144,6 +159,39 @@ class MicroBatcher(Generic[In, Out]):
             _free_device_cache()
             half = len(items) // 2
             return self._run(items[:half]) + self._run(items[half:])
+
+
+class Upstream:
+    """Counts callers on their way to a batcher: they have started (an event task began) but
+    not yet arrived (submitted) or left without submitting (a duplicate, a rejected event).
+    Pass it as a batcher's `expected`; call `arrived()` right before submitting."""
+
+    def __init__(self) -> None:
+        self._n = 0
+        self._lock = threading.Lock()
+        self._local = threading.local()
+        self.on_change: Callable[[], None] | None = None
+
+    def __call__(self) -> int:
+        return self._n
+
+    @contextmanager
+    def track(self) -> Iterator[None]:
+        with self._lock:
+            self._n += 1
+        self._local.pending = True
+        try:
+            yield
+        finally:
+            self.arrived()
+
+    def arrived(self) -> None:
+        if getattr(self._local, "pending", False):
+            self._local.pending = False
+            with self._lock:
+                self._n -= 1
+            if self.on_change is not None:
+                self.on_change()
 
 
 def _free_device_cache() -> None:

@@ -17,7 +17,7 @@ from typing import Any
 
 from PIL import Image
 
-from shared.batching import MicroBatcher
+from shared.batching import MicroBatcher, Upstream
 from shared.config import get_settings
 from shared.db.group_commit import EventWrite, commit_events
 from shared.generation import GeneratorRuntime
@@ -33,6 +33,13 @@ log = logging.getLogger("adgen.worker")
 _lock = threading.Lock()
 _ctx: dict[int, Context] = {}
 _batchers: dict[int, list[MicroBatcher[Any, Any]]] = {}
+# Event tasks that started but have not reached the generator yet: the generator's batcher waits
+# for them (up to its max wait) and not for events that cannot come.
+_upstream = Upstream()
+
+
+def upstream() -> Upstream:
+    return _upstream
 
 
 def publish_dead_letter(message: dict[str, Any]) -> None:
@@ -124,9 +131,15 @@ def get_context() -> Context:
 
         batcher = MicroBatcher(generate, max_batch=s.batch_max_size,
                                max_wait_s=s.batch_max_wait_ms / 1000, on_batch=metrics.batch,
-                               on_oom=metrics.oom, name="generate")
+                               on_oom=metrics.oom, name="generate", expected=_upstream)
+        _upstream.on_change = batcher.poke
         timeout = float(s.task_soft_time_limit)
-        ctx.generate_fn = lambda reqs: batcher(reqs, timeout=timeout)
+
+        def generate_batched(reqs: list[ImageRequest]) -> list[Image.Image]:
+            _upstream.arrived()
+            return batcher(reqs, timeout=timeout)
+
+        ctx.generate_fn = generate_batched
         batchers: list[MicroBatcher[Any, Any]] = [batcher]
         # Scoring and the final database write are batched across events too, but never wait
         # for company: whatever queued while the previous pass ran goes into the next one.

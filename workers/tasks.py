@@ -26,7 +26,7 @@ from shared.pipeline import TRANSIENT_ERRORS, Outcome, fail, handle_message
 from shared.queues import PROCESS_EVENT_TASK, RENDER_TASK
 from workers import logs
 from workers.app import app
-from workers.context import get_context, shutdown
+from workers.context import get_context, shutdown, upstream
 from workers.metrics import get_metrics, serve
 from workers.watchdog import Watchdog
 
@@ -106,7 +106,7 @@ def process_event(self: Task, raw: str | dict[str, Any], published_at: float | N
         ctx = get_context()
         redelivered = bool((self.request.delivery_info or {}).get("redelivered"))
         try:
-            with _redelivery_lock if redelivered else nullcontext():
+            with upstream().track(), _redelivery_lock if redelivered else nullcontext():
                 outcome: Outcome = handle_message(raw, ctx, signature=signature,
                                                   excused_attempts=self.request.retries)
         except (*TRANSIENT_ERRORS, SoftTimeLimitExceeded) as exc:

@@ -72,3 +72,53 @@ def test_out_of_memory_halves_the_batch_and_retries() -> None:
     b.close()
     assert b.stats.oom_splits == 3 and ooms == [8, 4, 4]
     assert seen.count(2) == 4
+
+
+def test_a_lone_caller_does_not_wait_when_nobody_else_is_on_the_way() -> None:
+    """With `expected`, a batch runs as soon as every started caller has submitted: a lone
+    event at light load skips the max wait; callers still on the way are waited for."""
+    from shared.batching import Upstream
+
+    calls: list[list[int]] = []
+    up = Upstream()
+    b = MicroBatcher(lambda xs: calls.append(list(xs)) or xs, max_batch=64, max_wait_s=5.0,
+                     expected=up)
+    up.on_change = b.poke
+
+    def event(x: int, delay: float = 0.0) -> list[int]:
+        with up.track():
+            time.sleep(delay)  # claiming, parsing...
+            up.arrived()
+            return b([x], timeout=10)
+
+    t0 = time.monotonic()
+    assert event(1) == [1]
+    assert time.monotonic() - t0 < 1.0  # not the 5 s max wait
+
+    # two events started together, the second reaches the batcher 0.3 s later: one batch
+    out: dict[int, list[int]] = {}
+    threads = [threading.Thread(target=lambda i=i, d=d: out.__setitem__(i, event(i, d)))
+               for i, d in ((2, 0.0), (3, 0.3))]
+    t0 = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert out == {2: [2], 3: [3]} and calls[-1] == [2, 3]
+    assert time.monotonic() - t0 < 2.0
+
+    # a started caller that leaves without submitting (a duplicate event) releases the wait
+    def duplicate() -> None:
+        with up.track():
+            time.sleep(0.3)
+
+    leaver = threading.Thread(target=duplicate)
+    leaver.start()
+    t0 = time.monotonic()
+    time.sleep(0.05)
+    with up.track():
+        up.arrived()
+        assert b([4], timeout=10) == [4]
+    assert time.monotonic() - t0 < 2.0 and up() == 0
+    leaver.join()
+    b.close()
