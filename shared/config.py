@@ -55,6 +55,9 @@ class Settings(BaseSettings):
                                     description="AMQP heartbeat; hung workers drop after ~2x")
     fault_crash_sku: str = Field(
         default="", description="TESTS ONLY: a worker process aborts while generating this SKU")
+    fault_hang_sku: str = Field(
+        default="", description="TESTS ONLY: a worker hangs (like a stuck device call) while "
+        "generating this SKU")
 
     # --- worker operations (batching, concurrency, metrics, logs) ---
     worker_concurrency: int = Field(default=8, ge=1, le=512,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from functools import partial
 from typing import Any
 
@@ -100,6 +101,18 @@ def _crash_on_sku(sku: str) -> Any:
     return hook
 
 
+def _hang_on_sku(sku: str) -> Any:
+    """Fault injection for the test suite: generation never returns, like a hung device."""
+
+    def hook(event: Any) -> None:
+        if any(p.sku == sku for p in event.products):
+            log.critical("fault injection: hanging while generating SKU %s", sku)
+            while True:
+                time.sleep(60)
+
+    return hook
+
+
 def get_context() -> Context:
     """This process's context (one per pid: a forked child never reuses its parent's)."""
     pid = os.getpid()
@@ -122,6 +135,8 @@ def get_context() -> Context:
             ctx.render_sink = _publish_render
         if s.fault_crash_sku:
             ctx.before_generate = _crash_on_sku(s.fault_crash_sku)
+        elif s.fault_hang_sku:
+            ctx.before_generate = _hang_on_sku(s.fault_hang_sku)
         runtime = ctx.runtime  # load + warm once, before any event
         quality = _load_scorer(runtime)
         ctx.scorer = quality

@@ -57,11 +57,14 @@ def test_worker_hanging_past_its_time_limit_is_replaced(
     worker_factory: Callable[..., WorkerProcess]
 ) -> None:
     """A task running past the hard limit makes the watchdog end the process; the supervisor
-    restarts it; an event that always overruns fails after bounded attempts, the rest complete."""
+    restarts it; an event that always overruns fails after bounded attempts, the rest complete.
+    The overrun is a generation that never returns (a hung device call): a merely big event
+    stopped being slow enough once the worker got faster."""
+    slow = stream("slow", 1)[0]
+    slow = slow.model_copy(update={"products": [
+        slow.products[0].model_copy(update={"sku": "SKU-HANG-001"}), *slow.products[1:]]})
     set_env(monkeypatch, stack, ADGEN_TASK_TIME_LIMIT="3", ADGEN_TASK_SOFT_TIME_LIMIT="2",
-            ADGEN_MAX_ATTEMPTS="2")
-    slow = stream("slow", 1, sizes=["1080x1080", "300x250", "160x600", "728x90", "320x50"])[0]
-    slow = slow.model_copy(update={"creative": slow.creative.model_copy(update={"count": 16})})
+            ADGEN_MAX_ATTEMPTS="2", ADGEN_FAULT_HANG_SKU="SKU-HANG-001")
     fast = stream("fast", 10)
     sup = worker_factory(stack, supervised=True)
     _publish([slow, *fast])
