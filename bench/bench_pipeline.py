@@ -12,6 +12,7 @@ Ratios are measured in one run on the same machine (absolute numbers are noisy).
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import time
 import urllib.request
@@ -31,6 +32,8 @@ from bench.harness import (
     wait_done,
     warm_worker,
 )
+from bench.plot_costs import plot_costs
+from bench.stage_costs import stage_costs
 from shared.config import get_settings
 from shared.db.engine import session_scope
 from shared.db.models import Creative, Event
@@ -87,8 +90,8 @@ def e2e_rate(stack, events: list, concurrency: int, batch: int, wait_ms: float,
     publish_stream(s, events)
     ids = [e.event_id for e in events]
     port = free_port()
-    with warm_worker(stack, label, concurrency, metrics_port=port, **WORKER_ENV,
-                     **batching_env(batch, wait_ms)):
+    with warm_worker(stack, label, concurrency, {**WORKER_ENV, **batching_env(batch, wait_ms)},
+                     metrics_port=port):
         cpu0 = cpu_by_group()
         wait_done(s.resolved_database_url, ids)
         cpu = delta(cpu0, cpu_by_group())
@@ -96,6 +99,7 @@ def e2e_rate(stack, events: list, concurrency: int, batch: int, wait_ms: float,
     with session_scope(s.resolved_database_url) as sess:
         first, last = sess.execute(select(func.min(Event.started_at), func.max(
             Event.finished_at)).where(Event.event_id.in_(ids))).one()
+    assert first is not None and last is not None, "no event finished"
     seconds = (last - first).total_seconds()
     n = sum(e.creative_count for e in events)
     return n / seconds, seconds, {k: v * 1000 / n for k, v in cpu.items()}, groups
@@ -103,7 +107,7 @@ def e2e_rate(stack, events: list, concurrency: int, batch: int, wait_ms: float,
 
 def latency(stack, events: list, concurrency: int, batch: int, wait_ms: float,
             interval_s: float) -> dict[str, float]:
-    with warm_worker(stack, "latency", concurrency, **WORKER_ENV, **batching_env(batch, wait_ms)):
+    with warm_worker(stack, "latency", concurrency, {**WORKER_ENV, **batching_env(batch, wait_ms)}):
         s = stack.settings()
         sent = publish_stream(s, events, interval_s=interval_s)
         wait_done(s.resolved_database_url, list(sent))
@@ -111,8 +115,10 @@ def latency(stack, events: list, concurrency: int, batch: int, wait_ms: float,
     with session_scope(s.resolved_database_url) as sess:
         evs = sess.execute(select(Event).where(Event.event_id.in_(ids))).scalars().all()
         crs = sess.execute(select(Creative).where(Creative.event_id.in_(ids))).scalars().all()
-        lat = [(e.finished_at - sent[e.event_id]).total_seconds() * 1000 for e in evs]
-        wait = [(e.started_at - sent[e.event_id]).total_seconds() * 1000 for e in evs]
+        lat = [(e.finished_at - sent[e.event_id]).total_seconds() * 1000 for e in evs
+               if e.finished_at is not None]
+        wait = [(e.started_at - sent[e.event_id]).total_seconds() * 1000 for e in evs
+                if e.started_at is not None]
         proc = [e.processing_ms or 0 for e in evs]
         return {
             "p50_ms": percentile(lat, 50), "p95_ms": percentile(lat, 95),
@@ -141,6 +147,7 @@ def main() -> None:
     ap.add_argument("--latency-interval", type=float, default=0.5)
     ap.add_argument("--torch-threads", type=int, default=0, help="0 = torch default")
     ap.add_argument("--dtype", default="auto", choices=["auto", "float32", "bfloat16"])
+    ap.add_argument("--plot", type=Path, default=None, help="write the CPU split as a PNG")
     args = ap.parse_args()
     WORKER_ENV.update(ADGEN_TORCH_THREADS=str(args.torch_threads), ADGEN_INFERENCE_DTYPE=args.dtype)
     if args.torch_threads:
@@ -174,6 +181,8 @@ def main() -> None:
         print("  CPU ms per creative: " + cpu_line(cpu_u))
         lat = latency(stack, single_creative_events(f"l{rid}", args.latency_events),
                       args.concurrency, args.batch, args.wait_ms, args.latency_interval)
+        stages = stage_costs(model_dir, single_creative_events(f"c{rid}", 128),
+                             stack.settings(), args.batch, args.dtype)
 
     print("\n| benchmark | value | target |\n|---|---|---|")
     print(f"| 1. model-bound ratio (e2e {batched:.1f} / raw {raw:.1f}) | "
@@ -186,6 +195,31 @@ def main() -> None:
     print("\nstage breakdown at light load (mean ms per event / creative): "
           + ", ".join(f"{k.removesuffix('_ms')} {v:.1f}" for k, v in lat.items()
                       if k not in ("p50_ms", "p95_ms")))
+
+    inside = {**stages, "Celery, threads, logs (rest)": max(
+        0.0, cpu_b.get("worker", 0.0) - sum(stages.values()))}
+    print(f"\nwhere a creative's CPU goes, batched ({sum(cpu_b.values()):.1f} ms on the host, "
+          f"{cpu_b.get('worker', 0.0):.1f} in the worker):")
+    print("| part | CPU ms per creative |\n|---|---|")
+    for k, v in inside.items():
+        print(f"| worker: {k} | {v:.1f} |")
+    for k in ("postgres", "rabbitmq", "s3", "bench", "other"):
+        print(f"| {k} server | {cpu_b.get(k, 0.0):.1f} |" if k in ("postgres", "rabbitmq", "s3")
+              else f"| {k} | {cpu_b.get(k, 0.0):.1f} |")
+    if args.plot:
+        services = {"Postgres": cpu_b.get("postgres", 0.0),
+                    "RabbitMQ": cpu_b.get("rabbitmq", 0.0), "S3 server": cpu_b.get("s3", 0.0),
+                    "bench + other": cpu_b.get("bench", 0.0) + cpu_b.get("other", 0.0)}
+        unb = {"worker (all stages)": cpu_u.get("worker", 0.0),
+               **{k: v for k, v in zip(services, (
+                   cpu_u.get("postgres", 0.0), cpu_u.get("rabbitmq", 0.0), cpu_u.get("s3", 0.0),
+                   cpu_u.get("bench", 0.0) + cpu_u.get("other", 0.0)), strict=True)}}
+        path = plot_costs({f"batched\n{batched:.0f}/s": {**inside, **services},
+                           f"unbatched\n{unbatched:.0f}/s": unb}, args.plot,
+                          f"Where a creative's CPU time goes (raw generator {raw:.0f} images/s, "
+                          f"1-creative events, {platform.machine()} x{os.cpu_count()})",
+                          order=[*inside, *unb])
+        print(f"\nplot: {path}")
 
 
 if __name__ == "__main__":

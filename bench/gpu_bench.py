@@ -120,7 +120,7 @@ def main() -> None:
     rt = GeneratorRuntime.load(model_dir, args.device, max_batch=4096, dtype="float32")
     dev = rt.device
     if dev.type == "cuda":
-        rt.bundle.generator.to(memory_format=torch.channels_last)
+        rt.bundle.generator.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
         print(f"device: {torch.cuda.get_device_name(0)}, torch {torch.__version__}")
     batches = (1, 8, 32) if args.quick else BATCHES
     seconds = 0.5 if args.quick else args.seconds

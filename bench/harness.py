@@ -64,8 +64,8 @@ def real_stack(model_dir: Path | None = None) -> Iterator[Stack]:
 
 
 @contextmanager
-def warm_worker(stack: Stack, name: str, concurrency: int, metrics_port: int = 0,
-                **overrides: str) -> Iterator[WorkerProcess]:
+def warm_worker(stack: Stack, name: str, concurrency: int, overrides: dict[str, str],
+                metrics_port: int = 0) -> Iterator[WorkerProcess]:
     env = {**os.environ, **stack.env, **overrides}
     w = start_worker(env, stack.tmp / f"{name}.log", name=name, concurrency=concurrency,
                      metrics_port=metrics_port)
