@@ -181,12 +181,18 @@ def main() -> None:
         print("  CPU ms per creative: " + cpu_line(cpu_u))
         lat = latency(stack, single_creative_events(f"l{rid}", args.latency_events),
                       args.concurrency, args.batch, args.wait_ms, args.latency_interval)
-        stages = stage_costs(model_dir, single_creative_events(f"c{rid}", 128),
+        stages = stage_costs(model_dir, single_creative_events(f"c{rid}", 256),
                              stack.settings(), args.batch, args.dtype)
 
+    # Cart and recommendation creatives show several generated images: the generator's share
+    # of the work is images, so its utilisation is e2e images/s over raw images/s.
+    ipc = (sum(len(plan_event(e).images) for e in stream)
+           / sum(e.creative_count for e in stream))
     print("\n| benchmark | value | target |\n|---|---|---|")
-    print(f"| 1. model-bound ratio (e2e {batched:.1f} / raw {raw:.1f}) | "
+    print(f"| 1. model-bound ratio (e2e {batched:.1f} creatives/s / raw {raw:.1f} images/s) | "
           f"**{batched / raw:.2f}** | ≥ 0.7 |")
+    print(f"| 1b. generator utilisation (e2e {batched * ipc:.1f} images/s, {ipc:.2f} images per "
+          f"creative / raw {raw:.1f}) | **{batched * ipc / raw:.2f}** | — |")
     print(f"| 2. batching gain (e2e {batched:.1f} / {unbatched:.1f} creatives/s) | "
           f"**{batched / unbatched:.2f}×** | ≥ 4× |")
     print(f"| 3. latency publish→done at light load ({args.latency_events} events, one per "
