@@ -247,9 +247,10 @@ def write_report(out_dir: Path, report: Report, grid_path: Path) -> list[Path]:
     md = out_dir / MD_NAME
     model, data = info["model"], info["data"]
     flag = " (UNTRAINED checkpoint)" if model["untrained"] else ""
-    step = (model.get("meta") or {}).get("step")
+    meta = model.get("meta") or {}
+    step = meta.get("total_steps", meta.get("step"))  # a fine-tuned model counts its base's
     if step is not None:
-        flag += f", training step {step}"
+        flag += f", {step} training steps"
     command = info["command"] or "adgen eval run"
     md.write_text(f"""# Evaluation report: `{model["dir"]}`
 
