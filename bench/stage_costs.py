@@ -9,7 +9,7 @@ from a worker's total CPU per creative, what is left is Celery, threads and ever
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -32,6 +32,16 @@ from shared.storage import open_store
 
 STAGES = ("generator", "scoring networks", "scoring per event", "compose", "PNG encode",
           "S3 client", "DB client (claim + group commit)")
+
+
+def _keep(writes: list[EventWrite]) -> Callable[[list[EventWrite]], list[BaseException | None]]:
+    """A commit function that keeps the writes instead of committing them."""
+
+    def commit(batch: list[EventWrite]) -> list[BaseException | None]:
+        writes.extend(batch)
+        return [None] * len(batch)
+
+    return commit
 
 
 @contextmanager
@@ -116,7 +126,7 @@ def _measure(rt: GeneratorRuntime, store: Any, events: list[CampaignEvent], sett
                 repo.claim_event(session=s, event=ev, worker="stage-costs", max_attempts=3)
     writes: list[EventWrite] = []
     ctx = Context(db_url=db, store=store, runtime_factory=lambda: rt, scorer=scorer,
-                  commit_fn=writes.append)
+                  commit_fn=_keep(writes))
     for ev, p in zip(events, plans, strict=True):
         render_and_store(ev, p, {r.key: by_key[(id(p), r.key)] for r in p.images}, ctx)
     with _cpu(t, "DB client (claim + group commit)"):

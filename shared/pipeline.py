@@ -69,8 +69,9 @@ class NoMetrics:
 RenderSink = Callable[[CampaignEvent, dict[tuple[int, int], Image.Image], float], None]
 # Generates one image per request; a worker swaps in a cross-event micro-batcher.
 GenerateFn = Callable[[list[ImageRequest]], list[Image.Image]]
-# Writes a finished event; a worker swaps in group commit (many events, one transaction).
-CommitFn = Callable[[EventWrite], None]
+# Writes finished events, one outcome each (None or the exception); `commit_events` by default,
+# a worker swaps in its group-commit batcher (many events, one transaction).
+CommitFn = Callable[[list[EventWrite]], list[BaseException | None]]
 
 
 @dataclass
@@ -106,10 +107,8 @@ class Context:
         return self.runtime.generate([r.prompt for r in requests], [r.seed for r in requests])
 
     def commit(self, write: EventWrite) -> None:
-        if self.commit_fn is not None:
-            self.commit_fn(write)
-            return
-        (problem,) = commit_events(self.db_url, [write])
+        commit = self.commit_fn or (lambda writes: commit_events(self.db_url, writes))
+        (problem,) = commit([write])
         if problem is not None:
             raise problem
 

@@ -20,7 +20,7 @@ from PIL import Image
 
 from shared.batching import MicroBatcher, Upstream
 from shared.config import get_settings
-from shared.db.group_commit import EventWrite, commit_events
+from shared.db.group_commit import commit_events
 from shared.generation import GeneratorRuntime
 from shared.personalize import ImageRequest
 from shared.pipeline import Context
@@ -168,19 +168,12 @@ def get_context() -> Context:
             writer = MicroBatcher(partial(commit_events, ctx.db_url),
                                   max_batch=s.db_batch_max_size, max_wait_s=0.0,
                                   on_batch=metrics.group("db"), name="db")
-            ctx.commit_fn = partial(_commit_through, writer, timeout)
+            ctx.commit_fn = lambda writes: writer(writes, timeout=timeout)
             batchers.append(writer)
         _ctx.clear()
         _ctx[pid] = ctx
         _batchers[pid] = batchers
         return ctx
-
-
-def _commit_through(writer: MicroBatcher[EventWrite, BaseException | None], timeout: float,
-                    write: EventWrite) -> None:
-    (problem,) = writer([write], timeout=timeout)
-    if problem is not None:
-        raise problem
 
 
 def shutdown() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlalchemy import event as sa_event
 from sqlalchemy import func, select
 
@@ -12,10 +14,20 @@ from shared.pipeline import Context, handle_message
 from shared.samples import sample_events
 
 
+def _keep(writes: list[EventWrite]) -> Callable[[list[EventWrite]], list[BaseException | None]]:
+    """A commit function that keeps the writes instead of committing them."""
+
+    def commit(batch: list[EventWrite]) -> list[BaseException | None]:
+        writes.extend(batch)
+        return [None] * len(batch)
+
+    return commit
+
+
 def _finished_writes(ctx: Context, prefix: str, n: int) -> list[EventWrite]:
     """Run n events through the worker path, keeping their final writes instead of committing."""
     writes: list[EventWrite] = []
-    ctx.commit_fn = writes.append
+    ctx.commit_fn = _keep(writes)
     base = sample_events(prefix, count=1)
     for i in range(n):
         ev = base[i % len(base)].model_copy(update={"event_id": f"{prefix}-{i}"})
