@@ -13,6 +13,7 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Callable
 from functools import partial
 from typing import Any
 
@@ -89,26 +90,25 @@ def _publish_render(event: Any, images: dict[tuple[int, int], Image.Image],
                   retry_policy={"max_retries": 5, "interval_start": 0.5, "interval_max": 5})
 
 
-def _crash_on_sku(sku: str) -> Any:
-    """Fault injection for the test suite: the process dies like a segfault in generation."""
+def _crash() -> None:
+    """The process dies like a segfault in generation."""
+    logging.shutdown()
+    os._exit(134)
+
+
+def _hang() -> None:
+    """Generation never returns, like a hung device call."""
+    while True:
+        time.sleep(60)
+
+
+def _fault_on_sku(sku: str, fault: Callable[[], None]) -> Callable[[Any], None]:
+    """Fault injection for the test suite: `fault` happens when an event shows this SKU."""
 
     def hook(event: Any) -> None:
         if any(p.sku == sku for p in event.products):
-            log.critical("fault injection: aborting the process on SKU %s", sku)
-            logging.shutdown()
-            os._exit(134)
-
-    return hook
-
-
-def _hang_on_sku(sku: str) -> Any:
-    """Fault injection for the test suite: generation never returns, like a hung device."""
-
-    def hook(event: Any) -> None:
-        if any(p.sku == sku for p in event.products):
-            log.critical("fault injection: hanging while generating SKU %s", sku)
-            while True:
-                time.sleep(60)
+            log.critical("fault injection: %s on SKU %s", fault.__name__.strip("_"), sku)
+            fault()
 
     return hook
 
@@ -134,9 +134,9 @@ def get_context() -> Context:
         if s.render_queue and s.worker_role == "generate":
             ctx.render_sink = _publish_render
         if s.fault_crash_sku:
-            ctx.before_generate = _crash_on_sku(s.fault_crash_sku)
+            ctx.before_generate = _fault_on_sku(s.fault_crash_sku, _crash)
         elif s.fault_hang_sku:
-            ctx.before_generate = _hang_on_sku(s.fault_hang_sku)
+            ctx.before_generate = _fault_on_sku(s.fault_hang_sku, _hang)
         runtime = ctx.runtime  # load + warm once, before any event
         quality = _load_scorer(runtime)
         ctx.scorer = quality
