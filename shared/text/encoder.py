@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections import OrderedDict
 from pathlib import Path
 
@@ -20,14 +19,12 @@ class TextEncoder:
 
     def __init__(self, device: str | torch.device = "cpu", model_dir: str | Path | None = None,
                  cache_size: int = 4096, batch_size: int = 64) -> None:
-        # The model ships inside a Python package; never let the hub try the network.
-        os.environ["HF_HUB_OFFLINE"] = "1"
-        os.environ["TRANSFORMERS_OFFLINE"] = "1"
         from sentence_transformers import SentenceTransformer
 
         self.device = torch.device(device)
+        # The model ships inside a Python package; never let the hub try the network.
         self.model = SentenceTransformer(str(model_dir or bundled_model_dir()),
-                                         device=str(self.device))
+                                         device=str(self.device), local_files_only=True)
         self.model.eval()
         self.cache_size = cache_size
         self.batch_size = batch_size
