@@ -41,7 +41,7 @@ class TrainOptions:
     seed: int = 0
     device: str = "auto"            # auto | cpu | cuda[:i]
     precision: str = "auto"         # auto | fp32 | bf16 (autocast)
-    channels_last: bool | None = None  # None: on with bf16
+    channels_last: bool | None = None  # None: resolve_channels_last decides
     threads: int | None = None      # torch intra-op threads (None: torch's default)
     resume: bool = False
     init_from: Path | None = None   # model dir (config + EMA G + D) to start a new run from
@@ -70,12 +70,30 @@ def resolve_device(device: str) -> torch.device:
     return torch.device(device)
 
 
+def cpu_has_fast_bf16() -> bool:
+    """Whether oneDNN runs bf16 natively here (AVX-512 BF16 / AMX).  On an AVX2-only CPU bf16
+    autocast is emulated and measured ~40x *slower* than fp32 (docs/gan.md)."""
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):  # a build without oneDNN: no fast bf16 either
+        return False
+
+
 def resolve_precision(precision: str, device: torch.device) -> bool:
-    """True for bf16 autocast.  On this project's CPUs bf16 + channels_last measured ~2x faster
-    than fp32 for the default model (docs/gan.md); on CUDA bf16 is the norm."""
+    """True for bf16 autocast.  ``auto``: bf16 on CUDA where supported and on CPUs with bf16
+    units (~2x faster than fp32 there, docs/gan.md); fp32 everywhere else."""
     if precision == "auto":
-        return device.type == "cuda" and torch.cuda.is_bf16_supported() or device.type == "cpu"
+        if device.type == "cuda":
+            return bool(torch.cuda.is_bf16_supported())
+        return device.type == "cpu" and cpu_has_fast_bf16()
     return precision == "bf16"
+
+
+def resolve_channels_last(channels_last: bool | None, device: torch.device, bf16: bool) -> bool:
+    """``None``: on for CPU (fp32 +24%, bf16 no worse, docs/gan.md) and for CUDA with bf16."""
+    if channels_last is None:
+        return device.type == "cpu" or bf16
+    return channels_last
 
 
 def default_prompts(data: Path, n: int, seed: int) -> list[str]:
@@ -108,7 +126,7 @@ def train(opts: TrainOptions, progress_fn: ProgressFn | None = None,
     cfg.steps, cfg.batch_size = steps, batch_size
     device = resolve_device(opts.device)
     bf16 = resolve_precision(opts.precision, device)
-    channels_last = bf16 if opts.channels_last is None else opts.channels_last
+    channels_last = resolve_channels_last(opts.channels_last, device, bf16)
     if opts.threads:
         torch.set_num_threads(opts.threads)
     out.mkdir(parents=True, exist_ok=True)
