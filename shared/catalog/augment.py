@@ -93,10 +93,15 @@ def recolour(image: Image.Image, target: str) -> Image.Image | None:
     return out if visible_colour(out) == target else None
 
 
-def with_colour(caption: str, colour: str) -> str:
-    """'green apple' + red -> 'red apple'; a bare colour word used as a name is kept."""
+def without_colour(caption: str) -> str:
+    """'green apple' -> 'apple'; a bare colour word used as a name is kept."""
     stripped = COLOUR_WORDS.sub("", caption).strip() if " " in caption else caption
-    return f"{colour} {stripped or caption}"
+    return stripped or caption
+
+
+def with_colour(caption: str, colour: str) -> str:
+    """'green apple' + red -> 'red apple'."""
+    return f"{colour} {without_colour(caption)}"
 
 
 def place(cutout: Image.Image, size: int, scale: float = 0.85,

@@ -65,6 +65,21 @@ def r_precision_metric(image_emb: torch.Tensor, text_emb: torch.Tensor, true_idx
     return {"r_precision": hits / max(1, len(image_emb)), "r_precision_candidates": float(used)}
 
 
+@register_metric("kind_accuracy")
+def kind_accuracy_metric(image_emb: torch.Tensor, candidate_emb: torch.Tensor,
+                         true_idx: np.ndarray) -> dict[str, float]:
+    """Which product is it, colour held fixed.  Each image ranks K candidate captions that differ
+    only in the product ("yellow hammer", "yellow violin", ...; ``candidate_emb`` [N, K, D],
+    unit norm) and the true one is ``true_idx[i]``.  Colour cannot help, so this reads the kind
+    (shape) only.  Share ranked first / in the top 5; chance is 1/K and 5/K."""
+    sims = torch.einsum("nd,nkd->nk", image_emb.float(), candidate_emb.float())
+    true = torch.as_tensor(true_idx, dtype=torch.long).view(-1, 1)
+    rank = (sims > sims.gather(1, true)).sum(dim=1)
+    return {"kind_top1": float((rank == 0).float().mean()),
+            "kind_top5": float((rank < 5).float().mean()),
+            "kind_candidates": float(candidate_emb.shape[1])}
+
+
 @register_metric("alignment")
 def alignment_metric(cosine: torch.Tensor, calibrated: torch.Tensor) -> dict[str, float]:
     return {"alignment_mean": float(calibrated.mean()), "cosine_mean": float(cosine.mean())}

@@ -10,14 +10,16 @@ from __future__ import annotations
 import json
 import random
 import shutil
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
 from PIL import Image
 
-from shared.catalog.augment import visible_colour
+from shared.catalog.augment import visible_colour, with_colour, without_colour
+from shared.eval.metrics import kind_accuracy_metric
+from shared.eval.model import Evaluator, pil_to_uint8, uint8_to_input
 from shared.gan.checkpoint import load_model, save_model
 from shared.gan.discriminator import Discriminator
 from shared.gan.generator import Generator
@@ -43,7 +45,7 @@ def unseen_colour_prompts(data: Path, n: int, seed: int) -> list[str]:
     """Held-out prompts for products the model did learn: a train-split product in a palette
     colour never paired with it in training ("purple handbag" when only red and black ones were
     seen). The exact text never occurred in training; the product kind did."""
-    from shared.catalog.augment import PALETTE, with_colour
+    from shared.catalog.augment import PALETTE
     from shared.catalog.format import load_catalog
 
     seen: dict[str, set[str]] = {}
@@ -73,6 +75,57 @@ class GridReport:
     colour_prompts: int
     colour_match: float  # share of samples for colour prompts whose product reads as that colour
     d_match_minus_mismatch: float  # mean D logit, true prompt minus a shuffled prompt
+    kind_top1: float = float("nan")  # evaluator picks the right product among the grid's, colour
+    kind_top5: float = float("nan")  # held fixed (kind_candidates_for); chance 1/K and 5/K
+    kind_candidates: int = 0
+
+
+def kind_candidates_for(prompts: list[str]) -> list[list[str]]:
+    """For each prompt, every grid product in *that prompt's* colour (or none): "yellow hammer"
+    -> ["yellow hammer", "yellow violin", ...], so only the product tells them apart."""
+    kinds = [without_colour(p) for p in prompts]
+    out = []
+    for p in prompts:
+        colour = colour_of(p)
+        out.append([with_colour(k, colour) if colour else k for k in kinds])
+    return out
+
+
+def kind_scores(images: list[Image.Image], cells: list[str], prompts: list[str], embed: Embed,
+                evaluator: Evaluator) -> dict[str, float]:
+    """kind_accuracy_metric for grid cells (``cells[i]`` is one of ``prompts``)."""
+    candidates = kind_candidates_for(prompts)
+    texts = sorted({t for row in candidates for t in row})
+    text_emb = torch.nn.functional.normalize(embed(texts).float(), dim=1)
+    row_of = {t: i for i, t in enumerate(texts)}
+    per_prompt = torch.stack([text_emb[[row_of[t] for t in row]] for row in candidates])
+    which = [prompts.index(c) for c in cells]
+    pixels = uint8_to_input(pil_to_uint8(images, evaluator.cfg.image_size))  # as eval reads PNGs
+    image_emb = evaluator.encode(pixels).embedding
+    return kind_accuracy_metric(image_emb, per_prompt[which], np.asarray(which))
+
+
+def real_kind_ceiling(data: Path, prompts: list[str], embed: Embed, evaluator: Evaluator,
+                      per_prompt: int = 2) -> dict[str, float]:
+    """kind_scores for real catalog pictures of the grid's products (captions without the colour
+    word, as the pictures are in their own colours): what the judge reads off real products."""
+    from shared.catalog.format import load_catalog
+
+    kinds = [without_colour(p) for p in prompts]
+    found: dict[str, list[Path]] = {k: [] for k in kinds}
+    for it in load_catalog(data):
+        for k in set(it.captions) & found.keys():
+            if len(found[k]) < per_prompt:
+                found[k].append(it.path)
+    cells = [k for k in kinds for _ in found[k]]
+    if len(set(cells)) < 2:
+        return {}
+    images = []
+    for k in kinds:
+        for path in found[k]:
+            with Image.open(path) as im:
+                images.append(im.convert("RGB"))
+    return kind_scores(images, cells, kinds, embed, evaluator)
 
 
 @dataclass
@@ -80,11 +133,13 @@ class ExportReport:
     version: str
     held_out: GridReport  # test-split products (never seen)
     unseen_colours: GridReport  # train-split products in colours never seen with them
+    real_kind_top1: dict[str, float] = field(default_factory=dict)  # per grid, real pictures
 
 
 @torch.no_grad()
 def grid(gen: Generator, disc: Discriminator | None, z_dim: int, prompts: list[str],
-         embed: Embed, samples_per_prompt: int, title: str, out: Path) -> GridReport:
+         embed: Embed, samples_per_prompt: int, title: str, out: Path,
+         evaluator: Evaluator | None = None) -> GridReport:
     """A captioned grid (noise per seed, exactly as the worker makes it) and what it measures."""
     cells = [p for p in prompts for _ in range(samples_per_prompt)]
     seeds = [1000 + i for i in range(len(cells))]
@@ -100,13 +155,19 @@ def grid(gen: Generator, disc: Discriminator | None, z_dim: int, prompts: list[s
         real = disc.score(images, emb)
         wrong = disc.score(images, emb.roll(samples_per_prompt, dims=0))
         gap = float((real - wrong).mean())
-    return GridReport(prompts, len(judged), match, gap)
+    report = GridReport(prompts, len(judged), match, gap)
+    if evaluator is not None and len(prompts) > 1:
+        kind = kind_scores(pil, cells, prompts, embed, evaluator)
+        report.kind_top1, report.kind_top5 = kind["kind_top1"], kind["kind_top5"]
+        report.kind_candidates = int(kind["kind_candidates"])
+    return report
 
 
 @torch.no_grad()
 def export_model(run_dir: str | Path, out_dir: str | Path, data_dir: str | Path, embed: Embed,
                  n_prompts: int = 32, samples_per_prompt: int = 2, seed: int = 1,
-                 weights_dtype: torch.dtype = torch.float16) -> ExportReport:
+                 weights_dtype: torch.dtype = torch.float16,
+                 evaluator: Evaluator | None = None) -> ExportReport:
     run, out = Path(run_dir), Path(out_dir)
     bundle = load_model(run / "model")
     cfg, gen, disc = bundle.config, bundle.generator, bundle.discriminator
@@ -121,19 +182,30 @@ def export_model(run_dir: str | Path, out_dir: str | Path, data_dir: str | Path,
         shutil.copy(run / "loss.png", out / "loss.png")
     held_out = grid(gen, disc, cfg.z_dim, default_prompts(Path(data_dir), n_prompts, seed),
                     embed, samples_per_prompt, f"held-out (test split) products, never seen; "
-                    f"{samples_per_prompt} seeds each; model {version}", out / "samples.png")
+                    f"{samples_per_prompt} seeds each; model {version}", out / "samples.png",
+                    evaluator)
     unseen = grid(gen, disc, cfg.z_dim, unseen_colour_prompts(Path(data_dir), n_prompts, seed),
                   embed, samples_per_prompt, f"train-split products in colours never paired "
                   f"with them; {samples_per_prompt} seeds each; model {version}",
-                  out / "samples_unseen_colours.png")
-    return ExportReport(version, held_out, unseen)
+                  out / "samples_unseen_colours.png", evaluator)
+    report = ExportReport(version, held_out, unseen)
+    if evaluator is not None:
+        for name, g in (("held_out", held_out), ("unseen_colours", unseen)):
+            real = real_kind_ceiling(Path(data_dir), g.prompts, embed, evaluator)
+            if real:
+                report.real_kind_top1[name] = real["kind_top1"]
+    return report
 
 
-def main(run_dir: Path, out_dir: Path, data: Path, n_prompts: int = 32) -> None:
-    """python -m shared.training.export RUN_DIR OUT_DIR DATA_DIR"""
+def main(run_dir: Path, out_dir: Path, data: Path, n_prompts: int = 32,
+         evaluator: Path = Path("models/evaluator")) -> None:
+    """python -m shared.training.export RUN_DIR OUT_DIR DATA_DIR [--evaluator DIR]"""
+    from shared.eval.model import has_evaluator, load_evaluator
     from shared.text.encoder import TextEncoder
 
-    report = export_model(run_dir, out_dir, data, TextEncoder(device="cpu").encode, n_prompts)
+    judge = load_evaluator(evaluator) if has_evaluator(evaluator) else None
+    report = export_model(run_dir, out_dir, data, TextEncoder(device="cpu").encode, n_prompts,
+                          evaluator=judge)
     print(json.dumps(asdict(report), indent=2))
 
 

@@ -1,0 +1,75 @@
+"""Kind accuracy: which product is it, with the colour word the same in every candidate."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from shared.catalog.format import CatalogItem, write_metadata
+from shared.eval.metrics import kind_accuracy_metric
+from shared.eval.model import load_evaluator
+from shared.training.export import kind_candidates_for, kind_scores, real_kind_ceiling
+
+from .conftest import COLOURS, SHAPES, SIZE, HashEncoder, draw_shape
+
+
+def test_metric_ranks_the_true_candidate() -> None:
+    cands = F.normalize(torch.eye(4)[None].repeat(3, 1, 1), dim=2)  # 3 images x 4 candidates
+    images = torch.eye(4)[[2, 0, 1]]  # image 0 looks like candidate 2, image 1 like 0, ...
+    hit = kind_accuracy_metric(images, cands, np.array([2, 0, 3]))
+    assert hit["kind_top1"] == pytest.approx(2 / 3) and hit["kind_candidates"] == 4
+    assert hit["kind_top5"] == 1.0  # only 4 candidates: every rank is in the top 5
+
+
+def test_candidates_keep_the_prompts_colour() -> None:
+    rows = kind_candidates_for(["yellow bar", "circle", "red square"])
+    assert rows[0] == ["yellow bar", "yellow circle", "yellow square"]
+    assert rows[1] == ["bar", "circle", "square"]
+    assert rows[2] == ["red bar", "red circle", "red square"]
+
+
+def _cells(swap: bool) -> tuple[list, list[str], list[str]]:
+    rng = np.random.default_rng(5)
+    prompts = [f"{c} {s}" for c in ("red", "blue") for s in SHAPES]
+    cells, images = [], []
+    for p in prompts:
+        colour, shape = p.split()
+        drawn = SHAPES[(SHAPES.index(shape) + 1) % len(SHAPES)] if swap else shape
+        for _ in range(3):
+            cells.append(p)
+            images.append(draw_shape(drawn, COLOURS[colour], rng, SIZE))
+    return images, cells, prompts
+
+
+def test_right_shapes_score_high_and_wrong_shapes_low(
+        tiny_evaluator: tuple[Path, dict[str, float]], hash_encoder: HashEncoder) -> None:
+    """Right colour, wrong kind must not pass: colour is the same in every candidate."""
+    evaluator = load_evaluator(tiny_evaluator[0])
+    right = kind_scores(*_cells(swap=False), hash_encoder.encode, evaluator)
+    wrong = kind_scores(*_cells(swap=True), hash_encoder.encode, evaluator)
+    assert right["kind_candidates"] == 8  # the 8 prompts of the grid
+    assert right["kind_top1"] >= 0.5  # chance 1/8; measured 0.67
+    assert wrong["kind_top1"] <= 0.25  # measured 0.125
+
+
+def test_real_ceiling_reads_real_pictures_of_the_grids_products(
+        tiny_evaluator: tuple[Path, dict[str, float]], hash_encoder: HashEncoder,
+        tmp_path: Path) -> None:
+    rng = np.random.default_rng(9)
+    (tmp_path / "images").mkdir()
+    items = []
+    for shape in SHAPES:  # plain captions, as the catalog's base renders have
+        for k, colour in enumerate(("red", "blue", "green")):
+            name = f"images/{shape}{k}.png"
+            draw_shape(shape, COLOURS[colour], rng, SIZE).save(tmp_path / name)
+            items.append(CatalogItem(name, [shape], "toys", "train", shape))
+    write_metadata(tmp_path, items)
+    prompts = [f"purple {s}" for s in SHAPES]  # colours never drawn: the ceiling drops them
+    real = real_kind_ceiling(tmp_path, prompts, hash_encoder.encode,
+                             load_evaluator(tiny_evaluator[0]), per_prompt=2)
+    assert real["kind_candidates"] == len(SHAPES)
+    assert real["kind_top1"] >= 0.5  # chance 1/4
