@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from PIL import Image
 from sqlalchemy import event as sa_event
 from sqlalchemy import func, select
 
 from shared.db.engine import get_engine, session_scope
 from shared.db.group_commit import EventWrite, commit_events
 from shared.db.models import Creative, Event, Score
+from shared.events import CampaignEvent
+from shared.personalize import EventPlan
 from shared.pipeline import Context, handle_message
 from shared.samples import sample_events
 
@@ -63,9 +66,14 @@ def _statements(db: str, fn: object) -> int:
     return len(seen)
 
 
+def _fixed_scores(event: CampaignEvent, plan: EventPlan,
+                  images: dict[tuple[int, int], Image.Image], creatives: list[Image.Image]
+                  ) -> list[tuple[dict[str, float], bool, str | None]]:
+    return [({"alignment": 0.5, "sharpness": 1.0}, True, None) for _ in creatives]
+
+
 def test_a_group_is_written_in_the_same_statements_as_one_event(ctx: Context) -> None:
-    ctx.scorer = lambda event, plan, images, creatives: [
-        ({"alignment": 0.5, "sharpness": 1.0}, True, None) for _ in creatives]
+    ctx.scorer = _fixed_scores
     first, one, many = (_finished_writes(ctx, p, n) for p, n in (("g0", 1), ("g1", 1), ("g8", 8)))
     assert first[0].model is not None and one[0].model is None  # a new model version once
     commit_events(ctx.db_url, first)
