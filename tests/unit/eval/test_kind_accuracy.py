@@ -12,7 +12,9 @@ import torch.nn.functional as F
 from shared.catalog.format import CatalogItem, write_metadata
 from shared.eval.metrics import kind_accuracy_metric
 from shared.eval.model import load_evaluator
+from shared.generation import GeneratorRuntime
 from shared.training.export import kind_candidates_for, kind_scores, real_kind_ceiling
+from shared.training.kind_check import measure
 
 from .conftest import COLOURS, SHAPES, SIZE, HashEncoder, draw_shape
 
@@ -73,3 +75,14 @@ def test_real_ceiling_reads_real_pictures_of_the_grids_products(
                              load_evaluator(tiny_evaluator[0]), per_prompt=2)
     assert real["kind_candidates"] == len(SHAPES)
     assert real["kind_top1"] >= 0.5  # chance 1/4
+
+
+def test_kind_check_measures_both_prompt_sets(
+        tiny_evaluator: tuple[Path, dict[str, float]], hash_encoder: HashEncoder,
+        shapes_catalog: Path, runtime: GeneratorRuntime) -> None:
+    out = measure(runtime.model_dir, shapes_catalog, hash_encoder.encode,
+                  load_evaluator(tiny_evaluator[0]), prompts=6, seeds=2)
+    held = out["held_out"]
+    assert out["version"] == runtime.version and held["prompts"] == 6
+    assert held["kind_candidates"] == 6 and 0.0 <= held["kind_top1"] <= held["kind_top5"] <= 1.0
+    assert held["colour_prompts"] == 12  # every shapes caption names a colour; 2 seeds each
