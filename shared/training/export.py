@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import random
 import shutil
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -78,6 +78,7 @@ class GridReport:
     kind_top1: float = float("nan")  # evaluator picks the right product among the grid's, colour
     kind_top5: float = float("nan")  # held fixed (kind_candidates_for); chance 1/K and 5/K
     kind_candidates: int = 0
+    real_kind_top1: float = float("nan")  # the same judge on real pictures of these products
 
 
 def kind_candidates_for(prompts: list[str]) -> list[list[str]]:
@@ -99,7 +100,8 @@ def kind_scores(images: list[Image.Image], cells: list[str], prompts: list[str],
     text_emb = torch.nn.functional.normalize(embed(texts).float(), dim=1)
     row_of = {t: i for i, t in enumerate(texts)}
     per_prompt = torch.stack([text_emb[[row_of[t] for t in row]] for row in candidates])
-    which = [prompts.index(c) for c in cells]
+    index = {p: i for i, p in enumerate(prompts)}
+    which = [index[c] for c in cells]
     pixels = uint8_to_input(pil_to_uint8(images, evaluator.cfg.image_size))  # as eval reads PNGs
     image_emb = evaluator.encode(pixels).embedding
     return kind_accuracy_metric(image_emb, per_prompt[which], np.asarray(which))
@@ -133,14 +135,14 @@ class ExportReport:
     version: str
     held_out: GridReport  # test-split products (never seen)
     unseen_colours: GridReport  # train-split products in colours never seen with them
-    real_kind_top1: dict[str, float] = field(default_factory=dict)  # per grid, real pictures
 
 
 @torch.no_grad()
 def grid(gen: Generator, disc: Discriminator | None, z_dim: int, prompts: list[str],
          embed: Embed, samples_per_prompt: int, title: str, out: Path,
-         evaluator: Evaluator | None = None) -> GridReport:
-    """A captioned grid (noise per seed, exactly as the worker makes it) and what it measures."""
+         evaluator: Evaluator | None = None, data: Path | None = None) -> GridReport:
+    """A captioned grid (noise per seed, exactly as the worker makes it) and what it measures;
+    kind accuracy with an ``evaluator``, and its real-picture ceiling from catalog ``data``."""
     cells = [p for p in prompts for _ in range(samples_per_prompt)]
     seeds = [1000 + i for i in range(len(cells))]
     emb = embed(cells).float()
@@ -160,6 +162,9 @@ def grid(gen: Generator, disc: Discriminator | None, z_dim: int, prompts: list[s
         kind = kind_scores(pil, cells, prompts, embed, evaluator)
         report.kind_top1, report.kind_top5 = kind["kind_top1"], kind["kind_top5"]
         report.kind_candidates = int(kind["kind_candidates"])
+        if data is not None:
+            ceiling = real_kind_ceiling(data, prompts, embed, evaluator)
+            report.real_kind_top1 = ceiling.get("kind_top1", float("nan"))
     return report
 
 
@@ -183,18 +188,12 @@ def export_model(run_dir: str | Path, out_dir: str | Path, data_dir: str | Path,
     held_out = grid(gen, disc, cfg.z_dim, default_prompts(Path(data_dir), n_prompts, seed),
                     embed, samples_per_prompt, f"held-out (test split) products, never seen; "
                     f"{samples_per_prompt} seeds each; model {version}", out / "samples.png",
-                    evaluator)
+                    evaluator, Path(data_dir))
     unseen = grid(gen, disc, cfg.z_dim, unseen_colour_prompts(Path(data_dir), n_prompts, seed),
                   embed, samples_per_prompt, f"train-split products in colours never paired "
                   f"with them; {samples_per_prompt} seeds each; model {version}",
-                  out / "samples_unseen_colours.png", evaluator)
-    report = ExportReport(version, held_out, unseen)
-    if evaluator is not None:
-        for name, g in (("held_out", held_out), ("unseen_colours", unseen)):
-            real = real_kind_ceiling(Path(data_dir), g.prompts, embed, evaluator)
-            if real:
-                report.real_kind_top1[name] = real["kind_top1"]
-    return report
+                  out / "samples_unseen_colours.png", evaluator, Path(data_dir))
+    return ExportReport(version, held_out, unseen)
 
 
 def main(run_dir: Path, out_dir: Path, data: Path, n_prompts: int = 32,

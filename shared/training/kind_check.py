@@ -18,7 +18,7 @@ from typing import Any
 from shared.eval.model import Evaluator
 from shared.gan.checkpoint import load_model
 from shared.training.data import Embed
-from shared.training.export import grid, real_kind_ceiling, unseen_colour_prompts
+from shared.training.export import grid, unseen_colour_prompts
 from shared.training.loop import default_prompts
 
 
@@ -31,10 +31,9 @@ def measure(model_dir: Path, data: Path, embed: Embed, evaluator: Evaluator, pro
     with tempfile.TemporaryDirectory() as tmp:
         for name, chosen in sets.items():
             report = asdict(grid(bundle.generator, bundle.discriminator, bundle.config.z_dim,
-                                 chosen, embed, seeds, name, Path(tmp) / f"{name}.png", evaluator))
+                                 chosen, embed, seeds, name, Path(tmp) / f"{name}.png",
+                                 evaluator, data))
             report["prompts"] = len(chosen)
-            report["real_kind_top1"] = real_kind_ceiling(data, chosen, embed, evaluator).get(
-                "kind_top1", float("nan"))
             out[name] = report
     return out
 
