@@ -88,6 +88,18 @@ class Settings(BaseSettings):
     inference_dtype: str = Field(default="auto", pattern="^(auto|float32|bfloat16)$",
                                  description="auto = bfloat16 autocast on CUDA, float32 on CPU")
 
+    # --- review web app (`adgen web`) ---
+    web_secret: SecretStr | None = Field(
+        default=None, description="Signs session cookies (32+ chars). Embedded mode: generated "
+        "once into ADGEN_HOME/web_secret; otherwise required")
+    web_cookie_secure: bool = Field(default=False,
+                                    description="Session cookie only over HTTPS (behind TLS)")
+    web_session_max_age_s: int = Field(default=8 * 3600, ge=60, le=30 * 24 * 3600)
+    web_login_max_failures: int = Field(
+        default=5, ge=1, le=1000, description="Failed logins per user or client address per window")
+    web_login_window_s: int = Field(default=300, ge=1, le=86400)
+    web_page_size: int = Field(default=48, ge=1, le=500, description="Creatives per queue page")
+
     @field_validator("database_url")
     @classmethod
     def _normalise_db_url(cls, v: str | None) -> str | None:
@@ -122,6 +134,16 @@ class Settings(BaseSettings):
                     f"{name} uses a well-known default secret for remote host {host!r}; "
                     "set a real one (or ADGEN_ALLOW_DEFAULT_SECRETS=1 for a dev box)"
                 )
+        return self
+
+    @model_validator(mode="after")
+    def _check_web_secret(self) -> Settings:
+        secret = self.web_secret.get_secret_value() if self.web_secret else None
+        if secret is None or self.allow_default_secrets or self.embedded:
+            return self
+        if secret in WELL_KNOWN_SECRETS or len(secret) < 32:
+            raise ValueError("web_secret must be 32+ characters and not a well-known value "
+                             "outside embedded mode (or ADGEN_ALLOW_DEFAULT_SECRETS=1 for a dev box)")
         return self
 
     def __repr_args__(self):  # type: ignore[no-untyped-def]
