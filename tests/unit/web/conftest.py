@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from shared.config import get_settings
+from shared.config import Settings, get_settings
 from shared.db.engine import dispose_engines, get_engine
 from shared.db.migrate import upgrade
 from shared.review.users import add_user
@@ -22,34 +23,32 @@ from tests.unit.review.factory import Spec, add_creatives
 PASSWORD = "correct horse battery"
 
 
-@pytest.fixture
-def web_env(
-    adgen_env: dict[str, str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> Iterator[dict[str, str]]:
-    set_env(monkeypatch, adgen_env, ADGEN_WEB_LOGIN_MAX_FAILURES="3")
-    settings = get_settings()
+@pytest.fixture(scope="session")
+def web_home_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An ADGEN_HOME with the schema, three users and three creatives, built once (migrations
+    and argon2 hashing are the slow part) and copied for each test."""
+    home = tmp_path_factory.mktemp("web-home")
+    settings = Settings(home=home)
     upgrade(settings.resolved_database_url)
     store = open_store(settings.resolved_storage_url)
     store.ensure_bucket()
     with Session(get_engine(settings.resolved_database_url)) as s:
         for name, role in (("rita", "reviewer"), ("vic", "viewer"), ("ada", "admin")):
             add_user(session=s, username=name, password=PASSWORD, role=role)
-        add_creatives(
-            s,
-            [
-                Spec(headline='<b>Bold</b> & "quoted"'),
-                Spec(size="728x90"),
-                Spec(
-                    campaign="camp-b",
-                    segment="family",
-                    servable=False,
-                    reason="alignment 0.10 < 0.20",
-                    alignment=0.1,
-                ),
-            ],
-            store=store,
-        )
+        add_creatives(s, [Spec(headline='<b>Bold</b> & "quoted"'), Spec(size="728x90"),
+                          Spec(campaign="camp-b", segment="family", servable=False,
+                               reason="alignment 0.10 < 0.20", alignment=0.1)], store=store)
         s.commit()
+    dispose_engines()
+    return home
+
+
+@pytest.fixture
+def web_env(adgen_env: dict[str, str], monkeypatch: pytest.MonkeyPatch,
+            web_home_template: Path) -> Iterator[dict[str, str]]:
+    home = Path(adgen_env["ADGEN_HOME"])
+    shutil.copytree(web_home_template, home)
+    set_env(monkeypatch, adgen_env, ADGEN_WEB_LOGIN_MAX_FAILURES="3")
     yield adgen_env
     dispose_engines()
 
