@@ -1,7 +1,7 @@
 """Retire losers and ask for more like the winners.
 
-A creative is retired when, in every context it is served in, its posterior probability of being
-the best is below `feedback_retire_p_best`, and it has at least `feedback_retire_min_impressions`
+A creative is retired when, in every context where it has been shown, its posterior probability
+of being the best is below `feedback_retire_p_best`, and it has at least `feedback_retire_min_impressions`
 impressions (enough evidence: with few impressions P(best) is low for most creatives simply
 because the posteriors are wide). A slot (campaign × size) always keeps `feedback_retire_keep`
 live creatives.
@@ -50,12 +50,15 @@ class Retirement:
 
 
 def _by_slot(plans: Plans) -> dict[tuple[str, str], dict[str, list[Any]]]:
-    """(campaign, size) -> creative -> [max p_best, impressions, clicks, max posterior mean]."""
+    """(campaign, size) -> creative -> [max p_best, impressions, clicks, max posterior mean].
+    P(best) counts only in contexts where the creative was shown: a segment without traffic
+    says nothing about it (every creative looks possibly best there)."""
     out: dict[tuple[str, str], dict[str, list[Any]]] = defaultdict(dict)
     for (camp, size, _seg), arms in plans.items():
         for a in arms:
             acc = out[(camp, size)].setdefault(a.creative_id, [0.0, 0, 0, 0.0])
-            acc[0] = max(acc[0], a.p_best)
+            if a.impressions > 0:
+                acc[0] = max(acc[0], a.p_best)
             acc[1] += a.impressions
             acc[2] += a.clicks
             acc[3] = max(acc[3], a.posterior_mean)
