@@ -1,7 +1,7 @@
 """review: decision audit, auto-approve rules, reviewer accounts, analytics.review_decisions
 
 Revision ID: 0004
-Revises: 0002
+Revises: 0005 (written on 0002; see down_revision)
 Create Date: 2026-11-30
 
 Tables on every database (the embedded SQLite demo included). On PostgreSQL also:
@@ -18,7 +18,9 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0004"
-down_revision: str | None = "0002"
+# Both this and the feedback loop's 0005 were written on top of 0002; with both on one branch
+# there must be one head, so here 0004 follows 0005. The lead re-chains revisions at merge.
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
