@@ -19,7 +19,7 @@ from shared.review.approval import (
     rule_approves,
 )
 from shared.review.models import CreativeDecision, ReviewRule
-from tests.unit.review.factory import Spec, add_creatives
+from tests.support.review_factory import Spec, add_creatives
 
 
 def _decide(session: Session, cid: str, decision: str, **kw: str) -> None:

@@ -18,7 +18,7 @@ from shared.review.users import add_user
 from shared.storage import open_store
 from shared.web.app import create_app
 from tests.conftest import set_env
-from tests.unit.review.factory import Spec, add_creatives
+from tests.support.review_factory import Spec, add_creatives
 
 PASSWORD = "correct horse battery"
 
