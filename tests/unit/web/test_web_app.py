@@ -293,3 +293,12 @@ def test_web_secret_rules(tmp_path: object) -> None:
     with pytest.raises(ValueError, match="web_secret"):
         Settings(database_url="postgresql://db.example/x", web_secret="changeme")
     Settings(database_url="postgresql://db.example/x", web_secret="x" * 32)
+
+
+def test_performance_page_without_feedback_yet(client: TestClient) -> None:
+    login(client, "vic")
+    html = client.get("/performance").text
+    assert 'id="campaigns"' in html and "Campaign camp-a" in html
+    assert "No impressions recorded yet." in html
+    assert client.get("/performance/ctr.png").status_code == 204
+    assert client.get("/performance?campaign=camp-a").status_code == 200
