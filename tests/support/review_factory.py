@@ -109,9 +109,14 @@ def add_creatives(
     return ids
 
 
-def feedback_events(creatives: dict[str, tuple[str, str, str]], ctr: dict[str, float],
-                    days: int, per_day: int, seed: int = 0,
-                    now: datetime | None = None) -> list[dict[str, object]]:
+def feedback_events(
+    creatives: dict[str, tuple[str, str, str]],
+    ctr: dict[str, float],
+    days: int,
+    per_day: int,
+    seed: int = 0,
+    now: datetime | None = None,
+) -> list[dict[str, object]]:
     """Impressions and clicks for `creatives` (id -> (campaign, size, segment)), spread over the
     last `days` days, each creative clicked at its `ctr` (seeded)."""
     import random
@@ -124,12 +129,24 @@ def feedback_events(creatives: dict[str, tuple[str, str, str]], ctr: dict[str, f
             at = now - timedelta(days=days - 1 - day, minutes=30)
             for j in range(per_day):
                 imp = f"imp-{cid[:8]}-{day}-{j}"
-                common = {"impression_id": imp, "creative_id": cid, "campaign": campaign,
-                          "size": size, "segment": segment, "selection_probability": 0.5}
-                out.append({"id": imp, "kind": "impression", "occurred_at": at.isoformat(),
-                            **common})
+                common = {
+                    "impression_id": imp,
+                    "creative_id": cid,
+                    "campaign": campaign,
+                    "size": size,
+                    "segment": segment,
+                    "selection_probability": 0.5,
+                }
+                out.append(
+                    {"id": imp, "kind": "impression", "occurred_at": at.isoformat(), **common}
+                )
                 if rng.random() < ctr[cid]:
-                    out.append({"id": f"{imp}-c", "kind": "click",
-                                "occurred_at": (at + timedelta(seconds=20)).isoformat(),
-                                **common})
+                    out.append(
+                        {
+                            "id": f"{imp}-c",
+                            "kind": "click",
+                            "occurred_at": (at + timedelta(seconds=20)).isoformat(),
+                            **common,
+                        }
+                    )
     return out

@@ -48,18 +48,22 @@ def served(adgen_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterat
 
 def test_counts_plan_and_series(served: Any) -> None:
     url, (a, b, unapproved, other) = served
-    ctx = {a: ("camp-a", "300x250", "sporty"), b: ("camp-a", "300x250", "sporty"),
-           other: ("camp-b", "300x250", "sporty")}
+    ctx = {
+        a: ("camp-a", "300x250", "sporty"),
+        b: ("camp-a", "300x250", "sporty"),
+        other: ("camp-b", "300x250", "sporty"),
+    }
     events = feedback_events(ctx, {a: 0.2, b: 0.05, other: 0.1}, days=3, per_day=40)
     for i in range(0, len(events), 500):
         assert not ingest_delivery(events[i : i + 500]).rejected
-    refresh_serving(settings=get_settings(), retire_losers=False, seed=0,
-                    publish=lambda _e: None)
+    refresh_serving(settings=get_settings(), retire_losers=False, seed=0, publish=lambda _e: None)
     with session_scope(url) as s:
         perf = performance(session=s, campaign="camp-a")
         everything = performance(session=s, campaign=None)
-    clicks = {cid: sum(1 for e in events if e["kind"] == "click" and e["creative_id"] == cid)
-              for cid in ctx}
+    clicks = {
+        cid: sum(1 for e in events if e["kind"] == "click" and e["creative_id"] == cid)
+        for cid in ctx
+    }
     rows = {c.creative_id: c for c in perf.creatives}
     assert set(rows) == {a, b, unapproved}
     assert rows[a].counts == Counts(120, clicks[a]) and rows[b].counts == Counts(120, clicks[b])

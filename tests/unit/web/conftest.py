@@ -35,17 +35,30 @@ def web_home_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     with Session(get_engine(settings.resolved_database_url)) as s:
         for name, role in (("rita", "reviewer"), ("vic", "viewer"), ("ada", "admin")):
             add_user(session=s, username=name, password=PASSWORD, role=role)
-        add_creatives(s, [Spec(headline='<b>Bold</b> & "quoted"'), Spec(size="728x90"),
-                          Spec(campaign="camp-b", segment="family", servable=False,
-                               reason="alignment 0.10 < 0.20", alignment=0.1)], store=store)
+        add_creatives(
+            s,
+            [
+                Spec(headline='<b>Bold</b> & "quoted"'),
+                Spec(size="728x90"),
+                Spec(
+                    campaign="camp-b",
+                    segment="family",
+                    servable=False,
+                    reason="alignment 0.10 < 0.20",
+                    alignment=0.1,
+                ),
+            ],
+            store=store,
+        )
         s.commit()
     dispose_engines()
     return home
 
 
 @pytest.fixture
-def web_env(adgen_env: dict[str, str], monkeypatch: pytest.MonkeyPatch,
-            web_home_template: Path) -> Iterator[dict[str, str]]:
+def web_env(
+    adgen_env: dict[str, str], monkeypatch: pytest.MonkeyPatch, web_home_template: Path
+) -> Iterator[dict[str, str]]:
     home = Path(adgen_env["ADGEN_HOME"])
     shutil.copytree(web_home_template, home)
     set_env(monkeypatch, adgen_env, ADGEN_WEB_LOGIN_MAX_FAILURES="3")
