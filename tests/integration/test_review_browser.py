@@ -117,7 +117,7 @@ def test_reviewer_filters_decides_by_keyboard_and_the_plan_follows(
         log_in(page, web.url, "rita", PASSWORD)
         assert page.locator(".card").count() == 4
         # Presigned S3 URLs load in the browser (the CSP allows the store's origin).
-        page.wait_for_function("Array.from(document.images).every(i => i.complete)")
+        page.wait_for_function("() => Array.from(document.images).every(i => i.complete)")
         assert page.evaluate(
             "Array.from(document.querySelectorAll('.card img')).every(i => i.naturalWidth > 0)"
         )
