@@ -143,7 +143,8 @@ class Settings(BaseSettings):
             return self
         if secret in WELL_KNOWN_SECRETS or len(secret) < 32:
             raise ValueError("web_secret must be 32+ characters and not a well-known value "
-                             "outside embedded mode (or ADGEN_ALLOW_DEFAULT_SECRETS=1 for a dev box)")
+                             "outside embedded mode (or ADGEN_ALLOW_DEFAULT_SECRETS=1 for a dev "
+                             "box)")
         return self
 
     def __repr_args__(self):  # type: ignore[no-untyped-def]

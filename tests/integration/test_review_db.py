@@ -92,3 +92,29 @@ def test_downgrade_and_upgrade(pg_url: str) -> None:
         assert conn.execute("SELECT to_regclass('public.creative_decisions')").fetchone() == (None,)
     upgrade(pg_url)
     _decide(pg_url)
+
+
+def test_worker_role_reads_approvals_but_cannot_decide(pg_url: str) -> None:
+    from shared.db.worker_role import drop_worker, grant_worker
+
+    a, _b = _decide(pg_url)
+    role = f"wk_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(_dsn(pg_url)) as conn:
+        grant_worker(conn, role)
+        conn.commit()
+    try:
+        with psycopg.connect(_dsn(pg_url)) as conn:
+            conn.execute(f"SET ROLE {role}")
+            assert conn.execute("SELECT count(*) FROM review_rules").fetchone() == (0,)
+            assert conn.execute("SELECT count(*) FROM creative_decisions").fetchone() == (3,)
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                conn.execute("INSERT INTO creative_decisions (creative_id, decision, actor) "
+                             "VALUES (%s, 'approve', 'worker')", (a,))
+            conn.rollback()
+            conn.execute(f"SET ROLE {role}")
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                conn.execute("SELECT * FROM review_users")
+    finally:
+        with psycopg.connect(_dsn(pg_url)) as conn:
+            drop_worker(conn, role)
+            conn.commit()
