@@ -59,8 +59,11 @@ def publish_handoff(message: dict[str, Any]) -> None:
     """Send a sealed hand-off to the CPU render queue (publisher-confirmed on AMQP)."""
     from shared.queues import RENDER_QUEUE, RENDER_TASK
 
-    app.send_task(RENDER_TASK, args=[message], queue=RENDER_QUEUE, retry=True,
-                  retry_policy={"max_retries": 5, "interval_start": 0.5, "interval_max": 5})
+    try:
+        app.send_task(RENDER_TASK, args=[message], queue=RENDER_QUEUE, retry=True,
+                      retry_policy={"max_retries": 5, "interval_start": 0.5, "interval_max": 5})
+    except Exception as exc:  # kombu raises several types; the event path retries this one
+        raise ConnectionError(f"render queue did not take the hand-off: {exc}") from exc
 
 
 def worker_key(s: Settings) -> str | None:

@@ -230,3 +230,28 @@ def test_poison_event_is_bounded_failed_and_dead_lettered(
         q.close()
     assert sup.log().count("fault injection") >= 2
     assert_exactly_once(good)
+
+
+def test_retries_exhausted_end_the_event_failed(
+    stack: dict[str, str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+    worker_factory: Callable[..., WorkerProcess],
+) -> None:
+    """Storage gone for good: the event retries with capped backoff exactly
+    ADGEN_TASK_MAX_RETRIES times, then ends `failed` with the reason (never retried forever,
+    never lost)."""
+    s3 = start_seaweed(tmp_path / "s3-gone")
+    set_env(monkeypatch, stack, ADGEN_STORAGE_URL=s3.url("gone"), ADGEN_TASK_MAX_RETRIES="2",
+            ADGEN_RETRY_BACKOFF_MAX="1")
+    try:
+        worker = worker_factory(stack, name="exhaust")
+        s3.stop()
+        ev = stream("exhaust", 1)[0]
+        _publish([ev])
+        assert wait_all_terminal([ev.event_id], timeout_s=240) == {ev.event_id: "failed"}
+        with session_scope(get_settings().resolved_database_url) as s:
+            row = s.get(Event, ev.event_id)
+            assert row is not None and "gave up after retries" in (row.last_error or "")
+            assert "StorageError" in (row.last_error or "")
+        assert worker.log().count("retry: Retry in 1s") == 2, worker.log()[-3000:]
+    finally:
+        s3.stop()
