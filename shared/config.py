@@ -53,11 +53,12 @@ class Settings(BaseSettings):
         default=None, description="If set, events must carry a valid HMAC-SHA256 signature")
     broker_heartbeat_s: int = Field(default=30, ge=0, le=600,
                                     description="AMQP heartbeat; hung workers drop after ~2x")
-    fault_crash_sku: str = Field(
-        default="", description="TESTS ONLY: a worker process aborts while generating this SKU")
-    fault_hang_sku: str = Field(
-        default="", description="TESTS ONLY: a worker hangs (like a stuck device call) while "
-        "generating this SKU")
+    worker_key: SecretStr | None = Field(
+        default=None, description="Shared by generate and render workers: seals the render "
+        "hand-off (HMAC). Required with ADGEN_RENDER_QUEUE outside embedded mode; embedded "
+        "mode keeps one in ADGEN_HOME/worker.key")
+    task_max_retries: int = Field(default=8, ge=0, le=100,
+                                  description="Retries of transient errors per delivery")
 
     # --- worker operations (batching, concurrency, metrics, logs) ---
     worker_concurrency: int = Field(default=8, ge=1, le=512,
