@@ -5,7 +5,8 @@
     pub.publish_batch(events)     # FeedbackEvent objects or dicts; returns deliveries sent
 
 Events are validated first (an invalid one raises `InvalidFeedback`, nothing is sent), then sent
-in deliveries of at most `ADGEN_FEEDBACK_MAX_BATCH` events, each one task message on the
+in deliveries of at most `ADGEN_FEEDBACK_MAX_BATCH` events (an impression and the click and
+conversion listed right after it always travel together), each one task message on the
 `adgen.feedback` queue with publisher confirms (same broker settings as campaign events). The
 consumer validates everything again: the broker is never trusted.
 """
@@ -46,6 +47,25 @@ def to_wire(events: Iterable[FeedbackEvent | dict[str, Any]], *,
     return out
 
 
+def split_deliveries(wire: list[dict[str, Any]], max_batch: int) -> list[list[dict[str, Any]]]:
+    """Deliveries of at most `max_batch` events that never separate an impression from the
+    click and conversion following it: deliveries are consumed concurrently, and a click that
+    overtakes its impression is rejected as an orphan. A delivery is closed before an impression
+    once fewer than three places are left (an impression has at most one click and one
+    conversion)."""
+    out: list[list[dict[str, Any]]] = []
+    cur: list[dict[str, Any]] = []
+    for ev in wire:
+        starts_group = ev.get("kind") == "impression"
+        if cur and (len(cur) >= max_batch or (starts_group and len(cur) > max_batch - 3)):
+            out.append(cur)
+            cur = []
+        cur.append(ev)
+    if cur:
+        out.append(cur)
+    return out
+
+
 class FeedbackPublisher(Publisher):
     def __init__(self, settings: Settings | None = None, *, max_retries: int = 5) -> None:
         super().__init__(settings, max_retries=max_retries)
@@ -63,12 +83,10 @@ class FeedbackPublisher(Publisher):
     def publish_batch(self, events: Sequence[FeedbackEvent | dict[str, Any]], *,
                       validate: bool = True) -> int:
         """Validate and send; returns the number of deliveries sent."""
-        wire = to_wire(events, validate=validate)
-        sent = 0
-        for i in range(0, len(wire), self.max_batch):
-            self.send_delivery(json.dumps(wire[i : i + self.max_batch], separators=(",", ":")))
-            sent += 1
-        return sent
+        deliveries = split_deliveries(to_wire(events, validate=validate), self.max_batch)
+        for d in deliveries:
+            self.send_delivery(json.dumps(d, separators=(",", ":")))
+        return len(deliveries)
 
     def request_refresh(self, **kwargs: Any) -> None:
         """Ask the feedback worker for a plan refresh now (beat also runs it periodically)."""

@@ -151,12 +151,12 @@ def read_plans(url: str, campaign: str) -> dict[str, dict[str, float]]:
 
 def run(*, policy: str, transport: Transport, settings: Settings | None = None,
         impressions: int = 100_000, round_size: int = 2500, seed: int = 0,
-        n_creatives: int = 12, campaign: str | None = None,
+        n_creatives: int = 12, ctr_scale: float = 1.0, campaign: str | None = None,
         approve: Approver | None = None) -> Trace:
     """Simulate `impressions` impressions under `policy`; returns the per-round trace."""
     settings = settings or get_settings()
     url = settings.resolved_database_url
-    world = simulate.make_world(seed, n_creatives)
+    world = simulate.make_world(seed, n_creatives, ctr_scale)
     campaign = campaign or f"sim-{policy.replace('_', '-')}-{seed}"
     with session_scope(url) as s:
         ids = simulate.install(world, session=s, campaign=campaign)

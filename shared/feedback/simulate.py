@@ -74,7 +74,9 @@ class World:
         return float(self.weights @ (probs * self.ctr).sum(axis=1))
 
 
-def make_world(seed: int, n_creatives: int = 12) -> World:
+def make_world(seed: int, n_creatives: int = 12, ctr_scale: float = 1.0) -> World:
+    """`ctr_scale` multiplies every base rate (tests use a busier world: more clicks per
+    impression, so a small simulation has statistical power)."""
     rng = np.random.default_rng(seed)
     style_fx = dict(zip(STYLES, rng.normal(0, ATTRIBUTE_SD, len(STYLES)), strict=True))
     colours = sorted({c for p in TONE_PALETTES.values() for c in p})
@@ -91,7 +93,7 @@ def make_world(seed: int, n_creatives: int = 12) -> World:
         for j, c in enumerate(creatives):
             log_fx = (style_fx[c.style] + accent_fx[c.accent] + TONE_FIT * (c.tone == seg)
                       + QUALITY_WEIGHT * (c.quality - QUALITY_CENTRE) + noise[j])
-            ctr[s, j] = SEGMENT_BASE_CTR[seg] * np.exp(log_fx)
+            ctr[s, j] = min(0.9, ctr_scale * SEGMENT_BASE_CTR[seg] * np.exp(log_fx))
     weights = np.array([SEGMENT_WEIGHTS[s] for s in SEGMENTS])
     return World(seed, creatives, SEGMENTS, weights / weights.sum(), ctr)
 
