@@ -10,15 +10,18 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 from kombu import Connection
 from sqlalchemy import func, select, text
 
+from shared.analytics.roles import drop_analyst, grant_analyst
 from shared.config import get_settings
 from shared.db.engine import dispose_engines, session_scope
 from shared.events import CampaignEvent, parse_event
@@ -30,6 +33,8 @@ from shared.queues import GENERATE_QUEUE
 from tests.conftest import set_env
 
 pytestmark = pytest.mark.integration
+FEEDBACK_VIEWS = ("ctr_by_model", "ctr_by_segment", "ctr_by_style", "ctr_creatives", "ctr_daily",
+                  "feedback_rejections", "retirements", "serving_plan")
 NOW = datetime.now(UTC)
 
 
@@ -197,10 +202,29 @@ def test_regeneration_event_goes_through_the_front_door(fb_env: dict[str, str],
     args = body[0] if isinstance(body, list) else body["args"]
     event = parse_event(args[0])
     assert isinstance(event, CampaignEvent) and event.event_id == result.published[0]
-    with session_scope(url) as s:
-        rows = s.execute(text("SELECT creative_id, regeneration_event_id FROM "
-                              "analytics.retirements")).all()
-    assert [tuple(r) for r in rows] == [(ids[1], event.event_id)]
+    role = f"adgen_analyst_f{uuid.uuid4().hex[:10]}"
+    dsn = url.replace("postgresql+psycopg://", "postgresql://")
+    try:
+        with psycopg.connect(dsn) as conn:
+            assert grant_analyst(conn, role).problems == []
+        with psycopg.connect(dsn) as conn:  # what an analyst sees, through the views only
+            conn.execute(psycopg.sql.SQL("SET ROLE {}").format(psycopg.sql.Identifier(role)))
+            counts = {v: conn.execute(f"SELECT count(*) FROM analytics.{v}").fetchone()[0]
+                      for v in FEEDBACK_VIEWS}
+            retired = conn.execute("SELECT creative_id, regeneration_event_id "
+                                   "FROM analytics.retirements").fetchall()
+            style = conn.execute("SELECT sum(impressions), sum(clicks) "
+                                 "FROM analytics.ctr_by_style").fetchone()
+            plan = conn.execute("SELECT sum(probability) FROM analytics.serving_plan "
+                                "GROUP BY segment").fetchall()
+    finally:
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            drop_analyst(conn, role)
+    assert counts == {**dict.fromkeys(FEEDBACK_VIEWS, 1), "ctr_daily": 2, "ctr_creatives": 2,
+                      "feedback_rejections": 0, "serving_plan": 3 * 5}
+    assert retired == [(ids[1], event.event_id)]
+    assert tuple(style) == (12000, 330)
+    assert all(abs(p - 1) < 1e-9 for (p,) in plan) and len(plan) == 3
 
 
 def _two_proportion_z(c1: int, n1: int, c2: int, n2: int) -> float:
