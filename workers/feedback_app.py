@@ -34,7 +34,9 @@ def make_feedback_app(settings: Settings | None = None) -> Celery:
         beat_schedule={"refresh-serving-plan": {
             "task": REFRESH_PLAN_TASK, "schedule": interval,
             "options": {"queue": FEEDBACK_QUEUE, "expires": max(1.0, interval)}}},
-        beat_schedule_filename=str(settings.home / "celerybeat-schedule"),
+        # The in-memory scheduler: the default one keeps its state in a shelve file, i.e.
+        # pickles, which AdGen never reads. A restarted beat simply starts a fresh interval.
+        beat_scheduler="celery.beat:Scheduler",
         task_soft_time_limit=120,
         task_time_limit=180,
     )

@@ -105,25 +105,28 @@ def _decode(raw: str | bytes | list[Any] | dict[str, Any],
 
 
 def _one(item: Any, now: datetime, limits: Limits) -> FeedbackEvent | FeedbackRejection:
-    text = cap_payload(json.dumps(item, default=str), PAYLOAD_CAP)
-    fid = _safe_id(item)
+    def no(cls: str, reason: str) -> FeedbackRejection:
+        # Only a rejection pays for the id and the capped copy of the payload.
+        return FeedbackRejection(cls, reason, _safe_id(item),
+                                 cap_payload(json.dumps(item, default=str), PAYLOAD_CAP))
+
     if not isinstance(item, dict):
-        return FeedbackRejection("malformed", "a feedback event is a JSON object", None, text)
+        return no("malformed", "a feedback event is a JSON object")
     version = item.get("schema_version", FEEDBACK_SCHEMA_VERSION)
     if version != FEEDBACK_SCHEMA_VERSION:
-        return FeedbackRejection("invalid", f"unsupported schema_version {version!r}", fid, text)
+        return no("invalid", f"unsupported schema_version {version!r}")
     try:
         ev = FeedbackEvent.model_validate(item)
     except ValidationError as exc:
-        return FeedbackRejection("invalid", f"invalid feedback: {_errors(exc)}", fid, text)
+        return no("invalid", f"invalid feedback: {_errors(exc)}")
     except (ValueError, TypeError, RecursionError) as exc:
-        return FeedbackRejection("invalid", f"invalid feedback: {exc}", fid, text)
+        return no("invalid", f"invalid feedback: {exc}")
     if ev.occurred_at > now + limits.future_skew:
-        return FeedbackRejection("future_timestamp", f"occurred_at {ev.occurred_at.isoformat()} "
-                                 f"is in the future (now {now.isoformat()})", fid, text)
+        return no("future_timestamp", f"occurred_at {ev.occurred_at.isoformat()} is in the "
+                  f"future (now {now.isoformat()})")
     if ev.occurred_at < now - limits.max_age:
-        return FeedbackRejection("too_old", f"occurred_at {ev.occurred_at.isoformat()} is older "
-                                 f"than {limits.max_age.days} days", fid, text)
+        return no("too_old", f"occurred_at {ev.occurred_at.isoformat()} is older than "
+                  f"{limits.max_age.days} days")
     return ev
 
 

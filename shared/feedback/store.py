@@ -1,10 +1,11 @@
 """Batched feedback writes: one delivery -> a few multi-row statements, never a row at a time.
 
 `ingest` runs the pure intake checks, looks up the references they need (creatives, stored
-impressions and clicks) with one query each, and writes valid events with multi-row
-`INSERT ... ON CONFLICT DO NOTHING RETURNING id` (PostgreSQL and SQLite both have it; SQLAlchemy
-pages an executemany into statements of 1,000 rows), so a
-redelivered event is a no-op and the number of new rows is exact. Rejections are written the same
+impressions and clicks) with one query each, and writes valid events idempotently: on PostgreSQL
+with COPY into a session-private staging table and one `INSERT ... SELECT ... ON CONFLICT DO
+NOTHING RETURNING`, on SQLite with a multi-row `INSERT ... ON CONFLICT DO NOTHING RETURNING`
+(SQLAlchemy pages it into statements of 1,000 rows). A redelivered event is a no-op and the
+number of new rows is exact. Rejections are written the same
 way. The caller owns the transaction.
 """
 
@@ -113,12 +114,40 @@ def _row(r: Resolved) -> dict[str, Any]:
             "aggregated": False}
 
 
+_COLUMNS = ("id", "kind", "impression_id", "creative_id", "campaign_id", "size", "segment",
+            "occurred_at", "impression_at", "selection_probability", "value")
+_STAGE = "feedback_stage"
+
+
+def _write_events_pg(session: Session, resolved: Sequence[Resolved]) -> Counter[str]:
+    """COPY into a session-private staging table, then one INSERT ... SELECT ... ON CONFLICT DO
+    NOTHING RETURNING: no statement text grows with the batch, and the server parses once."""
+    cols = ", ".join(_COLUMNS)
+    conn = session.connection().connection.driver_connection
+    with conn.cursor() as cur:  # type: ignore[union-attr]
+        cur.execute(f"CREATE TEMP TABLE IF NOT EXISTS {_STAGE} (LIKE feedback_events "
+                    "INCLUDING DEFAULTS) ON COMMIT DELETE ROWS")
+        with cur.copy(f"COPY {_STAGE} ({cols}) FROM STDIN") as copy:
+            for r in resolved:
+                e = r.event
+                copy.write_row((e.id, e.kind, e.impression_id, e.creative_id, e.campaign, e.size,
+                                e.segment, e.occurred_at, r.impression_at,
+                                e.selection_probability, e.value))
+        cur.execute(f"INSERT INTO feedback_events ({cols}) SELECT {cols} FROM {_STAGE} "
+                    "ON CONFLICT DO NOTHING RETURNING kind")
+        new = Counter(row[0] for row in cur.fetchall())
+        cur.execute(f"DELETE FROM {_STAGE}")
+    return new
+
+
 def write_events(session: Session, resolved: Sequence[Resolved]) -> Counter[str]:
-    """Multi-row idempotent insert; returns the new rows by kind."""
+    """Idempotent batched insert; returns the new rows by kind."""
     kinds = {r.event.id: r.event.kind for r in resolved}
     new: Counter[str] = Counter()
     if not resolved:
         return new
+    if session.get_bind().dialect.name == "postgresql":
+        return _write_events_pg(session, resolved)
     # executemany + RETURNING: SQLAlchemy's "insertmanyvalues" sends multi-row VALUES pages
     # (1,000 rows each) of one cached compiled statement.
     stmt = (_insert(session, FeedbackEventRow.__table__).on_conflict_do_nothing()
