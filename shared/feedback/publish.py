@@ -30,16 +30,18 @@ class InvalidFeedback(ValueError):
     pass
 
 
-def to_wire(events: Iterable[FeedbackEvent | dict[str, Any]], *,
-            validate: bool = True) -> list[dict[str, Any]]:
+def to_wire(
+    events: Iterable[FeedbackEvent | dict[str, Any]], *, validate: bool = True
+) -> list[dict[str, Any]]:
     out = []
     for i, ev in enumerate(events):
         if isinstance(ev, FeedbackEvent):
             out.append(ev.model_dump(mode="json", exclude_none=True))
         elif validate:
             try:
-                out.append(FeedbackEvent.model_validate(ev).model_dump(mode="json",
-                                                                        exclude_none=True))
+                out.append(
+                    FeedbackEvent.model_validate(ev).model_dump(mode="json", exclude_none=True)
+                )
             except ValidationError as exc:
                 raise InvalidFeedback(f"event {i}: {exc.errors()[0]['msg']}") from exc
         else:
@@ -74,14 +76,20 @@ class FeedbackPublisher(Publisher):
     def send_delivery(self, body: str) -> None:
         """One raw delivery (JSON text of an array of events), as-is."""
         try:
-            self._app.send_task(INGEST_FEEDBACK_TASK, args=[body],
-                                kwargs={"published_at": time.time()}, queue=FEEDBACK_QUEUE,
-                                retry=True, retry_policy=self._retry_policy)
+            self._app.send_task(
+                INGEST_FEEDBACK_TASK,
+                args=[body],
+                kwargs={"published_at": time.time()},
+                queue=FEEDBACK_QUEUE,
+                retry=True,
+                retry_policy=self._retry_policy,
+            )
         except Exception as exc:  # kombu raises several types; callers get one
             raise PublishError(f"broker did not accept a feedback delivery: {exc}") from exc
 
-    def publish_batch(self, events: Sequence[FeedbackEvent | dict[str, Any]], *,
-                      validate: bool = True) -> int:
+    def publish_batch(
+        self, events: Sequence[FeedbackEvent | dict[str, Any]], *, validate: bool = True
+    ) -> int:
         """Validate and send; returns the number of deliveries sent."""
         deliveries = split_deliveries(to_wire(events, validate=validate), self.max_batch)
         for d in deliveries:
@@ -90,5 +98,10 @@ class FeedbackPublisher(Publisher):
 
     def request_refresh(self, **kwargs: Any) -> None:
         """Ask the feedback worker for a plan refresh now (beat also runs it periodically)."""
-        self._app.send_task(REFRESH_PLAN_TASK, kwargs=kwargs, queue=FEEDBACK_QUEUE,
-                            retry=True, retry_policy=self._retry_policy)
+        self._app.send_task(
+            REFRESH_PLAN_TASK,
+            kwargs=kwargs,
+            queue=FEEDBACK_QUEUE,
+            retry=True,
+            retry_policy=self._retry_policy,
+        )

@@ -33,16 +33,31 @@ from shared.queues import GENERATE_QUEUE
 from tests.conftest import set_env
 
 pytestmark = pytest.mark.integration
-FEEDBACK_VIEWS = ("ctr_by_model", "ctr_by_segment", "ctr_by_style", "ctr_creatives", "ctr_daily",
-                  "feedback_rejections", "retirements", "serving_plan")
+FEEDBACK_VIEWS = (
+    "ctr_by_model",
+    "ctr_by_segment",
+    "ctr_by_style",
+    "ctr_creatives",
+    "ctr_daily",
+    "feedback_rejections",
+    "retirements",
+    "serving_plan",
+)
 NOW = datetime.now(UTC)
 
 
 @pytest.fixture
-def fb_env(adgen_env: dict[str, str], monkeypatch: pytest.MonkeyPatch, pg_url: str,
-           rabbit_url: str) -> Iterator[dict[str, str]]:
-    set_env(monkeypatch, adgen_env, ADGEN_BROKER_URL=rabbit_url, ADGEN_DATABASE_URL=pg_url,
-            ADGEN_FEEDBACK_MAX_BATCH="1000", ADGEN_METRICS_PORT="0")
+def fb_env(
+    adgen_env: dict[str, str], monkeypatch: pytest.MonkeyPatch, pg_url: str, rabbit_url: str
+) -> Iterator[dict[str, str]]:
+    set_env(
+        monkeypatch,
+        adgen_env,
+        ADGEN_BROKER_URL=rabbit_url,
+        ADGEN_DATABASE_URL=pg_url,
+        ADGEN_FEEDBACK_MAX_BATCH="1000",
+        ADGEN_METRICS_PORT="0",
+    )
     yield adgen_env
     dispose_engines()
 
@@ -54,13 +69,34 @@ def feedback_worker(fb_env: dict[str, str], tmp_path: Path) -> Iterator[Callable
     def start() -> Path:
         log = tmp_path / f"feedback-worker-{len(procs)}.log"
         env = {**os.environ, **fb_env, "PYTHONUNBUFFERED": "1"}
-        cmd = [sys.executable, "-m", "celery", "-A", "workers.feedback_app", "worker",
-               "--queues", "adgen.feedback", "--pool", "threads", "--concurrency", "2",
-               "--hostname", f"feedback{len(procs)}@%h", "--without-mingle", "--without-gossip",
-               "--prefetch-multiplier", "1", "--loglevel", "INFO"]
+        cmd = [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "workers.feedback_app",
+            "worker",
+            "--queues",
+            "adgen.feedback",
+            "--pool",
+            "threads",
+            "--concurrency",
+            "2",
+            "--hostname",
+            f"feedback{len(procs)}@%h",
+            "--without-mingle",
+            "--without-gossip",
+            "--prefetch-multiplier",
+            "1",
+            "--loglevel",
+            "INFO",
+        ]
         with open(log, "ab") as out:
-            procs.append(subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                          start_new_session=True))
+            procs.append(
+                subprocess.Popen(
+                    cmd, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+                )
+            )
         deadline = time.monotonic() + 60
         while "ready." not in log.read_text(errors="replace"):
             assert procs[-1].poll() is None, log.read_text()[-3000:]
@@ -84,19 +120,33 @@ def _install(campaign: str, n: int = 6, seed: int = 5) -> list[str]:
         return simulate.install(simulate.make_world(seed, n), session=s, campaign=campaign)
 
 
-def fb(kind: str, imp: str, cid: str, campaign: str = "camp", minutes_ago: float = 30,
-       **over: Any) -> dict[str, Any]:
-    return {"id": imp if kind == "impression" else f"{imp}-{kind[:2]}", "kind": kind,
-            "impression_id": imp, "creative_id": cid, "campaign": campaign, "size": "300x250",
-            "segment": "sporty", "selection_probability": 0.2,
-            "occurred_at": (NOW - timedelta(minutes=minutes_ago)).isoformat(), **over}
+def fb(
+    kind: str, imp: str, cid: str, campaign: str = "camp", minutes_ago: float = 30, **over: Any
+) -> dict[str, Any]:
+    return {
+        "id": imp if kind == "impression" else f"{imp}-{kind[:2]}",
+        "kind": kind,
+        "impression_id": imp,
+        "creative_id": cid,
+        "campaign": campaign,
+        "size": "300x250",
+        "segment": "sporty",
+        "selection_probability": 0.2,
+        "occurred_at": (NOW - timedelta(minutes=minutes_ago)).isoformat(),
+        **over,
+    }
 
 
 def _counts() -> tuple[int, dict[str, int]]:
     with session_scope(get_settings().resolved_database_url) as s:
         stored = s.execute(select(func.count()).select_from(FeedbackEventRow)).scalar_one()
-        rejected = dict(s.execute(select(FeedbackRejected.reason_class, func.count())
-                                  .group_by(FeedbackRejected.reason_class)).all())
+        rejected = dict(
+            s.execute(
+                select(FeedbackRejected.reason_class, func.count()).group_by(
+                    FeedbackRejected.reason_class
+                )
+            ).all()
+        )
     return int(stored), {k: int(v) for k, v in rejected.items()}
 
 
@@ -108,13 +158,17 @@ def _wait(pred: Callable[[], bool], what: str, timeout_s: float = 60) -> None:
 
 
 def test_broker_path_is_idempotent_and_rejects_every_bad_input(
-        fb_env: dict[str, str], feedback_worker: Callable[[], Path]) -> None:
+    fb_env: dict[str, str], feedback_worker: Callable[[], Path]
+) -> None:
     ids = _install("camp")
     log = feedback_worker()
     pub = FeedbackPublisher()
-    good = [fb("impression", "i1", ids[0]), fb("impression", "i2", ids[1]),
-            fb("click", "i1", ids[0], minutes_ago=29),
-            fb("conversion", "i1", ids[0], minutes_ago=10, value=20.0)]
+    good = [
+        fb("impression", "i1", ids[0]),
+        fb("impression", "i2", ids[1]),
+        fb("click", "i1", ids[0], minutes_ago=29),
+        fb("conversion", "i1", ids[0], minutes_ago=10, value=20.0),
+    ]
     pub.publish_batch(good)
     _wait(lambda: _counts()[0] == 4, "the first delivery")  # clicks below need i1 stored
     pub.publish_batch(good)  # at-least-once: the same events again
@@ -128,9 +182,11 @@ def test_broker_path_is_idempotent_and_rejects_every_bad_input(
         "orphan_conversion": fb("conversion", "i2", ids[1]),
     }
     pub.publish_batch(list(bad.values()), validate=False)
-    for body in ([{**fb("impression", "n1", ids[0]), "count": -2}],
-                 [{**fb("impression", "n2", ids[0]), "count": 10**9}],
-                 [{**fb("conversion", "i1", ids[0]), "id": "v2", "value": -1}]):
+    for body in (
+        [{**fb("impression", "n1", ids[0]), "count": -2}],
+        [{**fb("impression", "n2", ids[0]), "count": 10**9}],
+        [{**fb("conversion", "i1", ids[0]), "id": "v2", "value": -1}],
+    ):
         pub.publish_batch(body, validate=False)
     pub.send_delivery("{this is not json")
     pub.send_delivery(json.dumps([fb("impression", f"o{i}", ids[0]) for i in range(1001)]))
@@ -149,20 +205,32 @@ def test_broker_path_is_idempotent_and_rejects_every_bad_input(
         row = s.get(FeedbackDaily, (ids[0], "sporty", (NOW - timedelta(minutes=30)).date()))
         assert row is not None
         assert (row.impressions, row.clicks, row.conversions, row.conversion_value) == (
-            1, 1, 1, 20.0)
+            1,
+            1,
+            1,
+            20.0,
+        )
     pub.close()
 
 
 def test_late_conversions_count_on_their_impression_day_inside_the_window(
-        fb_env: dict[str, str]) -> None:
+    fb_env: dict[str, str],
+) -> None:
     ids = _install("camp")
     imp_at = NOW - timedelta(days=9)
     old = {"occurred_at": imp_at.isoformat()}
     click = {"occurred_at": (imp_at + timedelta(minutes=2)).isoformat()}
-    assert ingest_delivery([fb("impression", "a", ids[0], **old),
-                            fb("impression", "b", ids[0], **old),
-                            fb("click", "a", ids[0], **click),
-                            fb("click", "b", ids[0], **click)]).stored == 4
+    assert (
+        ingest_delivery(
+            [
+                fb("impression", "a", ids[0], **old),
+                fb("impression", "b", ids[0], **old),
+                fb("click", "a", ids[0], **click),
+                fb("click", "b", ids[0], **click),
+            ]
+        ).stored
+        == 4
+    )
     refresh_serving(seed=1, publish=lambda e: None)  # the impression day is rolled up already
     inside = fb("conversion", "a", ids[0], occurred_at=(imp_at + timedelta(days=6)).isoformat())
     outside = fb("conversion", "b", ids[0], occurred_at=(imp_at + timedelta(days=8)).isoformat())
@@ -171,26 +239,47 @@ def test_late_conversions_count_on_their_impression_day_inside_the_window(
     assert refresh_serving(seed=2, publish=lambda e: None).rolled_up == 1
     url = get_settings().resolved_database_url
     with session_scope(url) as s:
-        days = s.execute(select(FeedbackDaily.day, FeedbackDaily.impressions,
-                                FeedbackDaily.clicks, FeedbackDaily.conversions)).all()
+        days = s.execute(
+            select(
+                FeedbackDaily.day,
+                FeedbackDaily.impressions,
+                FeedbackDaily.clicks,
+                FeedbackDaily.conversions,
+            )
+        ).all()
         reason = s.execute(select(FeedbackRejected.reason)).scalar_one()
-        view = s.execute(text("SELECT impressions, clicks, conversions, ctr, ctr_low, ctr_high "
-                              "FROM analytics.ctr_creatives WHERE creative_id = :c"),
-                         {"c": ids[0]}).one()
+        view = s.execute(
+            text(
+                "SELECT impressions, clicks, conversions, ctr, ctr_low, ctr_high "
+                "FROM analytics.ctr_creatives WHERE creative_id = :c"
+            ),
+            {"c": ids[0]},
+        ).one()
     assert [tuple(d) for d in days] == [(imp_at.date(), 2, 2, 1)]
     assert "attribution window" in reason
     assert tuple(view[:4]) == (2, 2, 1, 1.0) and 0 < view.ctr_low < view.ctr_high <= 1
 
 
-def test_regeneration_event_goes_through_the_front_door(fb_env: dict[str, str],
-                                                        rabbit_url: str) -> None:
+def test_regeneration_event_goes_through_the_front_door(
+    fb_env: dict[str, str], rabbit_url: str
+) -> None:
     ids = _install("camp")
     url = get_settings().resolved_database_url
     with session_scope(url) as s:
         for cid, (imps, clicks) in {ids[0]: (6000, 300), ids[1]: (6000, 30)}.items():
-            s.add(FeedbackDaily(creative_id=cid, segment="sporty", day=NOW.date(),
-                                campaign_id="camp", size="300x250", impressions=imps,
-                                clicks=clicks, conversions=0, conversion_value=0.0))
+            s.add(
+                FeedbackDaily(
+                    creative_id=cid,
+                    segment="sporty",
+                    day=NOW.date(),
+                    campaign_id="camp",
+                    size="300x250",
+                    impressions=imps,
+                    clicks=clicks,
+                    conversions=0,
+                    conversion_value=0.0,
+                )
+            )
     result = refresh_serving(seed=1)  # the default publisher: shared.publisher.publish
     assert result.retired == [ids[1]] and len(result.published) == 1
     with Connection(rabbit_url) as conn:
@@ -209,19 +298,29 @@ def test_regeneration_event_goes_through_the_front_door(fb_env: dict[str, str],
             assert grant_analyst(conn, role).problems == []
         with psycopg.connect(dsn) as conn:  # what an analyst sees, through the views only
             conn.execute(psycopg.sql.SQL("SET ROLE {}").format(psycopg.sql.Identifier(role)))
-            counts = {v: conn.execute(f"SELECT count(*) FROM analytics.{v}").fetchone()[0]
-                      for v in FEEDBACK_VIEWS}
-            retired = conn.execute("SELECT creative_id, regeneration_event_id "
-                                   "FROM analytics.retirements").fetchall()
-            style = conn.execute("SELECT sum(impressions), sum(clicks) "
-                                 "FROM analytics.ctr_by_style").fetchone()
-            plan = conn.execute("SELECT sum(probability) FROM analytics.serving_plan "
-                                "GROUP BY segment").fetchall()
+            counts = {
+                v: conn.execute(f"SELECT count(*) FROM analytics.{v}").fetchone()[0]
+                for v in FEEDBACK_VIEWS
+            }
+            retired = conn.execute(
+                "SELECT creative_id, regeneration_event_id FROM analytics.retirements"
+            ).fetchall()
+            style = conn.execute(
+                "SELECT sum(impressions), sum(clicks) FROM analytics.ctr_by_style"
+            ).fetchone()
+            plan = conn.execute(
+                "SELECT sum(probability) FROM analytics.serving_plan GROUP BY segment"
+            ).fetchall()
     finally:
         with psycopg.connect(dsn, autocommit=True) as conn:
             drop_analyst(conn, role)
-    assert counts == {**dict.fromkeys(FEEDBACK_VIEWS, 1), "ctr_daily": 2, "ctr_creatives": 2,
-                      "feedback_rejections": 0, "serving_plan": 3 * 5}
+    assert counts == {
+        **dict.fromkeys(FEEDBACK_VIEWS, 1),
+        "ctr_daily": 2,
+        "ctr_creatives": 2,
+        "feedback_rejections": 0,
+        "serving_plan": 3 * 5,
+    }
     assert retired == [(ids[1], event.event_id)]
     assert tuple(style) == (12000, 330)
     assert all(abs(p - 1) < 1e-9 for (p,) in plan) and len(plan) == 3
@@ -233,16 +332,26 @@ def _two_proportion_z(c1: int, n1: int, c2: int, n2: int) -> float:
 
 
 def test_thompson_beats_uniform_through_the_real_path(
-        fb_env: dict[str, str], feedback_worker: Callable[[], Path]) -> None:
+    fb_env: dict[str, str], feedback_worker: Callable[[], Path]
+) -> None:
     """10,000 impressions per policy on the same seeded world (6 creatives, base CTRs ×4 so that
     a small run has power: across seeds 20-27 the z statistic ranged 4.2-8.6), through RabbitMQ,
     the worker and Postgres. Thompson's realised clicks must beat uniform's by a one-sided
     two-proportion z-test at p < 0.001 (z > 3.09): a plan that ignored feedback would give z ≈ 0."""
     feedback_worker()
     transport = simrun.BrokerTransport(get_settings(), timeout_s=90)
-    traces = {pol: simrun.run(policy=pol, transport=transport, impressions=10_000,
-                              round_size=1250, seed=21, n_creatives=6, ctr_scale=4.0)
-              for pol in ("uniform", "thompson_quality")}
+    traces = {
+        pol: simrun.run(
+            policy=pol,
+            transport=transport,
+            impressions=10_000,
+            round_size=1250,
+            seed=21,
+            n_creatives=6,
+            ctr_scale=4.0,
+        )
+        for pol in ("uniform", "thompson_quality")
+    }
     transport.close()
     u, t = traces["uniform"], traces["thompson_quality"]
     z = _two_proportion_z(t.clicks[-1], t.impressions[-1], u.clicks[-1], u.impressions[-1])

@@ -22,14 +22,29 @@ def test_ctr_section_on_sqlite(adgen_env: dict[str, str]) -> None:
     upgrade(url)
     with session_scope(url) as s:
         ids = simulate.install(simulate.make_world(1, 3), session=s, campaign="camp")
-        s.execute(update(Creative).where(Creative.creative_id == ids[0])
-                  .values(variant="<script>alert(1)</script>"))
-        for cid, day, imps, clicks in [(ids[0], date(2026, 11, 28), 600, 30),
-                                       (ids[0], date(2026, 11, 29), 400, 20),
-                                       (ids[1], date(2026, 11, 29), 1000, 10)]:
-            s.add(FeedbackDaily(creative_id=cid, segment="sporty", day=day, campaign_id="camp",
-                                size="300x250", impressions=imps, clicks=clicks, conversions=1,
-                                conversion_value=5.0))
+        s.execute(
+            update(Creative)
+            .where(Creative.creative_id == ids[0])
+            .values(variant="<script>alert(1)</script>")
+        )
+        for cid, day, imps, clicks in [
+            (ids[0], date(2026, 11, 28), 600, 30),
+            (ids[0], date(2026, 11, 29), 400, 20),
+            (ids[1], date(2026, 11, 29), 1000, 10),
+        ]:
+            s.add(
+                FeedbackDaily(
+                    creative_id=cid,
+                    segment="sporty",
+                    day=day,
+                    campaign_id="camp",
+                    size="300x250",
+                    impressions=imps,
+                    clicks=clicks,
+                    conversions=1,
+                    conversion_value=5.0,
+                )
+            )
     with session_scope(url) as s:
         rows = load_ctr(session=s)
         page = add_ctr_section("<html><main>x</main></html>", session=s)
