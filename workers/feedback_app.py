@@ -26,15 +26,29 @@ def make_feedback_app(settings: Settings | None = None) -> Celery:
         task_default_queue=FEEDBACK_QUEUE,
         task_default_exchange=FEEDBACK_QUEUE,
         task_default_routing_key=FEEDBACK_QUEUE,
-        task_queues=[Queue(FEEDBACK_QUEUE, Exchange(FEEDBACK_QUEUE, type="direct"),
-                           routing_key=FEEDBACK_QUEUE, durable=True)],
-        task_routes={INGEST_FEEDBACK_TASK: {"queue": FEEDBACK_QUEUE},
-                     REFRESH_PLAN_TASK: {"queue": FEEDBACK_QUEUE}},
+        task_queues=[
+            Queue(
+                FEEDBACK_QUEUE,
+                Exchange(FEEDBACK_QUEUE, type="direct"),
+                routing_key=FEEDBACK_QUEUE,
+                durable=True,
+            )
+        ],
+        task_routes={
+            INGEST_FEEDBACK_TASK: {"queue": FEEDBACK_QUEUE},
+            REFRESH_PLAN_TASK: {"queue": FEEDBACK_QUEUE},
+        },
         # A refresh that could not run before the next one is due is dropped, not queued up.
-        beat_schedule={"refresh-serving-plan": {
-            "task": REFRESH_PLAN_TASK, "schedule": interval,
-            "options": {"queue": FEEDBACK_QUEUE, "expires": max(1.0, interval)}}},
-        beat_schedule_filename=str(settings.home / "celerybeat-schedule"),
+        beat_schedule={
+            "refresh-serving-plan": {
+                "task": REFRESH_PLAN_TASK,
+                "schedule": interval,
+                "options": {"queue": FEEDBACK_QUEUE, "expires": max(1.0, interval)},
+            }
+        },
+        # The in-memory scheduler: the default one keeps its state in a shelve file, i.e.
+        # pickles, which AdGen never reads. A restarted beat simply starts a fresh interval.
+        beat_scheduler="celery.beat:Scheduler",
         task_soft_time_limit=120,
         task_time_limit=180,
     )

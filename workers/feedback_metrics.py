@@ -11,17 +11,24 @@ from shared.feedback.store import IngestResult
 class FeedbackMetrics:
     def __init__(self, registry: CollectorRegistry = REGISTRY) -> None:
         r = registry
-        self.ingested = Counter("adgen_feedback_ingested_total",
-                                "Feedback events stored, by kind", ["kind"], registry=r)
-        self.duplicates = Counter("adgen_feedback_duplicates_total",
-                                  "Feedback events already stored (redeliveries)", registry=r)
-        self.rejected = Counter("adgen_feedback_rejected_total",
-                                "Feedback events rejected, by reason class", ["reason"],
-                                registry=r)
-        self.refreshes = Counter("adgen_plan_refreshes_total", "Serving plan refreshes",
-                                 registry=r)
-        self.refresh_seconds = Histogram("adgen_plan_refresh_seconds",
-                                         "Time per serving plan refresh", registry=r)
+        self.ingested = Counter(
+            "adgen_feedback_ingested_total", "Feedback events stored, by kind", ["kind"], registry=r
+        )
+        self.duplicates = Counter(
+            "adgen_feedback_duplicates_total",
+            "Feedback events already stored (redeliveries)",
+            registry=r,
+        )
+        self.rejected = Counter(
+            "adgen_feedback_rejected_total",
+            "Feedback events rejected, by reason class",
+            ["reason"],
+            registry=r,
+        )
+        self.refreshes = Counter("adgen_plan_refreshes_total", "Serving plan refreshes", registry=r)
+        self.refresh_seconds = Histogram(
+            "adgen_plan_refresh_seconds", "Time per serving plan refresh", registry=r
+        )
         self.retired = Counter("adgen_creatives_retired_total", "Creatives retired", registry=r)
 
     def ingest(self, result: IngestResult) -> None:

@@ -23,9 +23,16 @@ def _on_init(**_: Any) -> None:
     serve(get_settings().metrics_port)
 
 
-@app.task(bind=True, name=INGEST_FEEDBACK_TASK, acks_late=True, reject_on_worker_lost=True,
-          max_retries=8, autoretry_for=TRANSIENT_ERRORS, retry_backoff=True,
-          retry_backoff_max=60)
+@app.task(
+    bind=True,
+    name=INGEST_FEEDBACK_TASK,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    max_retries=8,
+    autoretry_for=TRANSIENT_ERRORS,
+    retry_backoff=True,
+    retry_backoff_max=60,
+)
 def ingest_feedback(self: Task, delivery: Any, published_at: float | None = None) -> dict:
     """One delivery (JSON array of feedback events) -> stored rows and rejections."""
     result = ingest_delivery(delivery)
@@ -33,12 +40,24 @@ def ingest_feedback(self: Task, delivery: Any, published_at: float | None = None
     return result.as_dict()
 
 
-@app.task(bind=True, name=REFRESH_PLAN_TASK, acks_late=True, max_retries=3,
-          autoretry_for=TRANSIENT_ERRORS, retry_backoff=True)
-def refresh_plan(self: Task, campaign_ids: list[str] | None = None, policy: str | None = None,
-                 retire_losers: bool = True, seed: int | None = None) -> dict:
+@app.task(
+    bind=True,
+    name=REFRESH_PLAN_TASK,
+    acks_late=True,
+    max_retries=3,
+    autoretry_for=TRANSIENT_ERRORS,
+    retry_backoff=True,
+)
+def refresh_plan(
+    self: Task,
+    campaign_ids: list[str] | None = None,
+    policy: str | None = None,
+    retire_losers: bool = True,
+    seed: int | None = None,
+) -> dict:
     """Roll up feedback, refresh the serving plan, retire losers, publish regenerations."""
-    result = refresh_serving(policy=policy, campaign_ids=campaign_ids,
-                             retire_losers=retire_losers, seed=seed)
+    result = refresh_serving(
+        policy=policy, campaign_ids=campaign_ids, retire_losers=retire_losers, seed=seed
+    )
     get_feedback_metrics().refresh(result)
     return result.as_dict()

@@ -30,14 +30,22 @@ def _now() -> sa.sql.elements.TextClause:
 
 
 def _ts(name: str, nullable: bool = False, default: bool = False) -> sa.Column:
-    return sa.Column(name, sa.DateTime(timezone=True), nullable=nullable,
-                     server_default=_now() if default else None)
+    return sa.Column(
+        name,
+        sa.DateTime(timezone=True),
+        nullable=nullable,
+        server_default=_now() if default else None,
+    )
 
 
 def _creative_fk(primary: bool = False) -> sa.Column:
-    return sa.Column("creative_id", sa.String(36),
-                     sa.ForeignKey("creatives.creative_id", ondelete="CASCADE"),
-                     primary_key=primary, nullable=False)
+    return sa.Column(
+        "creative_id",
+        sa.String(36),
+        sa.ForeignKey("creatives.creative_id", ondelete="CASCADE"),
+        primary_key=primary,
+        nullable=False,
+    )
 
 
 def _tables() -> None:
@@ -58,9 +66,13 @@ def _tables() -> None:
         sa.Column("aggregated", sa.Boolean(), nullable=False, server_default=sa.false()),
         sa.UniqueConstraint("kind", "impression_id", name="uq_feedback_kind_impression"),
     )
-    op.create_index("ix_feedback_events_pending", "feedback_events", ["received_at"],
-                    postgresql_where=sa.text("NOT aggregated"),
-                    sqlite_where=sa.text("aggregated = 0"))
+    op.create_index(
+        "ix_feedback_events_pending",
+        "feedback_events",
+        ["received_at"],
+        postgresql_where=sa.text("NOT aggregated"),
+        sqlite_where=sa.text("aggregated = 0"),
+    )
     op.create_index("ix_feedback_events_creative", "feedback_events", ["creative_id"])
 
     op.create_table(
@@ -88,8 +100,9 @@ def _tables() -> None:
         sa.Column("conversion_value", sa.Float(), nullable=False),
         _ts("updated_at", default=True),
     )
-    op.create_index("ix_feedback_daily_context", "feedback_daily",
-                    ["campaign_id", "size", "segment"])
+    op.create_index(
+        "ix_feedback_daily_context", "feedback_daily", ["campaign_id", "size", "segment"]
+    )
 
     op.create_table(
         "serving_plan",
@@ -97,8 +110,10 @@ def _tables() -> None:
         sa.Column("size", sa.String(16), primary_key=True),
         sa.Column("segment", sa.String(64), primary_key=True),
         _creative_fk(primary=True),
-        *(sa.Column(c, sa.Float(), nullable=False) for c in (
-            "probability", "p_best", "posterior_mean", "ci_low", "ci_high")),
+        *(
+            sa.Column(c, sa.Float(), nullable=False)
+            for c in ("probability", "p_best", "posterior_mean", "ci_low", "ci_high")
+        ),
         sa.Column("impressions", sa.BigInteger(), nullable=False),
         sa.Column("clicks", sa.BigInteger(), nullable=False),
         sa.Column("prior_mean", sa.Float(), nullable=False),
@@ -123,22 +138,25 @@ def _tables() -> None:
         sa.Column("regeneration_event", JSON, nullable=True),
         _ts("published_at", nullable=True),
     )
-    op.create_index("ix_creative_retirements_campaign_id", "creative_retirements",
-                    ["campaign_id"])
+    op.create_index("ix_creative_retirements_campaign_id", "creative_retirements", ["campaign_id"])
 
 
 def _ctr(imps: str = "impressions", clicks: str = "clicks") -> str:
     """CTR, posterior mean and 90% interval columns for a row with these counts."""
     mean = f"(({clicks}) + 1.0) / (({imps}) + 2.0)"
     sd = f"sqrt({mean} * (1 - {mean}) / (({imps}) + 3.0))"
-    return (f"CASE WHEN ({imps}) > 0 THEN ({clicks})::float8 / ({imps}) END AS ctr,\n"
-            f"    {mean} AS ctr_mean,\n"
-            f"    greatest(0.0, {mean} - {Z90} * {sd}) AS ctr_low,\n"
-            f"    least(1.0, {mean} + {Z90} * {sd}) AS ctr_high")
+    return (
+        f"CASE WHEN ({imps}) > 0 THEN ({clicks})::float8 / ({imps}) END AS ctr,\n"
+        f"    {mean} AS ctr_mean,\n"
+        f"    greatest(0.0, {mean} - {Z90} * {sd}) AS ctr_low,\n"
+        f"    least(1.0, {mean} + {Z90} * {sd}) AS ctr_high"
+    )
 
 
-TOTALS = "sum(d.impressions) AS impressions, sum(d.clicks) AS clicks, " \
-         "sum(d.conversions) AS conversions, sum(d.conversion_value) AS conversion_value"
+TOTALS = (
+    "sum(d.impressions) AS impressions, sum(d.clicks) AS clicks, "
+    "sum(d.conversions) AS conversions, sum(d.conversion_value) AS conversion_value"
+)
 
 CTR_DAILY = f"""
 CREATE VIEW analytics.ctr_daily AS
@@ -218,8 +236,13 @@ VIEWS = (
     ("feedback_rejections", FEEDBACK_REJECTIONS),
 )
 
-TABLES = ("creative_retirements", "serving_plan", "feedback_daily", "feedback_rejected",
-          "feedback_events")
+TABLES = (
+    "creative_retirements",
+    "serving_plan",
+    "feedback_daily",
+    "feedback_rejected",
+    "feedback_events",
+)
 
 
 def upgrade() -> None:

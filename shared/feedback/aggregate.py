@@ -51,8 +51,12 @@ SELECT (SELECT count(*) FROM batch)
 def _roll_up_sqlite(session: Session, slice_: int) -> int:
     t = FeedbackEventRow
     rows = session.execute(
-        select(t.id, t.creative_id, t.segment, t.campaign_id, t.size, t.kind, t.impression_at,
-               t.value).where(t.aggregated.is_(False)).order_by(t.received_at).limit(slice_)
+        select(
+            t.id, t.creative_id, t.segment, t.campaign_id, t.size, t.kind, t.impression_at, t.value
+        )
+        .where(t.aggregated.is_(False))
+        .order_by(t.received_at)
+        .limit(slice_)
     ).all()
     sums: dict[tuple[str, str, object], list] = defaultdict(lambda: [None, None, 0, 0, 0, 0.0])
     for r in rows:
@@ -63,17 +67,33 @@ def _roll_up_sqlite(session: Session, slice_: int) -> int:
     now = datetime.now(UTC)
     if sums:
         d = FeedbackDaily.__table__.c
-        ins = sqlite.insert(FeedbackDaily.__table__)
+        ins = sqlite.insert(FeedbackDaily)
         stmt = ins.on_conflict_do_update(
             index_elements=[d.creative_id, d.segment, d.day],
-            set_={name: d[name] + ins.excluded[name]
-                  for name in ("impressions", "clicks", "conversions", "conversion_value")}
-            | {"updated_at": ins.excluded.updated_at})
-        session.execute(stmt, [
-            {"creative_id": cid, "segment": seg, "day": day, "campaign_id": camp, "size": size,
-             "impressions": imps, "clicks": clicks, "conversions": convs,
-             "conversion_value": value, "updated_at": now}
-            for (cid, seg, day), (camp, size, imps, clicks, convs, value) in sums.items()])
+            set_={
+                name: d[name] + ins.excluded[name]
+                for name in ("impressions", "clicks", "conversions", "conversion_value")
+            }
+            | {"updated_at": ins.excluded.updated_at},
+        )
+        session.execute(
+            stmt,
+            [
+                {
+                    "creative_id": cid,
+                    "segment": seg,
+                    "day": day,
+                    "campaign_id": camp,
+                    "size": size,
+                    "impressions": imps,
+                    "clicks": clicks,
+                    "conversions": convs,
+                    "conversion_value": value,
+                    "updated_at": now,
+                }
+                for (cid, seg, day), (camp, size, imps, clicks, convs, value) in sums.items()
+            ],
+        )
     ids = [r.id for r in rows]
     for i in range(0, len(ids), 500):
         session.execute(update(t).where(t.id.in_(ids[i : i + 500])).values(aggregated=True))
@@ -99,9 +119,9 @@ Totals = dict[tuple[str, str, str], dict[str, tuple[int, int]]]
 def context_totals(*, session: Session, campaign_ids: Collection[str] | None = None) -> Totals:
     """(campaign, size, segment) -> creative -> (impressions, clicks), summed over days."""
     d = FeedbackDaily
-    q = (select(d.campaign_id, d.size, d.segment, d.creative_id, func.sum(d.impressions),
-                func.sum(d.clicks))
-         .group_by(d.campaign_id, d.size, d.segment, d.creative_id))
+    q = select(
+        d.campaign_id, d.size, d.segment, d.creative_id, func.sum(d.impressions), func.sum(d.clicks)
+    ).group_by(d.campaign_id, d.size, d.segment, d.creative_id)
     if campaign_ids is not None:
         q = q.where(d.campaign_id.in_(list(campaign_ids)))
     out: Totals = defaultdict(dict)

@@ -86,16 +86,16 @@ def priors(arms: list[Arm], policy: str, params: PriorParams) -> tuple[FloatArra
     raise ValueError(f"unknown policy {policy!r}; known: {', '.join(POLICIES)}")
 
 
-def posterior(arms: list[Arm], means: FloatArray,
-              strengths: FloatArray) -> tuple[FloatArray, FloatArray]:
+def posterior(
+    arms: list[Arm], means: FloatArray, strengths: FloatArray
+) -> tuple[FloatArray, FloatArray]:
     n = np.array([a.impressions for a in arms], dtype=np.float64)
     k = np.array([a.clicks for a in arms], dtype=np.float64)
     k = np.minimum(k, n)  # a click whose impression was lost must not make beta negative
     return strengths * means + k, strengths * (1.0 - means) + (n - k)
 
 
-def p_best(alpha: FloatArray, beta: FloatArray, draws: int,
-           rng: np.random.Generator) -> FloatArray:
+def p_best(alpha: FloatArray, beta: FloatArray, draws: int, rng: np.random.Generator) -> FloatArray:
     """Monte Carlo P(arm i has the highest CTR) under independent Beta posteriors."""
     if len(alpha) == 1:
         return np.ones(1)
@@ -104,11 +104,14 @@ def p_best(alpha: FloatArray, beta: FloatArray, draws: int,
     return wins / float(draws)
 
 
-def credible_interval(alpha: FloatArray, beta: FloatArray,
-                      level: float = 0.9) -> tuple[FloatArray, FloatArray]:
+def credible_interval(
+    alpha: FloatArray, beta: FloatArray, level: float = 0.9
+) -> tuple[FloatArray, FloatArray]:
     tail = (1.0 - level) / 2.0
-    return (np.asarray(beta_dist.ppf(tail, alpha, beta), dtype=np.float64),
-            np.asarray(beta_dist.ppf(1.0 - tail, alpha, beta), dtype=np.float64))
+    return (
+        np.asarray(beta_dist.ppf(tail, alpha, beta), dtype=np.float64),
+        np.asarray(beta_dist.ppf(1.0 - tail, alpha, beta), dtype=np.float64),
+    )
 
 
 def selection_probabilities(p_best_: FloatArray, policy: str, exploration: float) -> FloatArray:
@@ -120,8 +123,15 @@ def selection_probabilities(p_best_: FloatArray, policy: str, exploration: float
     return probs / probs.sum()
 
 
-def plan_context(arms: list[Arm], *, policy: str, params: PriorParams, exploration: float,
-                 draws: int, rng: np.random.Generator) -> list[ArmPlan]:
+def plan_context(
+    arms: list[Arm],
+    *,
+    policy: str,
+    params: PriorParams,
+    exploration: float,
+    draws: int,
+    rng: np.random.Generator,
+) -> list[ArmPlan]:
     """The serving plan of one context: selection probability, P(best), posterior mean and 90%
     interval for every candidate creative."""
     if not arms:
@@ -132,14 +142,26 @@ def plan_context(arms: list[Arm], *, policy: str, params: PriorParams, explorati
     probs = selection_probabilities(best, policy, exploration)
     low, high = credible_interval(alpha, beta)
     post_mean = alpha / (alpha + beta)
-    return [ArmPlan(a.creative_id, float(probs[i]), float(best[i]), float(post_mean[i]),
-                    float(low[i]), float(high[i]), a.impressions, a.clicks, float(means[i]),
-                    float(strengths[i]))
-            for i, a in enumerate(arms)]
+    return [
+        ArmPlan(
+            a.creative_id,
+            float(probs[i]),
+            float(best[i]),
+            float(post_mean[i]),
+            float(low[i]),
+            float(high[i]),
+            a.impressions,
+            a.clicks,
+            float(means[i]),
+            float(strengths[i]),
+        )
+        for i, a in enumerate(arms)
+    ]
 
 
-def context_base_ctr(impressions: int, clicks: int, prior_ctr: float,
-                     prior_impressions: float = 1000.0) -> float:
+def context_base_ctr(
+    impressions: int, clicks: int, prior_ctr: float, prior_impressions: float = 1000.0
+) -> float:
     """The context's pooled CTR, shrunk towards the configured prior CTR (empirical Bayes at the
     context level: a new context starts at the prior, a busy one at its own rate)."""
     return (clicks + prior_ctr * prior_impressions) / (impressions + prior_impressions)

@@ -32,14 +32,17 @@ class Candidate:
     segment: str  # the audience segment of the event that produced it
 
 
-def servable_candidates(*, session: Session, campaign_id: str | None = None,
-                        size: str | None = None) -> list[Candidate]:
+def servable_candidates(
+    *, session: Session, campaign_id: str | None = None, size: str | None = None
+) -> list[Candidate]:
     """Creatives that may enter a serving plan, ordered by campaign, size and id."""
-    q = (select(Creative.creative_id, Creative.campaign_id, Creative.size, Event.payload)
-         .join(Event, Event.event_id == Creative.event_id)
-         .outerjoin(CreativeRetirement, CreativeRetirement.creative_id == Creative.creative_id)
-         .where(Creative.servable.is_(True), CreativeRetirement.creative_id.is_(None))
-         .order_by(Creative.campaign_id, Creative.size, Creative.creative_id))
+    q = (
+        select(Creative.creative_id, Creative.campaign_id, Creative.size, Event.payload)
+        .join(Event, Event.event_id == Creative.event_id)
+        .outerjoin(CreativeRetirement, CreativeRetirement.creative_id == Creative.creative_id)
+        .where(Creative.servable.is_(True), CreativeRetirement.creative_id.is_(None))
+        .order_by(Creative.campaign_id, Creative.size, Creative.creative_id)
+    )
     if campaign_id is not None:
         q = q.where(Creative.campaign_id == campaign_id)
     if size is not None:

@@ -38,7 +38,8 @@ class FeedbackEventRow(Base):
     kind: Mapped[str] = mapped_column(String(16))
     impression_id: Mapped[str] = mapped_column(String(128))
     creative_id: Mapped[str] = mapped_column(
-        ForeignKey("creatives.creative_id", ondelete="CASCADE"))
+        ForeignKey("creatives.creative_id", ondelete="CASCADE")
+    )
     campaign_id: Mapped[str] = mapped_column(String(128))
     size: Mapped[str] = mapped_column(String(16))
     segment: Mapped[str] = mapped_column(String(64))
@@ -51,8 +52,12 @@ class FeedbackEventRow(Base):
 
     __table_args__ = (
         UniqueConstraint("kind", "impression_id", name="uq_feedback_kind_impression"),
-        Index("ix_feedback_events_pending", "received_at",
-              postgresql_where=text("NOT aggregated"), sqlite_where=text("aggregated = 0")),
+        Index(
+            "ix_feedback_events_pending",
+            "received_at",
+            postgresql_where=text("NOT aggregated"),
+            sqlite_where=text("aggregated = 0"),
+        ),
         Index("ix_feedback_events_creative", "creative_id"),
     )
 
@@ -73,7 +78,8 @@ class FeedbackDaily(Base):
 
     __tablename__ = "feedback_daily"
     creative_id: Mapped[str] = mapped_column(
-        ForeignKey("creatives.creative_id", ondelete="CASCADE"), primary_key=True)
+        ForeignKey("creatives.creative_id", ondelete="CASCADE"), primary_key=True
+    )
     segment: Mapped[str] = mapped_column(String(64), primary_key=True)
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     campaign_id: Mapped[str] = mapped_column(String(128))
@@ -96,7 +102,8 @@ class ServingPlanRow(Base):
     size: Mapped[str] = mapped_column(String(16), primary_key=True)
     segment: Mapped[str] = mapped_column(String(64), primary_key=True)
     creative_id: Mapped[str] = mapped_column(
-        ForeignKey("creatives.creative_id", ondelete="CASCADE"), primary_key=True)
+        ForeignKey("creatives.creative_id", ondelete="CASCADE"), primary_key=True
+    )
     probability: Mapped[float] = mapped_column(Float)
     p_best: Mapped[float] = mapped_column(Float)
     posterior_mean: Mapped[float] = mapped_column(Float)
@@ -116,7 +123,8 @@ class CreativeRetirement(Base):
 
     __tablename__ = "creative_retirements"
     creative_id: Mapped[str] = mapped_column(
-        ForeignKey("creatives.creative_id", ondelete="CASCADE"), primary_key=True)
+        ForeignKey("creatives.creative_id", ondelete="CASCADE"), primary_key=True
+    )
     campaign_id: Mapped[str] = mapped_column(String(128), index=True)
     size: Mapped[str] = mapped_column(String(16))
     retired_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -1,10 +1,10 @@
 """Retire losers and ask for more like the winners.
 
 A creative is retired when, in every context where it has been shown, its posterior probability
-of being the best is below `feedback_retire_p_best`, and it has at least `feedback_retire_min_impressions`
-impressions (enough evidence: with few impressions P(best) is low for most creatives simply
-because the posteriors are wide). A slot (campaign × size) always keeps `feedback_retire_keep`
-live creatives.
+of being the best is below `feedback_retire_p_best`, and it has at least
+`feedback_retire_min_impressions` impressions (enough evidence: with few impressions P(best) is
+low for most creatives simply because the posteriors are wide). A slot (campaign × size) always
+keeps `feedback_retire_keep` live creatives.
 
 For each slot with retirements one regeneration event is built: the best winner's own campaign
 event (same campaign, products, audience) asking for as many fresh variants as were retired, in
@@ -65,13 +65,13 @@ def _by_slot(plans: Plans) -> dict[tuple[str, str], dict[str, list[Any]]]:
     return out
 
 
-def decide(plans: Plans, *, threshold: float, min_impressions: int,
-           keep: int) -> list[Retirement]:
+def decide(plans: Plans, *, threshold: float, min_impressions: int, keep: int) -> list[Retirement]:
     """Pure: which creatives to retire now, worst first within each slot."""
     out: list[Retirement] = []
     for (camp, size), arms in sorted(_by_slot(plans).items()):
-        losers = sorted((v[0], cid) for cid, v in arms.items()
-                        if v[0] < threshold and v[1] >= min_impressions)
+        losers = sorted(
+            (v[0], cid) for cid, v in arms.items() if v[0] < threshold and v[1] >= min_impressions
+        )
         for p, cid in losers[: max(0, len(arms) - keep)]:
             v = arms[cid]
             out.append(Retirement(cid, camp, size, p, v[1], v[2], v[3]))
@@ -96,8 +96,15 @@ def winner_attributes(details: Sequence[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def regeneration_event(*, base: dict[str, Any], size: str, retired: Sequence[str],
-                       bias: dict[str, Any], now: datetime, max_count: int) -> CampaignEvent:
+def regeneration_event(
+    *,
+    base: dict[str, Any],
+    size: str,
+    retired: Sequence[str],
+    bias: dict[str, Any],
+    now: datetime,
+    max_count: int,
+) -> CampaignEvent:
     """Pure: the campaign event asking for fresh variants like the winners. `base` is the best
     winner's own event payload."""
     tone = next((t for t in TONES if t.name == bias.get("tone")), DEFAULT_TONE)
@@ -111,18 +118,28 @@ def regeneration_event(*, base: dict[str, Any], size: str, retired: Sequence[str
     payload = {
         **{k: v for k, v in base.items() if k not in ("event_id", "occurred_at", "creative")},
         "event_id": f"regen-{stable_seed(base['campaign']['id'], size, key):08x}"
-                    f"-{stable_seed(key, 'b'):08x}",
+        f"-{stable_seed(key, 'b'):08x}",
         "occurred_at": now.isoformat(),
         "audience": {**base.get("audience", {}), "interests": interests[:20]},
-        "creative": {"count": count, "sizes": [size],
-                     "style": bias.get("style", base.get("creative", {}).get("style", "clean")),
-                     "seed": stable_seed("regen", key)},
+        "creative": {
+            "count": count,
+            "sizes": [size],
+            "style": bias.get("style", base.get("creative", {}).get("style", "clean")),
+            "seed": stable_seed("regen", key),
+        },
     }
     return CampaignEvent.model_validate(payload)
 
 
-def record(*, session: Session, plans: Plans, decisions: Sequence[Retirement], now: datetime,
-           regenerate: bool, max_count: int) -> list[str]:
+def record(
+    *,
+    session: Session,
+    plans: Plans,
+    decisions: Sequence[Retirement],
+    now: datetime,
+    regenerate: bool,
+    max_count: int,
+) -> list[str]:
     """Write the retirements (and their regeneration events, unpublished); returns the ids of
     the regeneration events built."""
     built: list[str] = []
@@ -135,44 +152,64 @@ def record(*, session: Session, plans: Plans, decisions: Sequence[Retirement], n
         event: CampaignEvent | None = None
         bias: dict[str, Any] = {}
         if best:
-            rows = session.execute(select(Creative.creative_id, Creative.details, Event.payload)
-                                   .join(Event, Event.event_id == Creative.event_id)
-                                   .where(Creative.creative_id.in_(best))).all()
+            rows = session.execute(
+                select(Creative.creative_id, Creative.details, Event.payload)
+                .join(Event, Event.event_id == Creative.event_id)
+                .where(Creative.creative_id.in_(best))
+            ).all()
             by_id = {r.creative_id: r for r in rows}
             bias = winner_attributes([by_id[c].details for c in best if c in by_id])
             base = by_id[best[0]].payload if best[0] in by_id else None
             if regenerate and base:
                 try:
-                    event = regeneration_event(base=base, size=size, retired=retired, bias=bias,
-                                               now=now, max_count=max_count)
+                    event = regeneration_event(
+                        base=base,
+                        size=size,
+                        retired=retired,
+                        bias=bias,
+                        now=now,
+                        max_count=max_count,
+                    )
                     built.append(event.event_id)
                 except ValueError as exc:  # a stored payload the schema no longer accepts
                     log.warning("no regeneration event for %s %s: %s", camp, size, exc)
         for d in ds:
-            session.add(CreativeRetirement(
-                creative_id=d.creative_id, campaign_id=camp, size=size, retired_at=now,
-                p_best=d.p_best, impressions=d.impressions, clicks=d.clicks,
-                posterior_mean=d.posterior_mean,
-                reason=f"P(best) {d.p_best:.4f} < threshold after {d.impressions} impressions",
-                winners={"creatives": best, **bias},
-                regeneration_event_id=event.event_id if event else None,
-                regeneration_event=event.model_dump(mode="json") if event else None))
+            session.add(
+                CreativeRetirement(
+                    creative_id=d.creative_id,
+                    campaign_id=camp,
+                    size=size,
+                    retired_at=now,
+                    p_best=d.p_best,
+                    impressions=d.impressions,
+                    clicks=d.clicks,
+                    posterior_mean=d.posterior_mean,
+                    reason=f"P(best) {d.p_best:.4f} < threshold after {d.impressions} impressions",
+                    winners={"creatives": best, **bias},
+                    regeneration_event_id=event.event_id if event else None,
+                    regeneration_event=event.model_dump(mode="json") if event else None,
+                )
+            )
     session.flush()
     return built
 
 
-def publish_pending(*, session: Session, publish: Callable[[dict[str, Any]], object],
-                    now: datetime) -> list[str]:
+def publish_pending(
+    *, session: Session, publish: Callable[[dict[str, Any]], object], now: datetime
+) -> list[str]:
     """Publish regeneration events not yet published (each once per event id); marks them.
     A publish that fails leaves them pending for the next refresh."""
     r = CreativeRetirement
-    pending = session.execute(select(r.regeneration_event_id, r.regeneration_event)
-                              .where(r.regeneration_event_id.is_not(None),
-                                     r.published_at.is_(None))).all()
+    pending = session.execute(
+        select(r.regeneration_event_id, r.regeneration_event).where(
+            r.regeneration_event_id.is_not(None), r.published_at.is_(None)
+        )
+    ).all()
     done: list[str] = []
     for event_id, payload in {row[0]: row[1] for row in pending}.items():
         publish(payload)
-        session.execute(update(r).where(r.regeneration_event_id == event_id)
-                        .values(published_at=now))
+        session.execute(
+            update(r).where(r.regeneration_event_id == event_id).values(published_at=now)
+        )
         done.append(event_id)
     return done

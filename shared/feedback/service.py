@@ -27,16 +27,23 @@ from shared.feedback.store import IngestResult, ingest, limits_from
 REFRESH_LOCK = 0x4164_4665_6564  # pg advisory lock key ("AdFeed")
 # Worth a retry with backoff (the database may be back in a moment); bad input never raises.
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
-    sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceError, ConnectionError, TimeoutError)
+    sqlalchemy.exc.OperationalError,
+    sqlalchemy.exc.InterfaceError,
+    ConnectionError,
+    TimeoutError,
+)
 log = logging.getLogger("adgen.feedback")
 
 
-def ingest_delivery(raw: str | bytes | list[Any] | dict[str, Any], *,
-                    settings: Settings | None = None, now: datetime | None = None) -> IngestResult:
+def ingest_delivery(
+    raw: str | bytes | list[Any] | dict[str, Any],
+    *,
+    settings: Settings | None = None,
+    now: datetime | None = None,
+) -> IngestResult:
     settings = settings or get_settings()
     with session_scope(settings.resolved_database_url) as s:
-        return ingest(raw, session=s, now=now or datetime.now(UTC),
-                      limits=limits_from(settings))
+        return ingest(raw, session=s, now=now or datetime.now(UTC), limits=limits_from(settings))
 
 
 @dataclass
@@ -53,10 +60,16 @@ class RefreshResult:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
 
 
-def refresh_serving(*, settings: Settings | None = None, policy: str | None = None,
-                    campaign_ids: Collection[str] | None = None, retire_losers: bool = True,
-                    seed: int | None = None, now: datetime | None = None,
-                    publish: Callable[[dict[str, Any]], object] | None = None) -> RefreshResult:
+def refresh_serving(
+    *,
+    settings: Settings | None = None,
+    policy: str | None = None,
+    campaign_ids: Collection[str] | None = None,
+    retire_losers: bool = True,
+    seed: int | None = None,
+    now: datetime | None = None,
+    publish: Callable[[dict[str, Any]], object] | None = None,
+) -> RefreshResult:
     """Roll up new feedback, recompute the serving plan, retire losers, publish regeneration
     events. `publish` defaults to `shared.publisher.publish`."""
     t0 = time.perf_counter()
@@ -73,20 +86,29 @@ def refresh_serving(*, settings: Settings | None = None, policy: str | None = No
         inputs = plan.gather(session=s, campaign_ids=campaign_ids)
         plans = plan.plans_from(inputs, policy=policy, settings=settings, rng=rng)
         if retire_losers:
-            decisions = retire.decide(plans, threshold=settings.feedback_retire_p_best,
-                                      min_impressions=settings.feedback_retire_min_impressions,
-                                      keep=settings.feedback_retire_keep)
+            decisions = retire.decide(
+                plans,
+                threshold=settings.feedback_retire_p_best,
+                min_impressions=settings.feedback_retire_min_impressions,
+                keep=settings.feedback_retire_keep,
+            )
             if decisions:
                 out.retired = [d.creative_id for d in decisions]
                 out.regeneration_events = retire.record(
-                    session=s, plans=plans, decisions=decisions, now=now,
+                    session=s,
+                    plans=plans,
+                    decisions=decisions,
+                    now=now,
                     regenerate=settings.feedback_regenerate,
-                    max_count=settings.max_creatives_per_event)
-                plans = plan.plans_from(inputs, policy=policy, settings=settings, rng=rng,
-                                        exclude=set(out.retired))
+                    max_count=settings.max_creatives_per_event,
+                )
+                plans = plan.plans_from(
+                    inputs, policy=policy, settings=settings, rng=rng, exclude=set(out.retired)
+                )
         out.contexts = len(plans)
-        out.plan_rows = plan.write_plans(session=s, plans=plans, policy=policy, now=now,
-                                         campaign_ids=campaign_ids)
+        out.plan_rows = plan.write_plans(
+            session=s, plans=plans, policy=policy, now=now, campaign_ids=campaign_ids
+        )
     if publish is None:
         from shared.publisher import publish as publish_event
 

@@ -55,14 +55,25 @@ class DirectTransport:
         return None
 
     def refresh(self, campaign: str, policy: str, seed: int) -> None:
-        refresh_serving(settings=self.settings, policy=policy, campaign_ids=[campaign],
-                        retire_losers=False, seed=seed, publish=lambda _e: None)
+        refresh_serving(
+            settings=self.settings,
+            policy=policy,
+            campaign_ids=[campaign],
+            retire_losers=False,
+            seed=seed,
+            publish=lambda _e: None,
+        )
 
 
 def stored_rows(url: str, campaign: str) -> int:
     with session_scope(url) as s:
-        return int(s.execute(select(func.count()).select_from(FeedbackEventRow)
-                             .where(FeedbackEventRow.campaign_id == campaign)).scalar_one())
+        return int(
+            s.execute(
+                select(func.count())
+                .select_from(FeedbackEventRow)
+                .where(FeedbackEventRow.campaign_id == campaign)
+            ).scalar_one()
+        )
 
 
 @dataclass
@@ -95,8 +106,9 @@ class BrokerTransport:
         url = self.settings.resolved_database_url
         with session_scope(url) as s:
             before = plan_updated_at(session=s, campaign=campaign)
-        self.publisher.request_refresh(campaign_ids=[campaign], policy=policy,
-                                       retire_losers=False, seed=seed)
+        self.publisher.request_refresh(
+            campaign_ids=[campaign], policy=policy, retire_losers=False, seed=seed
+        )
 
         def moved() -> bool:
             with session_scope(url) as s:
@@ -125,8 +137,11 @@ class Trace:
     def summary(self) -> dict[str, Any]:
         n = self.impressions[-1]
         return {
-            "policy": self.policy, "impressions": n, "events": self.events,
-            "ctr": self.clicks[-1] / n, "expected_ctr": self.expected_clicks[-1] / n,
+            "policy": self.policy,
+            "impressions": n,
+            "events": self.events,
+            "ctr": self.clicks[-1] / n,
+            "expected_ctr": self.expected_clicks[-1] / n,
             "oracle_ctr": self.oracle_ctr,
             "share_of_oracle": self.expected_clicks[-1] / self.oracle_clicks[-1],
             "final_plan_ctr": self.plan_ctr[-1],
@@ -140,23 +155,34 @@ class Trace:
 
 def read_plans(url: str, campaign: str) -> dict[str, dict[str, float]]:
     with session_scope(url) as s:
-        rows = s.execute(select(ServingPlanRow.segment, ServingPlanRow.creative_id,
-                                ServingPlanRow.probability)
-                         .where(ServingPlanRow.campaign_id == campaign)).all()
+        rows = s.execute(
+            select(
+                ServingPlanRow.segment, ServingPlanRow.creative_id, ServingPlanRow.probability
+            ).where(ServingPlanRow.campaign_id == campaign)
+        ).all()
     out: dict[str, dict[str, float]] = {}
     for seg, cid, p in rows:
         out.setdefault(seg, {})[cid] = p
     return out
 
 
-def run(*, policy: str, transport: Transport, settings: Settings | None = None,
-        impressions: int = 100_000, round_size: int = 2500, seed: int = 0,
-        n_creatives: int = 12, campaign: str | None = None,
-        approve: Approver | None = None) -> Trace:
+def run(
+    *,
+    policy: str,
+    transport: Transport,
+    settings: Settings | None = None,
+    impressions: int = 100_000,
+    round_size: int = 2500,
+    seed: int = 0,
+    n_creatives: int = 12,
+    ctr_scale: float = 1.0,
+    campaign: str | None = None,
+    approve: Approver | None = None,
+) -> Trace:
     """Simulate `impressions` impressions under `policy`; returns the per-round trace."""
     settings = settings or get_settings()
     url = settings.resolved_database_url
-    world = simulate.make_world(seed, n_creatives)
+    world = simulate.make_world(seed, n_creatives, ctr_scale)
     campaign = campaign or f"sim-{policy.replace('_', '-')}-{seed}"
     with session_scope(url) as s:
         ids = simulate.install(world, session=s, campaign=campaign)
@@ -166,24 +192,32 @@ def run(*, policy: str, transport: Transport, settings: Settings | None = None,
     trace = Trace(policy, world.oracle_ctr())
     t0 = time.monotonic()
     transport.refresh(campaign, policy, seed)
-    cum = [0, 0, 0.0, 0.0]
+    served = clicked = 0
+    expected = oracle = 0.0
     for r in range((impressions + round_size - 1) // round_size):
         probs = simulate.plan_matrix(world, ids, read_plans(url, campaign))
-        n = min(round_size, impressions - cum[0])
-        rr = simulate.play_round(world, campaign=campaign, ids=ids, probs=probs, impressions=n,
-                                 rng=rng, tag=f"{campaign}-r{r}", now=datetime.now(UTC))
+        rr = simulate.play_round(
+            world,
+            campaign=campaign,
+            ids=ids,
+            probs=probs,
+            impressions=min(round_size, impressions - served),
+            rng=rng,
+            tag=f"{campaign}-r{r}",
+            now=datetime.now(UTC),
+        )
         transport.send(rr.events)
         sent = time.monotonic()
         trace.events += len(rr.events)
         transport.wait_stored(campaign, trace.events)
         transport.refresh(campaign, policy, seed + r + 1)
         trace.lags_s.append(time.monotonic() - sent)
-        cum = [cum[0] + rr.impressions, cum[1] + rr.clicks, cum[2] + rr.expected_clicks,
-               cum[3] + rr.oracle_clicks]
-        trace.impressions.append(cum[0])
-        trace.clicks.append(cum[1])
-        trace.expected_clicks.append(cum[2])
-        trace.oracle_clicks.append(cum[3])
+        served, clicked = served + rr.impressions, clicked + rr.clicks
+        expected, oracle = expected + rr.expected_clicks, oracle + rr.oracle_clicks
+        trace.impressions.append(served)
+        trace.clicks.append(clicked)
+        trace.expected_clicks.append(expected)
+        trace.oracle_clicks.append(oracle)
         trace.plan_ctr.append(world.plan_ctr(probs))
     final = simulate.plan_matrix(world, ids, read_plans(url, campaign))
     trace.plan_ctr.append(world.plan_ctr(final))

@@ -37,8 +37,11 @@ SEGMENTS = ("sporty", "budget", "family")
 SEGMENT_BASE_CTR = {"sporty": 0.025, "budget": 0.018, "family": 0.030}
 SEGMENT_WEIGHTS = {"sporty": 0.4, "budget": 0.35, "family": 0.25}
 STYLES = ("clean", "bold", "seasonal")
-TONE_PALETTES = {"sporty": ("red", "blue", "orange"), "budget": ("blue", "red", "green"),
-                 "family": ("yellow", "blue", "green")}
+TONE_PALETTES = {
+    "sporty": ("red", "blue", "orange"),
+    "budget": ("blue", "red", "green"),
+    "family": ("yellow", "blue", "green"),
+}
 ATTRIBUTE_SD = 0.15
 TONE_FIT = 0.3
 QUALITY_WEIGHT = 0.8
@@ -74,7 +77,9 @@ class World:
         return float(self.weights @ (probs * self.ctr).sum(axis=1))
 
 
-def make_world(seed: int, n_creatives: int = 12) -> World:
+def make_world(seed: int, n_creatives: int = 12, ctr_scale: float = 1.0) -> World:
+    """`ctr_scale` multiplies every base rate (tests use a busier world: more clicks per
+    impression, so a small simulation has statistical power)."""
     rng = np.random.default_rng(seed)
     style_fx = dict(zip(STYLES, rng.normal(0, ATTRIBUTE_SD, len(STYLES)), strict=True))
     colours = sorted({c for p in TONE_PALETTES.values() for c in p})
@@ -82,16 +87,27 @@ def make_world(seed: int, n_creatives: int = 12) -> World:
     creatives = []
     for i in range(n_creatives):
         tone = SEGMENTS[i % len(SEGMENTS)]
-        creatives.append(SimCreative(i, STYLES[int(rng.integers(len(STYLES)))], tone,
-                                     TONE_PALETTES[tone][int(rng.integers(3))],
-                                     float(rng.uniform(0.3, 0.9))))
+        creatives.append(
+            SimCreative(
+                i,
+                STYLES[int(rng.integers(len(STYLES)))],
+                tone,
+                TONE_PALETTES[tone][int(rng.integers(3))],
+                float(rng.uniform(0.3, 0.9)),
+            )
+        )
     noise = rng.normal(0, NOISE_SD, n_creatives)
     ctr = np.empty((len(SEGMENTS), n_creatives))
     for s, seg in enumerate(SEGMENTS):
         for j, c in enumerate(creatives):
-            log_fx = (style_fx[c.style] + accent_fx[c.accent] + TONE_FIT * (c.tone == seg)
-                      + QUALITY_WEIGHT * (c.quality - QUALITY_CENTRE) + noise[j])
-            ctr[s, j] = SEGMENT_BASE_CTR[seg] * np.exp(log_fx)
+            log_fx = (
+                style_fx[c.style]
+                + accent_fx[c.accent]
+                + TONE_FIT * (c.tone == seg)
+                + QUALITY_WEIGHT * (c.quality - QUALITY_CENTRE)
+                + noise[j]
+            )
+            ctr[s, j] = min(0.9, ctr_scale * SEGMENT_BASE_CTR[seg] * np.exp(log_fx))
     weights = np.array([SEGMENT_WEIGHTS[s] for s in SEGMENTS])
     return World(seed, creatives, SEGMENTS, weights / weights.sum(), ctr)
 
@@ -110,14 +126,27 @@ def creative_ids(world: World, campaign: str) -> list[str]:
 
 
 def _payload(campaign: str, segment: str, now: datetime) -> dict[str, Any]:
-    return {"schema_version": 1, "event_id": event_id_for(campaign, segment),
-            "type": "product_display", "occurred_at": now.isoformat(),
-            "campaign": {"id": campaign, "advertiser_id": "sim", "name": f"Simulated {campaign}"},
-            "products": [{"sku": "SKU-SIM-1", "title": "Trail running shoe", "category": "shoes",
-                          "description": "", "price": "89.99", "currency": "USD", "brand": ""}],
-            "audience": {"segment": segment, "interests": [], "locale": "en-US"},
-            "creative": {"count": 4, "sizes": [SIZE], "style": "clean", "seed": 7},
-            "brand": None}
+    return {
+        "schema_version": 1,
+        "event_id": event_id_for(campaign, segment),
+        "type": "product_display",
+        "occurred_at": now.isoformat(),
+        "campaign": {"id": campaign, "advertiser_id": "sim", "name": f"Simulated {campaign}"},
+        "products": [
+            {
+                "sku": "SKU-SIM-1",
+                "title": "Trail running shoe",
+                "category": "shoes",
+                "description": "",
+                "price": "89.99",
+                "currency": "USD",
+                "brand": "",
+            }
+        ],
+        "audience": {"segment": segment, "interests": [], "locale": "en-US"},
+        "creative": {"count": 4, "sizes": [SIZE], "style": "clean", "seed": 7},
+        "brand": None,
+    }
 
 
 def install(world: World, *, session: Session, campaign: str) -> list[str]:
@@ -127,25 +156,59 @@ def install(world: World, *, session: Session, campaign: str) -> list[str]:
     session.add(Campaign(id=campaign, advertiser_id="sim", name=f"Simulated {campaign}"))
     for seg in SEGMENTS:
         p = _payload(campaign, seg, now)
-        session.add(Event(event_id=p["event_id"], campaign_id=campaign, type=p["type"],
-                          schema_version=1, status="done", payload=p, payload_sha256="0" * 64,
-                          occurred_at=now))
+        session.add(
+            Event(
+                event_id=p["event_id"],
+                campaign_id=campaign,
+                type=p["type"],
+                schema_version=1,
+                status="done",
+                payload=p,
+                payload_sha256="0" * 64,
+                occurred_at=now,
+            )
+        )
     session.flush()
     ids = creative_ids(world, campaign)
     for c, cid in zip(world.creatives, ids, strict=True):
         seg = SEGMENTS[c.index % len(SEGMENTS)]
-        session.add(Creative(
-            creative_id=cid, event_id=event_id_for(campaign, seg), campaign_id=campaign,
-            index=c.index // len(SEGMENTS), ad_type="product_display", size=SIZE, width=300,
-            height=250, variant=f"{seg}-{c.accent}-v{c.index}", style=c.style,
-            prompt=f"{c.accent} running shoe", seed=c.index, object_key=f"sim/{cid}.png",
-            bytes=0, servable=True,
-            details={"plan": {"style": c.style, "tone": c.tone, "accent": c.accent,
-                              "template": "square", "typeface": "sans", "button": "pill"},
-                     "simulated": True}))
+        session.add(
+            Creative(
+                creative_id=cid,
+                event_id=event_id_for(campaign, seg),
+                campaign_id=campaign,
+                index=c.index // len(SEGMENTS),
+                ad_type="product_display",
+                size=SIZE,
+                width=300,
+                height=250,
+                variant=f"{seg}-{c.accent}-v{c.index}",
+                style=c.style,
+                prompt=f"{c.accent} running shoe",
+                seed=c.index,
+                object_key=f"sim/{cid}.png",
+                bytes=0,
+                servable=True,
+                details={
+                    "plan": {
+                        "style": c.style,
+                        "tone": c.tone,
+                        "accent": c.accent,
+                        "template": "square",
+                        "typeface": "sans",
+                        "button": "pill",
+                    },
+                    "simulated": True,
+                },
+            )
+        )
     session.flush()
-    session.add_all([Score(creative_id=cid, metric="alignment", value=c.quality)
-                     for c, cid in zip(world.creatives, ids, strict=True)])
+    session.add_all(
+        [
+            Score(creative_id=cid, metric="alignment", value=c.quality)
+            for c, cid in zip(world.creatives, ids, strict=True)
+        ]
+    )
     session.flush()
     return ids
 
@@ -159,9 +222,17 @@ class RoundResult:
     oracle_clicks: float = 0.0
 
 
-def play_round(world: World, *, campaign: str, ids: list[str], probs: NDArray[np.float64],
-               impressions: int, rng: np.random.Generator, tag: str,
-               now: datetime) -> RoundResult:
+def play_round(
+    world: World,
+    *,
+    campaign: str,
+    ids: list[str],
+    probs: NDArray[np.float64],
+    impressions: int,
+    rng: np.random.Generator,
+    tag: str,
+    now: datetime,
+) -> RoundResult:
     """Serve `impressions` impressions from `probs` (segments × creatives, rows sum to 1) and
     return the feedback events the ad server would report."""
     out = RoundResult()
@@ -182,23 +253,42 @@ def play_round(world: World, *, campaign: str, ids: list[str], probs: NDArray[np
         for j in range(n):
             c = int(chosen[j])
             imp = f"{tag}-{seg}-{j}"
-            common = {"impression_id": imp, "creative_id": ids[c], "campaign": campaign,
-                      "size": SIZE, "segment": seg, "selection_probability": float(probs[s, c])}
-            out.events.append({"id": imp, "kind": "impression",
-                               "occurred_at": base.isoformat(), **common})
+            common = {
+                "impression_id": imp,
+                "creative_id": ids[c],
+                "campaign": campaign,
+                "size": SIZE,
+                "segment": seg,
+                "selection_probability": float(probs[s, c]),
+            }
+            out.events.append(
+                {"id": imp, "kind": "impression", "occurred_at": base.isoformat(), **common}
+            )
             if clicked[j]:
-                out.events.append({"id": f"{imp}-c", "kind": "click",
-                                   "occurred_at": (base + timedelta(seconds=20)).isoformat(),
-                                   **common})
+                out.events.append(
+                    {
+                        "id": f"{imp}-c",
+                        "kind": "click",
+                        "occurred_at": (base + timedelta(seconds=20)).isoformat(),
+                        **common,
+                    }
+                )
             if converted[j]:
-                out.events.append({"id": f"{imp}-v", "kind": "conversion", "value": 89.99,
-                                   "occurred_at": (base + timedelta(minutes=3)).isoformat(),
-                                   **common})
+                out.events.append(
+                    {
+                        "id": f"{imp}-v",
+                        "kind": "conversion",
+                        "value": 89.99,
+                        "occurred_at": (base + timedelta(minutes=3)).isoformat(),
+                        **common,
+                    }
+                )
     return out
 
 
-def plan_matrix(world: World, ids: list[str],
-                plans: dict[str, dict[str, float]]) -> NDArray[np.float64]:
+def plan_matrix(
+    world: World, ids: list[str], plans: dict[str, dict[str, float]]
+) -> NDArray[np.float64]:
     """segments × creatives selection probabilities from {segment: {creative id: p}}; a segment
     without a plan is served uniformly."""
     k = len(ids)

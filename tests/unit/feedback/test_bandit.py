@@ -57,30 +57,49 @@ def test_interval_is_the_exact_beta_quantiles() -> None:
 
 
 def test_every_creative_keeps_the_exploration_share() -> None:
-    probs = bandit.selection_probabilities(np.array([1.0, 0.0, 0.0, 0.0]), "thompson_quality",
-                                           0.08)
+    probs = bandit.selection_probabilities(np.array([1.0, 0.0, 0.0, 0.0]), "thompson_quality", 0.08)
     assert probs.sum() == pytest.approx(1.0)
     assert probs.min() == pytest.approx(0.02)
     assert probs[0] == pytest.approx(0.92 + 0.02)
-    assert list(bandit.selection_probabilities(np.array([1.0, 0.0]), "uniform", 0.05)) == [
-        0.5, 0.5]
+    assert list(bandit.selection_probabilities(np.array([1.0, 0.0]), "uniform", 0.05)) == [0.5, 0.5]
 
 
 def test_plan_context_shifts_traffic_to_the_better_creative() -> None:
     arms = [Arm("good", 5000, 200, 0.5), Arm("bad", 5000, 50, 0.5), Arm("new", 0, 0, 0.9)]
-    plan = bandit.plan_context(arms, policy="thompson_quality", params=PARAMS,
-                               exploration=0.05, draws=4000, rng=np.random.default_rng(1))
+    plan = bandit.plan_context(
+        arms,
+        policy="thompson_quality",
+        params=PARAMS,
+        exploration=0.05,
+        draws=4000,
+        rng=np.random.default_rng(1),
+    )
     by = {a.creative_id: a for a in plan}
     assert sum(a.probability for a in plan) == pytest.approx(1.0)
     assert by["good"].probability > by["new"].probability > by["bad"].probability
     assert by["bad"].probability == pytest.approx(0.05 / 3, abs=1e-3)
     assert by["good"].ci_low < by["good"].posterior_mean < by["good"].ci_high
     assert by["new"].prior_mean > by["good"].prior_mean  # best quality, highest prior
-    single = bandit.plan_context(arms[:1], policy="thompson_flat", params=PARAMS,
-                                 exploration=0.05, draws=100, rng=np.random.default_rng(1))
+    single = bandit.plan_context(
+        arms[:1],
+        policy="thompson_flat",
+        params=PARAMS,
+        exploration=0.05,
+        draws=100,
+        rng=np.random.default_rng(1),
+    )
     assert single[0].probability == 1.0 and single[0].p_best == 1.0
-    assert bandit.plan_context([], policy="uniform", params=PARAMS, exploration=0.05,
-                               draws=100, rng=np.random.default_rng(1)) == []
+    assert (
+        bandit.plan_context(
+            [],
+            policy="uniform",
+            params=PARAMS,
+            exploration=0.05,
+            draws=100,
+            rng=np.random.default_rng(1),
+        )
+        == []
+    )
 
 
 def test_context_base_ctr_moves_from_prior_to_data() -> None:

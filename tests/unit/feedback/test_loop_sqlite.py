@@ -43,10 +43,18 @@ def loop(adgen_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Any:
 
 
 def fb(kind: str, imp: str, cid: str, minutes_ago: float = 30, **over: Any) -> dict[str, Any]:
-    return {"id": imp if kind == "impression" else f"{imp}-{kind[:2]}", "kind": kind,
-            "impression_id": imp, "creative_id": cid, "campaign": "camp", "size": "300x250",
-            "segment": "sporty", "selection_probability": 0.2,
-            "occurred_at": (NOW - timedelta(minutes=minutes_ago)).isoformat(), **over}
+    return {
+        "id": imp if kind == "impression" else f"{imp}-{kind[:2]}",
+        "kind": kind,
+        "impression_id": imp,
+        "creative_id": cid,
+        "campaign": "camp",
+        "size": "300x250",
+        "segment": "sporty",
+        "selection_probability": 0.2,
+        "occurred_at": (NOW - timedelta(minutes=minutes_ago)).isoformat(),
+        **over,
+    }
 
 
 def count(url: str, model: Any, *where: Any) -> int:
@@ -56,18 +64,26 @@ def count(url: str, model: Any, *where: Any) -> int:
 
 def test_ingest_is_idempotent_and_rejections_are_recorded(loop: Any) -> None:
     url, _world, ids = loop
-    delivery = [fb("impression", "i1", ids[0]), fb("impression", "i2", ids[1]),
-                fb("click", "i1", ids[0], 29), fb("conversion", "i1", ids[0], 20, value=12.5)]
+    delivery = [
+        fb("impression", "i1", ids[0]),
+        fb("impression", "i2", ids[1]),
+        fb("click", "i1", ids[0], 29),
+        fb("conversion", "i1", ids[0], 20, value=12.5),
+    ]
     first = ingest_delivery(delivery)
     assert (first.stored, first.duplicates, dict(first.by_kind)) == (
-        4, 0, {"impression": 2, "click": 1, "conversion": 1})
+        4,
+        0,
+        {"impression": 2, "click": 1, "conversion": 1},
+    )
     again = ingest_delivery(delivery)
     assert (again.stored, again.duplicates) == (0, 4)
     # A second click on the same impression under another id counts once too.
     dup_click = ingest_delivery([{**fb("click", "i1", ids[0], 28), "id": "i1-other"}])
     assert (dup_click.stored, dup_click.duplicates) == (0, 1)
-    bad = ingest_delivery([fb("click", "nope", ids[0]), {**fb("impression", "i3", ids[0]),
-                                                         "count": -1}])
+    bad = ingest_delivery(
+        [fb("click", "nope", ids[0]), {**fb("impression", "i3", ids[0]), "count": -1}]
+    )
     assert dict(bad.rejected) == {"orphan_click": 1, "invalid": 1} and bad.stored == 0
     assert count(url, FeedbackEventRow) == 4
     assert count(url, FeedbackRejected) == 2
@@ -75,15 +91,19 @@ def test_ingest_is_idempotent_and_rejections_are_recorded(loop: Any) -> None:
 
 def test_roll_up_is_incremental_and_plan_covers_every_candidate(loop: Any) -> None:
     url, _world, ids = loop
-    ingest_delivery([fb("impression", f"a{i}", ids[i % 3]) for i in range(30)]
-                    + [fb("click", f"a{i}", ids[i % 3], 29) for i in range(0, 30, 3)])
+    ingest_delivery(
+        [fb("impression", f"a{i}", ids[i % 3]) for i in range(30)]
+        + [fb("click", f"a{i}", ids[i % 3], 29) for i in range(0, 30, 3)]
+    )
     r1 = refresh_serving(seed=1, publish=lambda e: None)
     assert r1.rolled_up == 40 and r1.retired == []
     r2 = refresh_serving(seed=2, publish=lambda e: None)
     assert r2.rolled_up == 0
     with session_scope(url) as s:
-        daily = {row.creative_id: (row.impressions, row.clicks)
-                 for row in s.execute(select(FeedbackDaily)).scalars()}
+        daily = {
+            row.creative_id: (row.impressions, row.clicks)
+            for row in s.execute(select(FeedbackDaily)).scalars()
+        }
         plan = s.execute(select(ServingPlanRow)).scalars().all()
     assert daily == {ids[0]: (10, 10), ids[1]: (10, 0), ids[2]: (10, 0)}
     segments = {p.segment for p in plan}
@@ -106,22 +126,38 @@ def test_non_servable_creatives_are_never_planned_or_selected(loop: Any) -> None
         s.execute(update(Creative).where(Creative.creative_id == ids[0]).values(servable=False))
     rng = np.random.default_rng(0)
     with session_scope(url) as s:  # stale plan: still never drawn
-        picks = {select_creative(session=s, campaign="camp", size="300x250", segment="sporty",
-                                 rng=rng).creative_id for _ in range(300)}
+        picks = {
+            select_creative(
+                session=s, campaign="camp", size="300x250", segment="sporty", rng=rng
+            ).creative_id
+            for _ in range(300)
+        }
     assert ids[0] not in picks and len(picks) == len(ids) - 1
     refresh_serving(seed=2, publish=lambda e: None)
     assert count(url, ServingPlanRow, ServingPlanRow.creative_id == ids[0]) == 0
     with session_scope(url) as s:
-        assert select_creative(session=s, campaign="nope", size="300x250", segment="x",
-                               rng=rng) is None
+        assert (
+            select_creative(session=s, campaign="nope", size="300x250", segment="x", rng=rng)
+            is None
+        )
 
 
 def _evidence(url: str, rows: dict[str, tuple[int, int]]) -> None:
     with session_scope(url) as s:
         for cid, (imps, clicks) in rows.items():
-            s.add(FeedbackDaily(creative_id=cid, segment="sporty", day=date.today(),
-                                campaign_id="camp", size="300x250", impressions=imps,
-                                clicks=clicks, conversions=0, conversion_value=0.0))
+            s.add(
+                FeedbackDaily(
+                    creative_id=cid,
+                    segment="sporty",
+                    day=date.today(),
+                    campaign_id="camp",
+                    size="300x250",
+                    impressions=imps,
+                    clicks=clicks,
+                    conversions=0,
+                    conversion_value=0.0,
+                )
+            )
 
 
 def test_losers_with_enough_evidence_are_retired_and_regenerated(loop: Any) -> None:
@@ -151,8 +187,12 @@ def test_losers_with_enough_evidence_are_retired_and_regenerated(loop: Any) -> N
     assert again.retired == [] and len(published) == 1
     rng = np.random.default_rng(0)
     with session_scope(url) as s:
-        picks = {select_creative(session=s, campaign="camp", size="300x250", segment="sporty",
-                                 rng=rng).creative_id for _ in range(200)}
+        picks = {
+            select_creative(
+                session=s, campaign="camp", size="300x250", segment="sporty", rng=rng
+            ).creative_id
+            for _ in range(200)
+        }
     assert not picks & set(result.retired)
 
 
