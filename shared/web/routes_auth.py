@@ -9,18 +9,11 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import RedirectResponse
 
-from shared.review.users import MAX_PASSWORD, authenticate
-from shared.web.security import current_user, log_in, log_out
+from shared.review.users import MAX_PASSWORD, USERNAME, authenticate
+from shared.web.security import current_user, log_in, log_out, safe_next
 
 router = APIRouter()
 log = logging.getLogger("adgen.web.auth")
-
-
-def _safe_next(target: str | None) -> str:
-    # Only local paths: an attacker's link must not bounce a fresh login to another site.
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return "/queue"
-    return target
 
 
 @router.get("/")
@@ -36,7 +29,7 @@ def healthz() -> dict[str, str]:
 @router.get("/login")
 def login_page(request: Request, next: str | None = None) -> Response:
     web = request.app.state.web
-    return web.render(request, "login.html", next=_safe_next(next), error=None)
+    return web.render(request, "login.html", next=safe_next(next), error=None)
 
 
 @router.post("/login")
@@ -50,14 +43,16 @@ def login(
     client = request.client.host if request.client else "?"
     username = username.strip().lower()
     keys = (f"user:{username}", f"ip:{client}")
+    # People type passwords into the username field: log a name only if it could be one.
+    shown = username if USERNAME.fullmatch(username) else "(not a valid username)"
     wait = web.limiter.retry_after(*keys)
     if wait > 0:
-        log.warning("login blocked for %r from %s (too many failures)", username, client)
+        log.warning("login blocked for %r from %s (too many failures)", shown, client)
         resp = web.render(
             request,
             "login.html",
             status_code=429,
-            next=_safe_next(next),
+            next=safe_next(next),
             error="Too many failed attempts. Try again later.",
         )
         resp.headers["Retry-After"] = str(math.ceil(wait))
@@ -68,17 +63,17 @@ def login(
             log_in(request, user)
     if user is None:
         web.limiter.fail(*keys)
-        log.info("failed login for %r from %s", username, client)  # never the password
+        log.info("failed login for %r from %s", shown, client)  # never the password
         return web.render(
             request,
             "login.html",
             status_code=401,
-            next=_safe_next(next),
+            next=safe_next(next),
             error="Wrong username or password.",
         )
     web.limiter.reset(*keys)
     log.info("login %s from %s", user.username, client)
-    return RedirectResponse(_safe_next(next), status_code=303)
+    return RedirectResponse(safe_next(next), status_code=303)
 
 
 @router.post("/logout")

@@ -30,7 +30,7 @@ from shared.review.queue import (
     list_queue,
     matching_ids,
 )
-from shared.web.security import User, current_user, require_reviewer
+from shared.web.security import User, current_user, require_reviewer, safe_next
 
 router = APIRouter()
 log = logging.getLogger("adgen.web.review")
@@ -109,20 +109,21 @@ def decide(
     log.info("%s: %s %s (%s)", user.username, decision, creative_id, reason_code or "-")
     if _wants_json(request):
         return JSONResponse({"creative_id": creative_id, "state": state, "decision_id": row_id})
-    return RedirectResponse(
-        back if back.startswith("/") and not back.startswith("//") else "/queue", status_code=303
-    )
+    return RedirectResponse(safe_next(back), status_code=303)
 
 
 @router.post("/queue/approve")
 async def bulk_approve(
     request: Request, user: Annotated[User, Depends(require_reviewer)]
 ) -> Response:
-    """Approve every creative matching the submitted filters (at most MAX_BULK); the form
-    carries the count the reviewer saw, and a set that grew meanwhile is refused."""
+    """Approve every creative awaiting review that matches the submitted filters (at most
+    MAX_BULK); the form carries the count the reviewer saw, and a set that grew meanwhile is
+    refused."""
     web = request.app.state.web
     form = await request.form()
-    filters = _filters({k: v for k, v in form.items() if isinstance(v, str)})
+    # Bulk approve never overrides a person's decision: only creatives awaiting review.
+    filters = _filters({k: v for k, v in form.items() if isinstance(v, str)}).model_copy(
+        update={"status": "awaiting"})
     try:
         expected = int(str(form.get("expected", "")))
     except ValueError as exc:

@@ -36,6 +36,14 @@ class User:
         return self.role in CAN_ADMIN
 
 
+def safe_next(target: str | None, default: str = "/queue") -> str:
+    """A local path to redirect to, else `default`: a crafted link must not bounce a login or a
+    decision to another site ('//host' and '/\\host' are other sites to a browser)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return default
+    return target
+
+
 def csrf_token(request: Request) -> str:
     """This session's token (created on first use; a new one at login)."""
     token = request.session.get("csrf")

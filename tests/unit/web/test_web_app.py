@@ -221,9 +221,23 @@ def test_bulk_approve_of_the_filtered_set(client: TestClient) -> None:
     data = {"csrf_token": token, "campaign": "camp-a"}
     resp = client.post("/queue/approve", data={**data, "expected": "1"})
     assert resp.status_code == 409  # two match now, the reviewer confirmed one
-    resp = client.post("/queue/approve", data={**data, "expected": "2"})
-    assert resp.status_code == 200 and "approved 2" in resp.text
-    assert len(_ids(client, "status=approved")) == 2 and len(_ids(client)) == 1
+    first, second = _ids(client, "campaign=camp-a")
+    client.post("/decisions", headers={**FETCH, "X-CSRF-Token": token}, data={
+        "creative_id": first, "decision": "reject", "reason_code": "layout"})
+    # Even with status=all in the form, a person's rejection is not overridden.
+    resp = client.post("/queue/approve", data={**data, "status": "all", "expected": "1"})
+    assert resp.status_code == 200 and "approved 1" in resp.text
+    assert _ids(client, "status=approved") == [second]
+    assert _ids(client, "status=rejected") == [first]
+    assert _ids(client) == _ids(client, "campaign=camp-b")
+
+
+def test_redirect_targets_stay_on_the_site() -> None:
+    from shared.web.security import safe_next
+
+    for bad in (None, "", "https://evil.example/", "//evil.example", "/\\evil.example"):
+        assert safe_next(bad) == "/queue"
+    assert safe_next("/queue?status=all") == "/queue?status=all"
 
 
 def test_images_through_the_authenticated_route(client: TestClient) -> None:
