@@ -19,8 +19,9 @@ from shared.compose.colors import NAMED
 from shared.compose.fonts import latin_font
 from shared.compose.render import compose_creative
 from shared.events import EVENT_TYPES, CampaignEvent
-from shared.personalize import ImageRequest, plan_event
+from shared.personalize import plan_event
 from shared.placements import PLACEMENTS
+from shared.plan import ImageRequest
 
 STYLES = ("clean", "bold", "seasonal")
 BACKDROPS = ((250, 250, 250), (214, 232, 250), (252, 222, 232), (252, 246, 210))
