@@ -18,6 +18,8 @@ from shared.compose.templates import arrangement_for, max_tiles, template_for
 from shared.events import CampaignEvent, Product
 from shared.ids import creative_id, stable_seed
 from shared.plan import DEFAULT_TONE_NAME, AdCopy, CreativePlan, EventPlan, ImageRequest, Tone
+from shared.text.colour_words import colour_in, non_latin
+from shared.text.product_noun import product_noun
 
 # Colour words in the generator's caption vocabulary (the catalog's palette plus the colours
 # emoji names use); other colour names a product text may use map onto them.
@@ -113,12 +115,37 @@ def pick_tone(segment: str, interests: list[str]) -> Tone:
     return DEFAULT_TONE
 
 
+def _rule_noun(text: str) -> str | None:
+    for pattern, noun in PRODUCT_NOUNS:
+        if re.search(pattern, text):
+            return noun
+    return None
+
+
 def product_phrase(product: Product) -> str:
-    """The product as a caption noun phrase ("running shoe"); else its last title words."""
-    for text in (product.title.lower(), product.category.lower()):  # the title decides first
-        for pattern, noun in PRODUCT_NOUNS:
-            if re.search(pattern, text):
-                return noun
+    """The product as a caption noun phrase ("running shoe").
+
+    Latin-script titles take the English rules first (title, then category), exactly as before;
+    titles in other scripts, and Latin titles no rule matches ("Zapatillas de Running Hombre",
+    "Laufschuhe Herren"), go to the multilingual encoder, which picks the closest catalog concept
+    (shared.text.product_noun). The prompt stays English either way: the generator's text encoder
+    only knows English captions."""
+    title, category = product.title.lower(), product.category.lower()
+    latin = not non_latin(product.title)
+    if latin:
+        noun = _rule_noun(title) or _rule_noun(category)
+        if noun:
+            return noun
+    noun = product_noun(product.title)
+    if noun:
+        return noun
+    if not latin and (noun := _rule_noun(category)):
+        return noun
+    return _last_words(product)
+
+
+def _last_words(product: Product) -> str:
+    """The last two title words: the English fallback when nothing else names the product."""
     title = product.title.lower()
     if product.brand:
         title = title.replace(product.brand.lower(), " ")
@@ -129,14 +156,15 @@ def product_phrase(product: Product) -> str:
 
 
 def named_colour(product: Product) -> str | None:
-    """The product's own colour, as a caption colour word, if its text names one."""
+    """The product's own colour, as a caption colour word, if its text names one: English words
+    first (as always), then the colour words of the other shop languages."""
     text = f"{product.title} {product.description}".lower()
     for word in re.findall(r"[a-z]+", text):
         if word in COLOURS:
             return word
         if word in COLOUR_ALIASES:
             return COLOUR_ALIASES[word]
-    return None
+    return colour_in(f"{product.title} {product.description}")
 
 
 def variant_colour(tone: Tone, variant: int) -> str:
