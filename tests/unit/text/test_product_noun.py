@@ -49,11 +49,14 @@ def test_committed_index_matches_the_catalog(index: ConceptIndex) -> None:
     assert list(zip(index.texts, index.owners, strict=True)) == concept_names()
 
 
-@pytest.mark.parametrize(("title", "noun"), [
-    ("2026新款男士轻便透气红色跑步鞋", "running shoe"),  # the example
-    ("テディベア ぬいぐるみ", "teddy bear"),
-    ("Vestido largo de verano", "dress"),
-])
+@pytest.mark.parametrize(
+    ("title", "noun"),
+    [
+        ("2026新款男士轻便透气红色跑步鞋", "running shoe"),  # the example
+        ("テディベア ぬいぐるみ", "teddy bear"),
+        ("Vestido largo de verano", "dress"),
+    ],
+)
 def test_titles_find_their_concept(index: ConceptIndex, title: str, noun: str) -> None:
     found = match_noun(title, index)
     assert found is not None and found.noun == noun, found
@@ -81,5 +84,6 @@ def test_english_titles_keep_the_rule_path(index: ConceptIndex) -> None:
 
 
 def test_non_latin_title_falls_back_to_the_category_when_it_has_no_words(
-        index: ConceptIndex) -> None:
+    index: ConceptIndex,
+) -> None:
     assert product_phrase(_product("🔥🔥🔥", category="bags")) == "handbag"

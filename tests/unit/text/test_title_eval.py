@@ -46,7 +46,10 @@ def test_measured_accuracy_does_not_regress(scores: dict[str, LanguageScore]) ->
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="issue 13 target not reached: zh noun top-1 measures "
-                   "84.0%, the target is 90% (docs/multilingual.md)")
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 13 target not reached: zh noun top-1 measures "
+    "84.0%, the target is 90% (docs/multilingual.md)",
+)
 def test_issue_target_chinese_noun_top1(scores: dict[str, LanguageScore]) -> None:
     assert scores["zh"].noun_accuracy >= 0.90
