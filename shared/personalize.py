@@ -18,7 +18,8 @@ from shared.compose.templates import arrangement_for, max_tiles, template_for
 from shared.events import CampaignEvent, Product
 from shared.ids import creative_id, stable_seed
 from shared.plan import DEFAULT_TONE_NAME, AdCopy, CreativePlan, EventPlan, ImageRequest, Tone
-from shared.text.colour_words import colour_in, non_latin
+from shared.text.colour_words import colour_in
+from shared.text.language import looks_foreign, non_latin
 from shared.text.product_noun import product_noun
 
 # Colour words in the generator's caption vocabulary (the catalog's palette plus the colours
@@ -125,19 +126,18 @@ def _rule_noun(text: str) -> str | None:
 def product_phrase(product: Product) -> str:
     """The product as a caption noun phrase ("running shoe").
 
-    Latin-script titles take the English rules first (title, then category), exactly as before;
-    titles in other scripts, and Latin titles no rule matches ("Zapatillas de Running Hombre",
-    "Laufschuhe Herren"), go to the multilingual encoder, which picks the closest catalog concept
-    (shared.text.product_noun). The prompt stays English either way: the generator's text encoder
-    only knows English captions."""
+    Latin-script titles take the English rules first (title, then category), exactly as before.
+    Titles in other scripts, and Latin titles in another language that no rule matches
+    ("Zapatillas de Running Hombre", "Rucksack Herren Wasserdicht"), go to the multilingual
+    encoder, which picks the closest catalog concept (shared.text.product_noun). English titles
+    no rule knows keep their last words: the generator's English text encoder can read those,
+    and the concept match has no "none of these" answer yet ("Classic wristwatch" would become
+    "tear-off calendar"). The prompt is English either way; the ad keeps the shop's title."""
     title, category = product.title.lower(), product.category.lower()
     latin = not non_latin(product.title)
-    if latin:
-        noun = _rule_noun(title) or _rule_noun(category)
-        if noun:
-            return noun
-    noun = product_noun(product.title)
-    if noun:
+    if latin and (noun := _rule_noun(title) or _rule_noun(category)):
+        return noun
+    if looks_foreign(product.title) and (noun := product_noun(product.title)):
         return noun
     if not latin and (noun := _rule_noun(category)):
         return noun

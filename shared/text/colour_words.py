@@ -214,10 +214,3 @@ def colour_in(text: str) -> str | None:
         return found[0][1] if found else None
     return latin_colour(text)
 
-
-_NON_LATIN = re.compile(r"[^\W\d_](?<![A-Za-z\u00c0-\u024f])")
-
-
-def non_latin(text: str) -> bool:
-    """Whether `text` has letters outside the Latin script (Han, kana, Hangul, Cyrillic, ...)."""
-    return bool(_NON_LATIN.search(text))

@@ -2,7 +2,8 @@
 
 import pytest
 
-from shared.text.colour_words import cjk_colour, colour_in, latin_colour, non_latin
+from shared.text.colour_words import cjk_colour, colour_in, latin_colour
+from shared.text.language import looks_foreign, non_latin
 
 
 @pytest.mark.parametrize(
@@ -106,3 +107,9 @@ def test_mixed_script_titles_take_the_first_colour() -> None:
 def test_non_latin_detection() -> None:
     assert non_latin("跑步鞋") and non_latin("ランニング") and non_latin("кроссовки")
     assert not non_latin("Zapatillas Niño") and not non_latin("Weiß 42")
+
+
+def test_foreign_latin_titles_are_told_from_english() -> None:
+    assert looks_foreign("Zapatillas de Running para Hombre")
+    assert looks_foreign("Rucksack Herren Wasserdicht") and looks_foreign("Écharpe Hiver")
+    assert not looks_foreign("Classic wristwatch") and not looks_foreign("Trail running shoe")

@@ -81,6 +81,8 @@ def test_english_titles_keep_the_rule_path(index: ConceptIndex) -> None:
     assert named_colour(_product("Navy Blue Leather Handbag")) == "blue"
     # The category still rescues an English title no rule matches, before the encoder.
     assert product_phrase(_product("Acme Model X", category="shoes")) == "shoe"
+    # An English title no rule knows keeps its words (no forced, wrong catalog concept).
+    assert product_phrase(_product("Classic wristwatch")) == "classic wristwatch"
 
 
 def test_non_latin_title_falls_back_to_the_category_when_it_has_no_words(
