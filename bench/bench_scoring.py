@@ -21,7 +21,7 @@ from shared.config import get_settings
 from shared.eval.scorer import GateThresholds, load_scorer
 from shared.generation import GeneratorRuntime
 from shared.personalize import plan_event
-from shared.pipeline import encode_png
+from shared.production import encode_png
 from shared.samples import sample_events
 
 

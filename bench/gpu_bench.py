@@ -64,7 +64,7 @@ def _render_chunk(pngs: list[bytes]) -> int:
 
     from shared.compose import compose_creative
     from shared.personalize import plan_event
-    from shared.pipeline import encode_png
+    from shared.production import encode_png
 
     global _EVENT
     if _EVENT is None:

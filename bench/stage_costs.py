@@ -9,7 +9,7 @@ from a worker's total CPU per creative, what is left is Celery, threads and ever
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -20,24 +20,27 @@ from shared.compose import compose_creative
 from shared.config import Settings
 from shared.db import repo
 from shared.db.engine import session_scope
-from shared.db.group_commit import EventWrite, commit_events
+from shared.db.group_commit import commit_events
+from shared.db.ledger import CommitFn, SqlLedger
 from shared.eval.model import pil_to_uint8
 from shared.eval.scorer import GateThresholds, load_scorer
 from shared.events import CampaignEvent
 from shared.generation import GeneratorRuntime
 from shared.ids import object_key
 from shared.personalize import plan_event
-from shared.pipeline import Context, encode_png, render_and_store
+from shared.pipeline import Context, produce_and_commit
+from shared.production import encode_png
+from shared.records import EventResult
 from shared.storage import open_store
 
 STAGES = ("generator", "scoring networks", "scoring per event", "compose", "PNG encode",
           "S3 client", "DB client (claim + group commit)")
 
 
-def _keep(writes: list[EventWrite]) -> Callable[[list[EventWrite]], list[BaseException | None]]:
+def _keep(writes: list[EventResult]) -> CommitFn:
     """A commit function that keeps the writes instead of committing them."""
 
-    def commit(batch: list[EventWrite]) -> list[BaseException | None]:
+    def commit(batch: Sequence[EventResult]) -> list[BaseException | None]:
         writes.extend(batch)
         return [None] * len(batch)
 
@@ -124,11 +127,12 @@ def _measure(rt: GeneratorRuntime, store: Any, events: list[CampaignEvent], sett
         for ev in events:
             with session_scope(db) as s:
                 repo.claim_event(session=s, event=ev, worker="stage-costs", max_attempts=3)
-    writes: list[EventWrite] = []
-    ctx = Context(db_url=db, store=store, runtime_factory=lambda: rt, scorer=scorer,
-                  commit_fn=_keep(writes))
+    writes: list[EventResult] = []
+    ctx = Context(ledger=SqlLedger(db, "stage-costs", commit_fn=_keep(writes)), store=store,
+                  runtime=rt, scorer=scorer)
     for ev, p in zip(events, plans, strict=True):
-        render_and_store(ev, p, {r.key: by_key[(id(p), r.key)] for r in p.images}, ctx)
+        produce_and_commit(ev, p, {r.key: by_key[(id(p), r.key)] for r in p.images}, ctx,
+                           generate_ms=0.0)
     with _cpu(t, "DB client (claim + group commit)"):
         for group in _chunks(writes, db_group):
             problems = commit_events(db, group)

@@ -53,11 +53,12 @@ class Settings(BaseSettings):
         default=None, description="If set, events must carry a valid HMAC-SHA256 signature")
     broker_heartbeat_s: int = Field(default=30, ge=0, le=600,
                                     description="AMQP heartbeat; hung workers drop after ~2x")
-    fault_crash_sku: str = Field(
-        default="", description="TESTS ONLY: a worker process aborts while generating this SKU")
-    fault_hang_sku: str = Field(
-        default="", description="TESTS ONLY: a worker hangs (like a stuck device call) while "
-        "generating this SKU")
+    worker_key: SecretStr | None = Field(
+        default=None, description="Shared by generate and render workers: seals the render "
+        "hand-off (HMAC). Required with ADGEN_RENDER_QUEUE outside embedded mode; embedded "
+        "mode keeps one in ADGEN_HOME/worker.key")
+    task_max_retries: int = Field(default=8, ge=0, le=100,
+                                  description="Retries of transient errors per delivery")
 
     # --- worker operations (batching, concurrency, metrics, logs) ---
     worker_concurrency: int = Field(default=8, ge=1, le=512,
@@ -87,6 +88,18 @@ class Settings(BaseSettings):
                                description="Intra-op threads per worker (0 = torch default)")
     inference_dtype: str = Field(default="auto", pattern="^(auto|float32|bfloat16)$",
                                  description="auto = bfloat16 autocast on CUDA, float32 on CPU")
+
+    # --- review web app (`adgen web`) ---
+    web_secret: SecretStr | None = Field(
+        default=None, description="Signs session cookies (32+ chars). Embedded mode: generated "
+        "once into ADGEN_HOME/web_secret; otherwise required")
+    web_cookie_secure: bool = Field(default=False,
+                                    description="Session cookie only over HTTPS (behind TLS)")
+    web_session_max_age_s: int = Field(default=8 * 3600, ge=60, le=30 * 24 * 3600)
+    web_login_max_failures: int = Field(
+        default=5, ge=1, le=1000, description="Failed logins per user or client address per window")
+    web_login_window_s: int = Field(default=300, ge=1, le=86400)
+    web_page_size: int = Field(default=48, ge=1, le=500, description="Creatives per queue page")
 
     @field_validator("database_url")
     @classmethod
@@ -122,6 +135,17 @@ class Settings(BaseSettings):
                     f"{name} uses a well-known default secret for remote host {host!r}; "
                     "set a real one (or ADGEN_ALLOW_DEFAULT_SECRETS=1 for a dev box)"
                 )
+        return self
+
+    @model_validator(mode="after")
+    def _check_web_secret(self) -> Settings:
+        secret = self.web_secret.get_secret_value() if self.web_secret else None
+        if secret is None or self.allow_default_secrets or self.embedded:
+            return self
+        if secret in WELL_KNOWN_SECRETS or len(secret) < 32:
+            raise ValueError("web_secret must be 32+ characters and not a well-known value "
+                             "outside embedded mode (or ADGEN_ALLOW_DEFAULT_SECRETS=1 for a dev "
+                             "box)")
         return self
 
     def __repr_args__(self):  # type: ignore[no-untyped-def]

@@ -39,6 +39,9 @@ def make_app(settings: Settings | None = None) -> Celery:
         task_acks_late=True,
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
+        # The threads pool ignores Celery's time limits: the soft limit is the pipeline's
+        # per-event deadline and the hard limit the watchdog's (workers/watchdog.py). These
+        # still apply to prefork render workers.
         task_soft_time_limit=settings.task_soft_time_limit,
         task_time_limit=settings.task_time_limit,
         task_default_queue=GENERATE_QUEUE,
@@ -59,6 +62,8 @@ def make_app(settings: Settings | None = None) -> Celery:
         worker_send_task_events=True,
         task_send_sent_event=True,
         worker_cancel_long_running_tasks_on_connection_loss=True,
+        # Messages Celery refuses (undecodable, not a task) are recorded, not just logged.
+        worker_consumer="workers.consumer:RecordingConsumer",
     )
     return app
 

@@ -1,15 +1,19 @@
-"""Celery tasks: thin wrappers over shared.pipeline, plus the worker's lifecycle hooks."""
+"""Celery tasks: two-line wrappers over shared.pipeline, plus the worker's lifecycle hooks.
+
+Retry policy lives in one place, `EventTask`: transient errors (storage, database, broker, the
+event's deadline) retry with exponential backoff up to `ADGEN_TASK_MAX_RETRIES`; on the last try
+the pipeline ends the event as failed instead of raising. Outcomes other than success end the
+task in Celery's FAILURE state (so Flower shows them) without a traceback or a redelivery.
+"""
 
 from __future__ import annotations
 
 import logging
 import threading
-import time
 from contextlib import nullcontext
 from typing import Any
 
 from celery import Task
-from celery.exceptions import MaxRetriesExceededError, SoftTimeLimitExceeded
 from celery.signals import (
     after_setup_logger,
     task_postrun,
@@ -21,8 +25,9 @@ from celery.signals import (
 )
 
 from shared.config import get_settings
-from shared.events import CampaignEvent, parse_event, peek_event_id
-from shared.pipeline import TRANSIENT_ERRORS, Outcome, fail, handle_message
+from shared.events import peek_event_id
+from shared.intake import describe
+from shared.pipeline import TRANSIENT_ERRORS, Outcome, handle_event_task, handle_handoff
 from shared.queues import PROCESS_EVENT_TASK, RENDER_TASK
 from workers import logs
 from workers.app import app
@@ -94,69 +99,80 @@ def _postrun(task_id: str | None = None, **_: Any) -> None:
     get_metrics().in_flight.dec()
 
 
-@app.task(bind=True, name=PROCESS_EVENT_TASK, acks_late=True, reject_on_worker_lost=True,
-          max_retries=8)
-def process_event(self: Task, raw: str | dict[str, Any], published_at: float | None = None,
-                  signature: str | None = None) -> dict[str, Any]:
-    """One campaign event (JSON text or object) -> its creatives, stored and recorded."""
-    token = logs.current_event.set(peek_event_id(raw) or "-")
-    try:
-        if published_at is not None and self.request.retries == 0:
-            get_metrics().stage("queue_wait", time.time() - published_at)
-        ctx = get_context()
+class EventRejected(Exception):
+    """The delivery was refused (recorded with its reason): FAILURE in Flower, no retry."""
+
+
+class EventFailed(Exception):
+    """The event ended as failed (recorded with its reason): FAILURE in Flower, no retry."""
+
+
+def settle(outcome: Outcome) -> dict[str, Any]:
+    """The task's result; refused and failed outcomes raise so the task state says so."""
+    if outcome.status == "rejected":
+        raise EventRejected(f"{outcome.event_id or '(no id)'}: {outcome.detail}"[:500])
+    if outcome.status in ("failed", "gave_up"):
+        raise EventFailed(f"{outcome.event_id}: {outcome.detail}"[:500])
+    return {"status": outcome.status, "event_id": outcome.event_id,
+            "creatives": outcome.creatives}
+
+
+class EventTask(Task):  # type: ignore[misc]
+    """Late acks, bounded retries of transient errors with capped exponential backoff, the
+    event id in every log line, and comebacks after a worker death run one at a time."""
+
+    acks_late = True
+    reject_on_worker_lost = True
+    autoretry_for = TRANSIENT_ERRORS
+    retry_backoff = 1  # seconds: 1, 2, 4, ... capped below
+    retry_backoff_max = _settings.retry_backoff_max
+    retry_jitter = False
+    max_retries = _settings.task_max_retries
+    throws = (EventRejected, EventFailed)
+    tracks_upstream = False  # the generator's batcher waits for event tasks on their way
+
+    @property
+    def last_try(self) -> bool:
+        return bool(self.request.retries >= (self.max_retries or 0))
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        token = logs.current_event.set(peek_event_id(args[0] if args else None) or "-")
         redelivered = bool((self.request.delivery_info or {}).get("redelivered"))
+        # A message that comes back after its worker died runs one at a time with other
+        # comebacks, so a poison event that kills the process cannot keep taking its
+        # neighbours' attempts with it: each innocent event shares at most one crash with it.
         try:
-            with upstream().track(), _redelivery_lock if redelivered else nullcontext():
-                outcome: Outcome = handle_message(raw, ctx, signature=signature,
-                                                  excused_attempts=self.request.retries)
-        except (*TRANSIENT_ERRORS, SoftTimeLimitExceeded) as exc:
-            delay = min(_settings.retry_backoff_max, 2 ** self.request.retries)
-            log.warning("transient error, retry %d in %ss: %s", self.request.retries + 1, delay,
-                        exc)
-            try:
-                raise self.retry(countdown=delay) from exc
-            except MaxRetriesExceededError:
-                event = parse_event(raw)
-                if isinstance(event, CampaignEvent):
-                    fail(event, f"gave up after {self.request.retries} retries: {exc}", ctx)
-                return {"status": "failed", "detail": str(exc)}
-        return {"status": outcome.status, "event_id": outcome.event_id,
-                "creatives": outcome.creatives}
-    finally:
-        logs.current_event.reset(token)
+            with (upstream().track() if self.tracks_upstream else nullcontext(),
+                  _redelivery_lock if redelivered else nullcontext()):
+                return super().__call__(*args, **kwargs)
+        finally:
+            logs.current_event.reset(token)
+
+    def on_failure(self, exc: BaseException, task_id: str, args: Any, kwargs: Any,
+                   einfo: Any) -> None:
+        # A transient error that outlived every retry before anything could be recorded
+        # (the database down throughout): the message still must not vanish.
+        if isinstance(exc, TRANSIENT_ERRORS):
+            get_context().dead_letter({
+                "event_id": peek_event_id(args[0] if args else None),
+                "reason": f"gave up after {self.request.retries} retries: {exc}"[:2000],
+                "payload": describe(list(args), _settings.rejected_payload_bytes)})
 
 
-@app.task(bind=True, name=RENDER_TASK, acks_late=True, reject_on_worker_lost=True, max_retries=8)
-def render_event(self: Task, handoff: dict[str, Any]) -> dict[str, Any]:
-    """CPU stage: compose, encode, upload, score and record an event's generated images."""
-    from shared.db.engine import session_scope
-    from shared.db.models import STATUS_DONE, Event
-    from shared.handoff import decode_images
-    from shared.personalize import plan_event
-    from shared.pipeline import render_and_store
+class GenerateTask(EventTask):
+    tracks_upstream = True
 
-    event = CampaignEvent.model_validate_json(handoff["event"])  # written by our own workers
-    token = logs.current_event.set(event.event_id)
+
+@app.task(bind=True, base=GenerateTask, name=PROCESS_EVENT_TASK)
+def process_event(self: EventTask, *args: Any, **kwargs: Any) -> dict[str, Any]:
+    """One campaign event delivery (any arguments) -> its creatives, stored and recorded."""
     ctx = get_context()
-    try:
-        with session_scope(ctx.db_url) as s:
-            row = s.get(Event, event.event_id)
-            if row is not None and row.status == STATUS_DONE:
-                return {"status": "duplicate", "event_id": event.event_id}
-        out = render_and_store(event, plan_event(event), decode_images(handoff["images"]), ctx,
-                               generate_ms=float(handoff.get("generate_ms", 0.0)))
-        ctx.metrics.outcome(out.status, out.creatives)
-        return {"status": out.status, "event_id": event.event_id, "creatives": out.creatives}
-    except TRANSIENT_ERRORS as exc:
-        try:
-            raise self.retry(countdown=min(_settings.retry_backoff_max,
-                                           2 ** self.request.retries)) from exc
-        except MaxRetriesExceededError:
-            fail(event, f"render gave up after {self.request.retries} retries: {exc}", ctx)
-            return {"status": "failed", "event_id": event.event_id}
-    except Exception as exc:  # noqa: BLE001 - recorded on the event, never a crash loop
-        log.exception("render of %s failed", event.event_id)
-        fail(event, f"render: {type(exc).__name__}: {exc}", ctx)
-        return {"status": "failed", "event_id": event.event_id}
-    finally:
-        logs.current_event.reset(token)
+    return settle(handle_event_task(args, kwargs, ctx, retries=self.request.retries,
+                                    last_try=self.last_try))
+
+
+@app.task(bind=True, base=EventTask, name=RENDER_TASK)
+def render_event(self: EventTask, *args: Any, **kwargs: Any) -> dict[str, Any]:
+    """CPU stage: a sealed hand-off -> composed, stored, scored and recorded creatives."""
+    ctx = get_context()
+    return settle(handle_handoff(args, kwargs, ctx, last_try=self.last_try))

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
@@ -25,57 +25,60 @@ from sqlalchemy.orm import Session
 from shared.db import repo
 from shared.db.engine import session_scope
 from shared.db.models import STATUS_DONE, Event
+from shared.records import CreativeRecord, EventResult, Verdict
 
 
-@dataclass(frozen=True)
-class ModelVersionRow:
-    version: str
-    name: str
-    path: str
-    config: dict[str, Any]
+def creative_row(result: EventResult, record: CreativeRecord, verdict: Verdict | None
+                 ) -> dict[str, Any]:
+    """The `creatives` row of one record (the one place records meet columns)."""
+    event = result.event
+    row = asdict(record)
+    row.update(
+        event_id=event.event_id, campaign_id=event.campaign.id, ad_type=event.type,
+        model_version_id=result.model.version,
+        generate_ms=result.generate_ms / max(1, len(result.creatives)),
+        servable=verdict.servable if verdict else True,
+        servable_reason=verdict.reason if verdict else None,
+    )
+    return row
 
 
-@dataclass
-class EventWrite:
-    """Everything a finished event writes: its creatives, their scores and its status."""
-
-    event_id: str
-    creatives: list[dict[str, Any]]
-    scores: dict[str, dict[str, float]] = field(default_factory=dict)  # creative_id -> metrics
-    started: float = 0.0  # time.perf_counter() when the event's processing began (same process)
-    model: ModelVersionRow | None = None  # ensured first (new model versions only)
-
-
-def write_events(session: Session, writes: Sequence[EventWrite]) -> None:
+def write_events(session: Session, results: Sequence[EventResult]) -> None:
     """A fixed number of statements for any number of events."""
-    models = {w.model.version: w.model for w in writes if w.model is not None}
+    models = {r.model.version: r.model for r in results if r.record_model}
     for m in models.values():
         repo.ensure_model_version(session=session, version=m.version, name=m.name,
                                   path=m.path, config=m.config)
-    repo.upsert_creatives(session=session, rows=[r for w in writes for r in w.creatives])
-    repo.upsert_scores(session=session, scores={
-        cid: metrics for w in writes for cid, metrics in w.scores.items()})
+    rows, scores = [], {}
+    for r in results:
+        verdicts: list[Verdict | None] = list(r.verdicts) or [None] * len(r.creatives)
+        for record, verdict in zip(r.creatives, verdicts, strict=True):
+            rows.append(creative_row(r, record, verdict))
+            if verdict is not None:
+                scores[record.creative_id] = verdict.scores
+    repo.upsert_creatives(session=session, rows=rows)
+    repo.upsert_scores(session=session, scores=scores)
     now, clock = datetime.now(UTC), time.perf_counter()
     # ORM bulk UPDATE by primary key: one executemany, no SELECT first.
     session.execute(update(Event), [
-        {"event_id": w.event_id, "status": STATUS_DONE, "finished_at": now,
-         "processing_ms": (clock - w.started) * 1000, "last_error": None} for w in writes])
+        {"event_id": r.event.event_id, "status": STATUS_DONE, "finished_at": now,
+         "processing_ms": (clock - r.started) * 1000, "last_error": None} for r in results])
 
 
-def commit_events(db_url: str, writes: Sequence[EventWrite]) -> list[BaseException | None]:
+def commit_events(db_url: str, results: Sequence[EventResult]) -> list[BaseException | None]:
     """Write all events in one transaction; on failure, each alone. One outcome per event."""
     try:
         with session_scope(db_url) as s:
-            write_events(s, writes)
-        return [None] * len(writes)
+            write_events(s, results)
+        return [None] * len(results)
     except Exception as exc:  # noqa: BLE001 - handed to the events' own callers below
-        if len(writes) == 1:
+        if len(results) == 1:
             return [exc]
     outcomes: list[BaseException | None] = []
-    for w in writes:
+    for r in results:
         try:
             with session_scope(db_url) as s:
-                write_events(s, [w])
+                write_events(s, [r])
             outcomes.append(None)
         except Exception as exc:  # noqa: BLE001 - this event's caller raises it
             outcomes.append(exc)

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -106,6 +106,10 @@ def claim_event(
     row = session.execute(
         select(Event).where(Event.event_id == event.event_id).with_for_update()
     ).scalar_one()
+    if row.payload_sha256 is None:
+        # A placeholder left by a rejected delivery (invalid, unsigned, ...): it never owned the
+        # id, so the first valid payload takes the row over.
+        _take_over_placeholder(row, event)
     if row.payload_sha256 != event.payload_hash():
         return Claim.CONFLICT, row
     if row.status == STATUS_DONE:
@@ -126,28 +130,45 @@ def claim_event(
     return Claim.PROCESS, row
 
 
+def _take_over_placeholder(row: Event, event: CampaignEvent) -> None:
+    row.campaign_id, row.type = event.campaign.id, event.type
+    row.schema_version, row.payload = event.schema_version, event.model_dump(mode="json")
+    row.payload_sha256, row.status, row.attempts = event.payload_hash(), STATUS_PROCESSING, 0
+    row.creatives_requested, row.occurred_at = event.creative_count, event.occurred_at
+    row.received_at, row.finished_at, row.last_error = _now(), None, None
+
+
+def claim_problem(*, session: Session, event: CampaignEvent, attempt: int) -> str | None:
+    """None when `attempt` is the live claim on exactly this payload (a genuine hand-off);
+    otherwise why a hand-off for it must not be accepted."""
+    row = session.get(Event, event.event_id)
+    if row is None:
+        return "no generate worker claimed this event"
+    if row.payload_sha256 != event.payload_hash():
+        return "the hand-off's event differs from the claimed payload"
+    if row.status != STATUS_PROCESSING:
+        return f"the event is {row.status}, not in processing"
+    if row.attempts != attempt:
+        return f"stale hand-off: attempt {attempt}, the live claim is attempt {row.attempts}"
+    return None
+
+
 def record_rejection(
-    *, session: Session, rejection: Rejection, worker: str, payload_bytes: int
+    *, session: Session, rejection: Rejection, worker: str, payload_bytes: int,
+    placeholder: bool = True,
 ) -> None:
     session.add(RejectedEvent(
         event_id=rejection.event_id, reason=rejection.reason, payload=rejection.payload,
         payload_bytes=payload_bytes, worker=worker,
     ))
-    if rejection.event_id:
-        # A status row for ids we can read, unless a valid event already owns that id.
+    if rejection.event_id and placeholder:
+        # A status row for ids we can read, unless a valid event already owns that id. It does
+        # not claim the id: `claim_event` lets the first valid payload take it over.
+        now = _now()
         upsert(session, Event, [{
             "event_id": rejection.event_id, "status": STATUS_REJECTED, "attempts": 1,
-            "last_error": rejection.reason[:4000], "finished_at": _now(),
+            "last_error": rejection.reason[:4000], "received_at": now, "finished_at": now,
         }], keys=["event_id"], update=False)
-
-
-def mark_done(*, session: Session, event_id: str, processing_ms: float) -> None:
-    row = session.get(Event, event_id)
-    assert row is not None
-    row.status = STATUS_DONE
-    row.finished_at = _now()
-    row.processing_ms = processing_ms
-    row.last_error = None
 
 
 def note_error(*, session: Session, event_id: str, error: str, final: bool) -> None:
@@ -198,10 +219,3 @@ def event_summary(*, session: Session, event_id: str) -> dict[str, Any] | None:
         "processing_ms": row.processing_ms, "worker": row.worker,
         "objects": [c.object_key for c in creatives],
     }
-
-
-def status_counts(*, session: Session, event_ids: Sequence[str] | None = None) -> dict[str, int]:
-    q = select(Event.status, func.count()).group_by(Event.status)
-    if event_ids is not None:
-        q = q.where(Event.event_id.in_(list(event_ids)))
-    return {s: n for s, n in session.execute(q).all()}

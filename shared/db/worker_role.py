@@ -11,6 +11,10 @@ from psycopg import sql
 
 from shared.analytics.roles import RAW_TABLES, validate_role_name
 
+# The feedback loop's plan refresh asks shared/review/approval.py which creatives are approved:
+# workers read the review tables and never write them (people decide, through `adgen web`).
+REVIEW_READ_TABLES = ("creative_decisions", "review_rules")
+
 
 def grant_worker(conn: psycopg.Connection, role: str, *, password: str | None = None) -> None:
     """Create or update `role`: DML on AdGen's tables and sequences; no DDL anywhere."""
@@ -31,6 +35,10 @@ def grant_worker(conn: psycopg.Connection, role: str, *, password: str | None = 
     for table in RAW_TABLES:
         conn.execute(sql.SQL("GRANT SELECT, INSERT, UPDATE, DELETE ON {} TO {}").format(
             sql.Identifier("public", table), ident))
+    for table in REVIEW_READ_TABLES:
+        if conn.execute("SELECT to_regclass(%s)", (f"public.{table}",)).fetchone() != (None,):
+            conn.execute(sql.SQL("GRANT SELECT ON {} TO {}").format(
+                sql.Identifier("public", table), ident))
     conn.execute(sql.SQL("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {}").format(
         ident))
 

@@ -29,6 +29,22 @@ pytestmark = pytest.mark.integration
 RABBITMQCTL = shutil.which("rabbitmqctl") or "/usr/sbin/rabbitmqctl"
 
 
+def _held_by(worker: str) -> set[str]:
+    """Events a worker (by name) has claimed and not finished."""
+    with session_scope(get_settings().resolved_database_url) as s:
+        rows = s.execute(select(Event.event_id, Event.worker).where(
+            Event.status == "processing")).all()
+    return {eid for eid, w in rows if (w or "").startswith(worker)}
+
+
+def fault(kind: str, sku: str) -> dict[str, str]:
+    """Environment that makes every worker process crash or hang on events showing `sku`
+    (tests/support/fault_hook: test-only code, loaded through PYTHONPATH)."""
+    hook = Path(__file__).resolve().parents[1] / "support" / "fault_hook"
+    path = os.pathsep.join(p for p in (str(hook), os.environ.get("PYTHONPATH", "")) if p)
+    return {"ADGEN_TEST_FAULT": f"{kind}:{sku}", "PYTHONPATH": path}
+
+
 def _publish(events: list, publisher: Publisher | None = None) -> None:
     pub = publisher or Publisher(get_settings())
     for ev in events:
@@ -46,10 +62,16 @@ def test_worker_sigkill_mid_batch(stack: dict[str, str],
         assert time.monotonic() < deadline
         time.sleep(0.05)
     first.kill()  # SIGKILL: several events in flight, some half-uploaded
+    in_flight = _held_by("k1")
+    assert in_flight, "the killed worker held no event: the test proved nothing"
     worker_factory(stack, name="k2")
     statuses = wait_all_terminal([e.event_id for e in events])
     assert set(statuses.values()) == {"done"}
     assert assert_exactly_once(events)["done"] == 30
+    with session_scope(get_settings().resolved_database_url) as s:
+        for eid in in_flight:  # redelivered to the second worker, which finished them
+            row = s.get(Event, eid)
+            assert row is not None and row.attempts >= 2 and (row.worker or "").startswith("k2")
 
 
 def test_worker_hanging_past_its_time_limit_is_replaced(
@@ -64,7 +86,7 @@ def test_worker_hanging_past_its_time_limit_is_replaced(
     slow = slow.model_copy(update={"products": [
         slow.products[0].model_copy(update={"sku": "SKU-HANG-001"}), *slow.products[1:]]})
     set_env(monkeypatch, stack, ADGEN_TASK_TIME_LIMIT="3", ADGEN_TASK_SOFT_TIME_LIMIT="2",
-            ADGEN_MAX_ATTEMPTS="2", ADGEN_FAULT_HANG_SKU="SKU-HANG-001")
+            ADGEN_MAX_ATTEMPTS="2", **fault("hang", "SKU-HANG-001"))
     fast = stream("fast", 10)
     sup = worker_factory(stack, supervised=True)
     _publish([slow, *fast])
@@ -88,12 +110,21 @@ def test_frozen_worker_loses_its_messages_to_a_healthy_one(
     frozen = worker_factory(stack, name="frozen", concurrency=4)
     events = stream("hang", 16)
     _publish(events[:8])
-    time.sleep(0.5)
+    deadline = time.monotonic() + 60
+    while not (held := _held_by("frozen")):  # freeze it only once it really holds events
+        assert time.monotonic() < deadline, frozen.log()[-2000:]
+        time.sleep(0.02)
     os.killpg(frozen.proc.pid, signal.SIGSTOP)
+    held = _held_by("frozen") or held
     healthy = worker_factory(stack, name="healthy")
     _publish(events[8:])
     statuses = wait_all_terminal([e.event_id for e in events], timeout_s=180)
     assert set(statuses.values()) == {"done"}
+    with session_scope(get_settings().resolved_database_url) as s:
+        for eid in held:  # what the frozen worker held was redelivered and finished elsewhere
+            row = s.get(Event, eid)
+            assert row is not None and row.attempts >= 2, eid
+            assert (row.worker or "").startswith("healthy"), (eid, row.worker)
     os.killpg(frozen.proc.pid, signal.SIGCONT)  # it wakes up to a dead connection
     time.sleep(3)
     assert assert_exactly_once(events)["done"] == 16
@@ -103,9 +134,14 @@ def test_frozen_worker_loses_its_messages_to_a_healthy_one(
 def test_rabbitmq_connections_dropped_and_broker_restarted(
     stack: dict[str, str], worker_factory: Callable[..., WorkerProcess]
 ) -> None:
-    worker_factory(stack, name="rmq")
     events = stream("rmq", 24)
     pub = Publisher(get_settings(), max_retries=30)
+    queued = stream("queued", 6)
+    _publish(queued, pub)  # no worker yet: these sit in the durable queue through a restart
+    subprocess.run([RABBITMQCTL, "stop_app"], check=True, capture_output=True, timeout=120)
+    subprocess.run([RABBITMQCTL, "start_app"], check=True, capture_output=True, timeout=120)
+    worker_factory(stack, name="rmq")
+    assert set(wait_all_terminal([e.event_id for e in queued]).values()) == {"done"}
     _publish(events[:8], pub)
     subprocess.run([RABBITMQCTL, "close_all_connections", "fault test"], check=True,
                    capture_output=True, timeout=60)
@@ -121,7 +157,8 @@ def test_rabbitmq_connections_dropped_and_broker_restarted(
         except PublishError:
             refused.append(ev)
     restarter.wait(timeout=120)
-    assert published, "no publish succeeded after the broker came back"
+    # The publisher's retries outlast a 5 s restart: every publish blocks, then succeeds.
+    assert not refused and len(published) == len(events[16:])
     ids = [e.event_id for e in events[:16] + published]
     statuses = wait_all_terminal(ids, timeout_s=240)
     assert set(statuses.values()) == {"done"}
@@ -172,7 +209,7 @@ def test_poison_event_is_bounded_failed_and_dead_lettered(
     stack: dict[str, str], monkeypatch: pytest.MonkeyPatch,
     worker_factory: Callable[..., WorkerProcess]
 ) -> None:
-    set_env(monkeypatch, stack, ADGEN_FAULT_CRASH_SKU="SKU-POISON", ADGEN_MAX_ATTEMPTS="2")
+    set_env(monkeypatch, stack, ADGEN_MAX_ATTEMPTS="2", **fault("crash", "SKU-POISON"))
     good = stream("good", 12)
     base = stream("poison", 1)[0]
     poison = base.model_copy(update={"products": [base.products[0].model_copy(
@@ -193,3 +230,28 @@ def test_poison_event_is_bounded_failed_and_dead_lettered(
         q.close()
     assert sup.log().count("fault injection") >= 2
     assert_exactly_once(good)
+
+
+def test_retries_exhausted_end_the_event_failed(
+    stack: dict[str, str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+    worker_factory: Callable[..., WorkerProcess],
+) -> None:
+    """Storage gone for good: the event retries with capped backoff exactly
+    ADGEN_TASK_MAX_RETRIES times, then ends `failed` with the reason (never retried forever,
+    never lost)."""
+    s3 = start_seaweed(tmp_path / "s3-gone")
+    set_env(monkeypatch, stack, ADGEN_STORAGE_URL=s3.url("gone"), ADGEN_TASK_MAX_RETRIES="2",
+            ADGEN_RETRY_BACKOFF_MAX="1")
+    try:
+        worker = worker_factory(stack, name="exhaust")
+        s3.stop()
+        ev = stream("exhaust", 1)[0]
+        _publish([ev])
+        assert wait_all_terminal([ev.event_id], timeout_s=240) == {ev.event_id: "failed"}
+        with session_scope(get_settings().resolved_database_url) as s:
+            row = s.get(Event, ev.event_id)
+            assert row is not None and "gave up after retries" in (row.last_error or "")
+            assert "StorageError" in (row.last_error or "")
+        assert worker.log().count("retry: Retry in 1s") == 2, worker.log()[-3000:]
+    finally:
+        s3.stop()

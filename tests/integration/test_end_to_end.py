@@ -30,7 +30,7 @@ pytestmark = pytest.mark.integration
 def test_events_become_creatives_in_s3_and_postgres(
     stack: dict[str, str], worker_factory: Callable[..., WorkerProcess]
 ) -> None:
-    worker_factory(stack)
+    worker = worker_factory(stack)
     s = get_settings()
     events = sample_events("e2e", count=2)
     pub = Publisher(s)
@@ -48,6 +48,11 @@ def test_events_become_creatives_in_s3_and_postgres(
     statuses = wait_terminal(s.resolved_database_url, ids)
     assert statuses.pop("e2e-bad") == "rejected"
     assert set(statuses.values()) == {"done"}
+    # Terminal is not enough: wait until the duplicate delivery itself was handled (a no-op).
+    deadline = time.monotonic() + 60
+    while "'status': 'duplicate'" not in worker.log():
+        assert time.monotonic() < deadline, worker.log()[-3000:]
+        time.sleep(0.2)
 
     store = open_store(s.resolved_storage_url)
     for ev in events:

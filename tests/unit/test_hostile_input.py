@@ -16,7 +16,7 @@ from shared.db.models import Creative, Event, RejectedEvent
 from shared.events import CampaignEvent, Rejection, parse_event
 from shared.ids import object_key
 from shared.personalize import plan_event
-from shared.pipeline import Context, handle_message
+from shared.pipeline import Context, handle_event_task
 from shared.publisher import InvalidEvent, Publisher
 from shared.samples import sample_events
 from shared.storage import check_key
@@ -96,13 +96,13 @@ def test_worker_path_survives_hostile_messages_and_stores_strings_verbatim(ctx: 
     hostile = ["not json", "\xff\xfe", "[]", "{}", json.dumps({"event_id": "../../x"}),
                "x" * 100_000, json.dumps({**_base(), "schema_version": 99})]
     for raw in hostile:
-        assert handle_message(raw, ctx).status == "rejected"
+        assert handle_event_task([raw], {}, ctx).status == "rejected"
     doc = _base()
     doc["event_id"] = "sql-1"
     doc["products"][0]["title"] = "'; DROP TABLE events; -- <script>x</script> 😀"
     doc["campaign"]["name"] = "\u202eevil ｆｕｌｌ"
-    assert handle_message(json.dumps(doc), ctx).status == "done"
-    with session_scope(ctx.db_url) as s:
+    assert handle_event_task([json.dumps(doc)], {}, ctx).status == "done"
+    with session_scope(ctx.ledger.db_url) as s:
         ev = s.get(Event, "sql-1")
         assert ev is not None and ev.payload["products"][0]["title"].startswith("'; DROP")
         assert s.execute(select(Creative).where(Creative.event_id == "sql-1")).first()

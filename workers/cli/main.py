@@ -17,6 +17,7 @@ from workers.cli.feedback_cmd import app as feedback_app
 from workers.cli.feedback_cmd import select_cmd, simulate_cmd
 from workers.cli.report_cmd import grant_analyst, report
 from workers.cli.train_cmd import train
+from workers.cli.web_cmd import users_app, web
 
 app = typer.Typer(help="AdGen: personalised ad creatives from campaign events.",
                   no_args_is_help=True, pretty_exceptions_show_locals=False)
@@ -28,6 +29,8 @@ app.add_typer(data_app, name="data")
 app.add_typer(eval_app, name="eval")
 app.command("train")(train)
 app.command("report")(report)
+app.command("web")(web)
+app.add_typer(users_app, name="users")
 app.add_typer(feedback_app, name="feedback")
 app.command("select")(select_cmd)
 app.command("simulate")(simulate_cmd)

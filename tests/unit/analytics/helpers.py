@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from shared.events import CampaignEvent
-from shared.pipeline import Context, handle_message
+from shared.pipeline import Context, handle_event_task
 from shared.samples import sample_events
 from shared.storage import ObjectStore
 
@@ -32,7 +32,7 @@ def populate(db_url: str, store: ObjectStore, runtime: Any, prefix: str = "an",
              ) -> list[CampaignEvent]:
     """Sample events (one per ad type), the first in its own campaign with a hostile product
     title and campaign name; returns the events as processed."""
-    ctx = Context(db_url=db_url, store=store, runtime_factory=lambda: runtime,
+    ctx = Context.local(db_url, store, runtime,
                   worker="analytics-test", scorer=fake_scorer)
     events = sample_events(prefix, sizes=sizes, count=count)
     if hostile:
@@ -42,6 +42,6 @@ def populate(db_url: str, store: ObjectStore, runtime: Any, prefix: str = "an",
         raw["campaign"]["id"] = f"{prefix}-camp-hostile"
         events[0] = CampaignEvent.model_validate(raw)
     for ev in events:
-        out = handle_message(ev.canonical_json(), ctx)
+        out = handle_event_task([ev.canonical_json()], {}, ctx)
         assert out.status == "done", out
     return events

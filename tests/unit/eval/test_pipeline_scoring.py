@@ -12,7 +12,7 @@ from shared.db.migrate import upgrade
 from shared.db.models import Creative, Score
 from shared.eval.scorer import GateThresholds, load_scorer
 from shared.generation import GeneratorRuntime
-from shared.pipeline import Context, handle_message
+from shared.pipeline import Context, handle_event_task
 from shared.samples import sample_events
 from shared.storage import open_store
 
@@ -27,10 +27,10 @@ def test_scores_and_gate_are_written(tmp_path: Path, runtime: GeneratorRuntime,
     store.ensure_bucket()
     gate = GateThresholds(min_alignment=0.999 if strict else None,
                           max_duplicate_similarity=None)
-    ctx = Context(db_url=db, store=store, runtime_factory=lambda: runtime, worker="test",
+    ctx = Context.local(db, store, runtime, worker="test",
                   scorer=load_scorer(tiny_evaluator[0], runtime, "cpu", gate))
     event = sample_events("evalpipe")[3]  # recommendation: several products per creative
-    assert handle_message(event.canonical_json(), ctx).status == "done"
+    assert handle_event_task([event.canonical_json()], {}, ctx).status == "done"
     with session_scope(db) as s:
         creatives = s.execute(select(Creative)).scalars().all()
         scores = s.execute(select(Score)).scalars().all()

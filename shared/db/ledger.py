@@ -1,0 +1,87 @@
+"""The ledger port: what the event path records about events (claim, reject, fail, commit).
+
+`pipeline` talks to a `Ledger`, never to database sessions; `SqlLedger` is the implementation
+over SQLAlchemy (Postgres in production, SQLite embedded). Each method is one short transaction.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from shared.db import repo
+from shared.db.engine import session_scope
+from shared.db.group_commit import commit_events
+from shared.db.repo import Claim
+from shared.events import CampaignEvent, Rejection
+from shared.records import EventResult
+
+# Writes finished events, one outcome each (None or the exception): `commit_events` by default,
+# a worker swaps in its group-commit batcher (many events, one transaction).
+CommitFn = Callable[[Sequence[EventResult]], list[BaseException | None]]
+
+
+@dataclass(frozen=True)
+class ClaimResult:
+    claim: Claim
+    attempt: int  # the delivery number this claim holds (what a hand-off must carry)
+    last_error: str | None = None
+
+
+class Ledger(Protocol):
+    def claim(self, event: CampaignEvent, *, max_attempts: int) -> ClaimResult: ...
+    def reject(self, rejection: Rejection, *, payload_bytes: int, placeholder: bool = True
+               ) -> None: ...
+    def fail(self, event_id: str, reason: str) -> None: ...
+    def note_retry(self, event_id: str, error: str) -> None: ...
+    def holds_claim(self, event: CampaignEvent, attempt: int) -> str | None: ...
+    def commit(self, result: EventResult) -> None: ...
+
+
+class SqlLedger:
+    def __init__(self, db_url: str, worker: str = "local",
+                 commit_fn: CommitFn | None = None) -> None:
+        self.db_url, self.worker = db_url, worker
+        self.commit_fn: CommitFn = commit_fn or (lambda rs: commit_events(db_url, rs))
+        # Model versions already recorded by this process: each is written once, not per event.
+        self._known_models: set[str] = set()
+        self._lock = threading.Lock()
+
+    def claim(self, event: CampaignEvent, *, max_attempts: int) -> ClaimResult:
+        with session_scope(self.db_url) as s:
+            claim, row = repo.claim_event(session=s, event=event, worker=self.worker,
+                                          max_attempts=max_attempts)
+            return ClaimResult(claim, row.attempts, row.last_error)
+
+    def reject(self, rejection: Rejection, *, payload_bytes: int, placeholder: bool = True
+               ) -> None:
+        """Record a refused message. `placeholder`: also show the id as rejected in `events`
+        (never taking it from a valid event; a valid event later takes the placeholder over)."""
+        with session_scope(self.db_url) as s:
+            repo.record_rejection(session=s, rejection=rejection, worker=self.worker,
+                                  payload_bytes=payload_bytes, placeholder=placeholder)
+
+    def fail(self, event_id: str, reason: str) -> None:
+        with session_scope(self.db_url) as s:
+            repo.note_error(session=s, event_id=event_id, error=reason, final=True)
+
+    def note_retry(self, event_id: str, error: str) -> None:
+        with session_scope(self.db_url) as s:
+            repo.note_error(session=s, event_id=event_id, error=f"transient: {error}",
+                            final=False)
+
+    def holds_claim(self, event: CampaignEvent, attempt: int) -> str | None:
+        """None when `attempt` is the live claim on exactly this payload; else why not."""
+        with session_scope(self.db_url) as s:
+            return repo.claim_problem(session=s, event=event, attempt=attempt)
+
+    def commit(self, result: EventResult) -> None:
+        with self._lock:
+            result.record_model = result.model.version not in self._known_models
+        (problem,) = self.commit_fn([result])
+        if problem is not None:
+            raise problem
+        with self._lock:
+            self._known_models.add(result.model.version)
