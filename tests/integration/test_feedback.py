@@ -397,9 +397,11 @@ def test_the_loop_runs_as_the_least_privilege_worker_role(
             )
         result = refresh_serving(seed=1, publish=lambda e: None)
         assert result.rolled_up == 1 and result.retired == [ids[1]]
-        with pytest.raises(Exception, match="permission denied|must be owner"):
-            with session_scope(get_settings().resolved_database_url) as s:
-                s.execute(text("DROP TABLE feedback_events"))
+        with (
+            pytest.raises(Exception, match="permission denied|must be owner"),
+            session_scope(get_settings().resolved_database_url) as s,
+        ):
+            s.execute(text("DROP TABLE feedback_events"))
     finally:
         dispose_engines()
         with psycopg.connect(dsn, autocommit=True) as conn:
