@@ -89,6 +89,18 @@ class Settings(BaseSettings):
     inference_dtype: str = Field(default="auto", pattern="^(auto|float32|bfloat16)$",
                                  description="auto = bfloat16 autocast on CUDA, float32 on CPU")
 
+    # --- review web app (`adgen web`) ---
+    web_secret: SecretStr | None = Field(
+        default=None, description="Signs session cookies (32+ chars). Embedded mode: generated "
+        "once into ADGEN_HOME/web_secret; otherwise required")
+    web_cookie_secure: bool = Field(default=False,
+                                    description="Session cookie only over HTTPS (behind TLS)")
+    web_session_max_age_s: int = Field(default=8 * 3600, ge=60, le=30 * 24 * 3600)
+    web_login_max_failures: int = Field(
+        default=5, ge=1, le=1000, description="Failed logins per user or client address per window")
+    web_login_window_s: int = Field(default=300, ge=1, le=86400)
+    web_page_size: int = Field(default=48, ge=1, le=500, description="Creatives per queue page")
+
     @field_validator("database_url")
     @classmethod
     def _normalise_db_url(cls, v: str | None) -> str | None:
@@ -123,6 +135,17 @@ class Settings(BaseSettings):
                     f"{name} uses a well-known default secret for remote host {host!r}; "
                     "set a real one (or ADGEN_ALLOW_DEFAULT_SECRETS=1 for a dev box)"
                 )
+        return self
+
+    @model_validator(mode="after")
+    def _check_web_secret(self) -> Settings:
+        secret = self.web_secret.get_secret_value() if self.web_secret else None
+        if secret is None or self.allow_default_secrets or self.embedded:
+            return self
+        if secret in WELL_KNOWN_SECRETS or len(secret) < 32:
+            raise ValueError("web_secret must be 32+ characters and not a well-known value "
+                             "outside embedded mode (or ADGEN_ALLOW_DEFAULT_SECRETS=1 for a dev "
+                             "box)")
         return self
 
     def __repr_args__(self):  # type: ignore[no-untyped-def]
@@ -175,6 +198,42 @@ class Settings(BaseSettings):
         default=0.98, description="Feature cosine to another variant above: near-duplicate")
     gate_min_product_std: float = Field(
         default=4.0, description="Pixel std (0..255) of a product image below: blank")
+
+    # --- online feedback loop (shared/feedback/, docs/feedback.md) ---
+    feedback_max_batch: int = Field(default=2000, ge=1, le=100_000,
+                                    description="Most feedback events in one delivery")
+    feedback_max_message_bytes: int = Field(default=1024 * 1024, ge=1024,
+                                            description="Largest feedback delivery accepted")
+    feedback_future_skew_s: float = Field(default=300, ge=0,
+                                          description="Timestamps further ahead are rejected")
+    feedback_max_age_days: float = Field(default=30, gt=0,
+                                         description="Timestamps older than this are rejected")
+    feedback_attribution_window_h: float = Field(
+        default=168, gt=0, description="A conversion counts when it follows its click within this")
+    feedback_policy: str = Field(default="thompson_quality",
+                                 pattern="^(uniform|thompson_flat|thompson_quality)$",
+                                 description="Serving plan policy")
+    feedback_exploration: float = Field(default=0.05, ge=0, le=1,
+                                        description="Traffic share spread uniformly over creatives")
+    feedback_prior_ctr: float = Field(default=0.02, gt=0, lt=1,
+                                      description="Prior CTR of a context before any feedback")
+    feedback_prior_rel_error: float = Field(
+        default=0.5, gt=0, le=10, description="Relative error (1 sd) of the quality prior's mean; "
+        "sets the prior strength")
+    feedback_prior_quality_slope: float = Field(
+        default=1.0, ge=0, le=10, description="log-CTR change per unit of quality score")
+    feedback_mc_draws: int = Field(default=4000, ge=100, le=200_000,
+                                   description="Monte Carlo draws for P(best)")
+    feedback_retire_p_best: float = Field(default=0.01, ge=0, lt=1,
+                                          description="Retire below this probability of being best")
+    feedback_retire_min_impressions: int = Field(
+        default=3000, ge=1, description="Evidence a creative needs before it may be retired")
+    feedback_retire_keep: int = Field(default=2, ge=1,
+                                      description="Live creatives never retired below this many")
+    feedback_regenerate: bool = Field(default=True,
+                                      description="Publish a regeneration event after retiring")
+    feedback_refresh_interval_s: float = Field(default=60, gt=0,
+                                               description="Celery beat: serving plan refresh")
 
 
 @lru_cache(maxsize=1)

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from shared.analytics import plots
+from shared.analytics.ctr import add_ctr_section
 from shared.analytics.queries import TIMING_STAGES, ReportData, load_report_data
 from shared.analytics.render import render_report
 from shared.analytics.sources import Progress, check_expiry, resolve_sources
@@ -71,6 +72,8 @@ def build_report(*, db_url: str, store: ObjectStore, out: Path, campaign: str | 
     figures = report_plots(data) if with_plots else {}
     page = render_report(data, sources, figures, captions=CAPTIONS,
                          expiry_s=None if isinstance(store, FileStore) else expiry_s)
+    with session_scope(db_url) as session:  # the feedback loop's section (docs/feedback.md)
+        page = add_ctr_section(page, session=session, campaign=campaign)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
     tmp.write_text(page, encoding="utf-8")

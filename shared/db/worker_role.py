@@ -11,6 +11,14 @@ from psycopg import sql
 
 from shared.analytics.roles import RAW_TABLES, validate_role_name
 
+# The feedback loop's plan refresh asks shared/review/approval.py which creatives are approved:
+# workers read the review tables and never write them (people decide, through `adgen web`).
+REVIEW_READ_TABLES = ("creative_decisions", "review_rules")
+# The feedback loop (migration 0005): feedback workers write these (raw feedback, roll-up,
+# serving plan, retirements).
+FEEDBACK_TABLES = ("feedback_events", "feedback_rejected", "feedback_daily", "serving_plan",
+                   "creative_retirements")
+
 
 def grant_worker(conn: psycopg.Connection, role: str, *, password: str | None = None) -> None:
     """Create or update `role`: DML on AdGen's tables and sequences; no DDL anywhere."""
@@ -31,6 +39,14 @@ def grant_worker(conn: psycopg.Connection, role: str, *, password: str | None = 
     for table in RAW_TABLES:
         conn.execute(sql.SQL("GRANT SELECT, INSERT, UPDATE, DELETE ON {} TO {}").format(
             sql.Identifier("public", table), ident))
+    for table in FEEDBACK_TABLES:
+        if conn.execute("SELECT to_regclass(%s)", (f"public.{table}",)).fetchone() != (None,):
+            conn.execute(sql.SQL("GRANT SELECT, INSERT, UPDATE, DELETE ON {} TO {}").format(
+                sql.Identifier("public", table), ident))
+    for table in REVIEW_READ_TABLES:
+        if conn.execute("SELECT to_regclass(%s)", (f"public.{table}",)).fetchone() != (None,):
+            conn.execute(sql.SQL("GRANT SELECT ON {} TO {}").format(
+                sql.Identifier("public", table), ident))
     conn.execute(sql.SQL("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {}").format(
         ident))
 

@@ -13,8 +13,11 @@ from rich.console import Console
 
 from workers.cli.data_cmd import app as data_app
 from workers.cli.eval_cmd import app as eval_app
+from workers.cli.feedback_cmd import app as feedback_app
+from workers.cli.feedback_cmd import select_cmd, simulate_cmd
 from workers.cli.report_cmd import grant_analyst, report
 from workers.cli.train_cmd import train
+from workers.cli.web_cmd import users_app, web
 
 app = typer.Typer(help="AdGen: personalised ad creatives from campaign events.",
                   no_args_is_help=True, pretty_exceptions_show_locals=False)
@@ -26,6 +29,11 @@ app.add_typer(data_app, name="data")
 app.add_typer(eval_app, name="eval")
 app.command("train")(train)
 app.command("report")(report)
+app.command("web")(web)
+app.add_typer(users_app, name="users")
+app.add_typer(feedback_app, name="feedback")
+app.command("select")(select_cmd)
+app.command("simulate")(simulate_cmd)
 db_app.command("grant-analyst")(grant_analyst)
 
 console = Console(width=None if sys.stdout.isatty() else 160)

@@ -122,7 +122,7 @@ def test_report_renders_in_headless_chromium(embedded: Embedded, tmp_path: Path)
 
 def test_sqlite_migration_0002_is_a_noop_both_ways(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'm.sqlite3'}"
-    upgrade(db)
+    upgrade(db, "0002")
     with session_scope(db) as s:
         assert s.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0002"
     downgrade(db, "0001")

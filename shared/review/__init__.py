@@ -1,0 +1,1 @@
+"""Human review of creatives: the decision audit, auto-approve rules, reviewer accounts."""
