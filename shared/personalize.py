@@ -12,12 +12,15 @@ visibly different creatives, and each plan records which tone, colour and prompt
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
 from shared.compose.locale import format_price, language, phrase
 from shared.compose.templates import arrangement_for, max_tiles, template_for
 from shared.events import CampaignEvent, Product
 from shared.ids import creative_id, stable_seed
+from shared.plan import DEFAULT_TONE_NAME, AdCopy, CreativePlan, EventPlan, ImageRequest, Tone
+from shared.text.colour_words import colour_in
+from shared.text.language import looks_foreign, non_latin
+from shared.text.product_noun import product_noun
 
 # Colour words in the generator's caption vocabulary (the catalog's palette plus the colours
 # emoji names use); other colour names a product text may use map onto them.
@@ -27,16 +30,6 @@ COLOUR_ALIASES = {"grey": "black", "gray": "black", "gold": "yellow", "golden": 
                   "silver": "white", "navy": "blue", "beige": "brown", "tan": "brown",
                   "violet": "purple", "crimson": "red", "teal": "green", "olive": "green",
                   "cream": "white", "ivory": "white", "charcoal": "black", "turquoise": "blue"}
-
-
-@dataclass(frozen=True)
-class Tone:
-    name: str
-    keywords: tuple[str, ...]  # matched against the segment, then the interests
-    palette: tuple[str, ...]  # prompt colours, one per variant in turn
-    kicker: str  # English line above the headline; other languages use a neutral phrase
-    serif: bool = False
-    pill: bool = True  # rounded "pill" buttons vs squared ones
 
 
 TONES: tuple[Tone, ...] = (
@@ -55,7 +48,7 @@ TONES: tuple[Tone, ...] = (
     Tone("professional", ("professional", "business", "office", "work", "b2b"),
          ("black", "blue", "white"), "Ready for work", serif=True, pill=False),
 )
-DEFAULT_TONE = Tone("general", (), ("red", "blue", "green", "yellow", "purple", "orange"),
+DEFAULT_TONE = Tone(DEFAULT_TONE_NAME, (), ("red", "blue", "green", "yellow", "purple", "orange"),
                     "Just for you")
 
 # Cart complements: keyword in the cart item -> (prompt noun from the generator's captions,
@@ -115,56 +108,6 @@ PRODUCT_NOUNS: tuple[tuple[str, str], ...] = (
 MAX_PRODUCTS_PER_CREATIVE = 4
 
 
-@dataclass(frozen=True)
-class ImageRequest:
-    """One generator sample: a prompt and its seed. `key` = (variant, image index); indices
-    below len(event.products) are the event's products, the rest are cart complements."""
-
-    key: tuple[int, int]
-    prompt: str
-    seed: int
-
-
-@dataclass(frozen=True)
-class AdCopy:
-    headline: str
-    price: str
-    cta: str
-    brand: str
-    tagline: str = ""
-    kicker: str = ""  # small line above the headline ("Complete your order", tone line)
-
-
-@dataclass(frozen=True)
-class CreativePlan:
-    index: int
-    creative_id: str
-    size: str
-    variant: int
-    variant_name: str
-    style: str
-    image_keys: tuple[tuple[int, int], ...]
-    copy: AdCopy
-    products: tuple[str, ...]  # SKUs shown
-    ad_type: str = "product_display"
-    prompts: tuple[str, ...] = ()  # one per image key, in order
-    complements: tuple[str, ...] = ()  # titles of complement images shown (cart)
-    template: str = ""  # banner | skyscraper | split | square
-    arrangement: str = "single"  # single | hero+complements | strip | grid | stack | family
-    tone: str = DEFAULT_TONE.name
-    accent: str = ""  # the variant's colour word
-    typeface: str = "sans"  # sans | serif (headline and brand)
-    button: str = "pill"  # pill | square
-    locale: str = "en-US"
-    seed: int = 0  # for deterministic decoration (seasonal confetti)
-
-
-@dataclass(frozen=True)
-class EventPlan:
-    images: list[ImageRequest] = field(default_factory=list)
-    creatives: list[CreativePlan] = field(default_factory=list)
-
-
 def pick_tone(segment: str, interests: list[str]) -> Tone:
     for word in [segment.lower(), *(i.lower() for i in interests)]:
         for tone in TONES:
@@ -173,12 +116,36 @@ def pick_tone(segment: str, interests: list[str]) -> Tone:
     return DEFAULT_TONE
 
 
+def _rule_noun(text: str) -> str | None:
+    for pattern, noun in PRODUCT_NOUNS:
+        if re.search(pattern, text):
+            return noun
+    return None
+
+
 def product_phrase(product: Product) -> str:
-    """The product as a caption noun phrase ("running shoe"); else its last title words."""
-    for text in (product.title.lower(), product.category.lower()):  # the title decides first
-        for pattern, noun in PRODUCT_NOUNS:
-            if re.search(pattern, text):
-                return noun
+    """The product as a caption noun phrase ("running shoe").
+
+    Latin-script titles take the English rules first (title, then category), exactly as before.
+    Titles in other scripts, and Latin titles in another language that no rule matches
+    ("Zapatillas de Running Hombre", "Rucksack Herren Wasserdicht"), go to the multilingual
+    encoder, which picks the closest catalog concept (shared.text.product_noun). English titles
+    no rule knows keep their last words: the generator's English text encoder can read those,
+    and the concept match has no "none of these" answer yet ("Classic wristwatch" would become
+    "tear-off calendar"). The prompt is English either way; the ad keeps the shop's title."""
+    title, category = product.title.lower(), product.category.lower()
+    latin = not non_latin(product.title)
+    if latin and (noun := _rule_noun(title) or _rule_noun(category)):
+        return noun
+    if looks_foreign(product.title) and (noun := product_noun(product.title)):
+        return noun
+    if not latin and (noun := _rule_noun(category)):
+        return noun
+    return _last_words(product)
+
+
+def _last_words(product: Product) -> str:
+    """The last two title words: the English fallback when nothing else names the product."""
     title = product.title.lower()
     if product.brand:
         title = title.replace(product.brand.lower(), " ")
@@ -189,14 +156,15 @@ def product_phrase(product: Product) -> str:
 
 
 def named_colour(product: Product) -> str | None:
-    """The product's own colour, as a caption colour word, if its text names one."""
+    """The product's own colour, as a caption colour word, if its text names one: English words
+    first (as always), then the colour words of the other shop languages."""
     text = f"{product.title} {product.description}".lower()
     for word in re.findall(r"[a-z]+", text):
         if word in COLOURS:
             return word
         if word in COLOUR_ALIASES:
             return COLOUR_ALIASES[word]
-    return None
+    return colour_in(f"{product.title} {product.description}")
 
 
 def variant_colour(tone: Tone, variant: int) -> str:

@@ -29,7 +29,8 @@ from shared.events import CampaignEvent, Rejection
 from shared.generation import GeneratorRuntime
 from shared.handoff import ImageKey, open_handoff, seal
 from shared.intake import admit, describe
-from shared.personalize import EventPlan, ImageRequest, plan_event
+from shared.personalize import plan_event
+from shared.plan import EventPlan, ImageRequest
 from shared.production import produce_creatives
 from shared.records import EventResult, ModelInfo, Verdict
 from shared.storage import ObjectStore, StorageError

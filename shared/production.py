@@ -14,8 +14,8 @@ from shared.deadline import Deadline
 from shared.events import CampaignEvent
 from shared.handoff import ImageKey
 from shared.ids import object_key
-from shared.personalize import EventPlan
 from shared.placements import get_placement
+from shared.plan import EventPlan
 from shared.records import CreativeRecord, ModelInfo
 from shared.storage import ObjectStore
 

@@ -24,8 +24,8 @@ from shared.config import Settings, get_settings
 from shared.db.group_commit import commit_events
 from shared.db.ledger import SqlLedger
 from shared.generation import GeneratorRuntime
-from shared.personalize import ImageRequest
 from shared.pipeline import Context, Limits
+from shared.plan import ImageRequest
 from shared.queues import DEAD_QUEUE
 from shared.storage import open_store
 from workers.app import app, dead_exchange, dead_queue

@@ -24,6 +24,7 @@ def _on_init(**_: Any) -> None:
 
 
 @app.task(
+    shared=False,  # only the feedback app: the generator app's task list stays its own
     bind=True,
     name=INGEST_FEEDBACK_TASK,
     acks_late=True,
@@ -41,6 +42,7 @@ def ingest_feedback(self: Task, delivery: Any, published_at: float | None = None
 
 
 @app.task(
+    shared=False,
     bind=True,
     name=REFRESH_PLAN_TASK,
     acks_late=True,

@@ -25,7 +25,7 @@ from shared.compose.text_fit import (
 from shared.placements import get_placement
 
 if TYPE_CHECKING:
-    from shared.personalize import CreativePlan
+    from shared.plan import CreativePlan
 
 Box = tuple[int, int, int, int]  # x0, y0, x1, y1 (exclusive)
 

@@ -30,11 +30,16 @@ NUMBER_STYLES: dict[str, NumberStyle] = {
     "zh": NumberStyle(",", ".", True),
 }
 
-CURRENCY_DECIMALS = {"JPY": 0, "KRW": 0}
-SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "CNY": "¥", "KRW": "₩", "INR": "₹"}
+# Shops in Taiwan price in whole dollars (CLDR: TWD cash digits 0), as yen and won have no cents.
+CURRENCY_DECIMALS = {"JPY": 0, "KRW": 0, "TWD": 0}
+SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "CNY": "¥", "KRW": "₩", "INR": "₹",
+           "TWD": "NT$", "HKD": "HK$"}
 # Where a bare symbol would be ambiguous in a locale, CLDR qualifies it.
 SYMBOL_OVERRIDES = {
     ("en", "CNY"): "CN¥", ("ja", "CNY"): "元", ("zh", "JPY"): "JP¥", ("zh", "USD"): "US$",
+    # Japanese writes the yen sign full-width (CLDR ja: ￥1,299); Taiwan and Hong Kong qualify
+    # the mainland's yuan.
+    ("ja", "JPY"): "￥", ("zh-TW", "CNY"): "CN¥", ("zh-HK", "CNY"): "CN¥",
     ("en-CA", "USD"): "US$", ("en-AU", "USD"): "US$", ("fr-CA", "USD"): "$ US",
 }
 
@@ -63,6 +68,14 @@ PHRASES: dict[str, dict[str, str]] = {
 }
 
 
+# Taiwan, Hong Kong and Macao read traditional characters; their phrases replace the "zh" ones.
+TRADITIONAL_LOCALES = ("zh-TW", "zh-HK", "zh-MO", "zh-Hant")
+PHRASES_HANT: dict[str, str] = {
+    "product_display": "立即購買", "cart": "去結帳", "recommendation": "查看全部",
+    "brand": "了解更多", "cart_kicker": "完成您的訂單", "picked": "為您精選",
+    "single_pick": "為您推薦"}
+
+
 def language(locale: str) -> str:
     """'de-AT' -> 'de'; unknown languages fall back to English."""
     lang = locale.split("-", 1)[0].lower()
@@ -70,6 +83,8 @@ def language(locale: str) -> str:
 
 
 def phrase(key: str, locale: str) -> str:
+    if any(locale.lower().startswith(t.lower()) for t in TRADITIONAL_LOCALES):
+        return PHRASES_HANT[key]
     return PHRASES[language(locale)][key]
 
 

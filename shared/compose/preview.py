@@ -1,7 +1,7 @@
 """Contact sheet of every ad type x size x style, from synthetic product images.
 
     python -m shared.compose.preview --out docs/images/compose_contact_sheet.png \
-        --segments-out docs/images/compose_segments.png
+        --segments-out docs/images/compose_segments.png --cjk-out docs/images/compose_cjk.png
 
 The product images are drawn shapes (no model needed), 64 px like the generator's samples.
 """
@@ -19,8 +19,9 @@ from shared.compose.colors import NAMED
 from shared.compose.fonts import latin_font
 from shared.compose.render import compose_creative
 from shared.events import EVENT_TYPES, CampaignEvent
-from shared.personalize import ImageRequest, plan_event
+from shared.personalize import plan_event
 from shared.placements import PLACEMENTS
+from shared.plan import ImageRequest
 
 STYLES = ("clean", "bold", "seasonal")
 BACKDROPS = ((250, 250, 250), (214, 232, 250), (252, 222, 232), (252, 246, 210))
@@ -89,17 +90,58 @@ def render_event(event: CampaignEvent) -> list[tuple[str, Image.Image]]:
 
 def contact_sheet() -> Image.Image:
     """Rows: ad type x style. Each row: 160x600 | 728x90 over 300x250, 320x50 and 1080 at 1/3."""
+    rows = [(f"{t} / {s}", sample_event(t, s)) for t in EVENT_TYPES for s in STYLES]
+    return _sheet(rows)
+
+
+# Long marketplace titles as shops in each market write them, with their currency.
+CJK_PRODUCTS: dict[str, tuple[tuple[str, str, str], ...]] = {
+    "zh-CN": (("【2026新款】男士轻便透气跑步鞋，减震防滑（黑色）！官方正品包邮", "CNY", "699"),
+              ("真皮女包 大容量托特包「通勤款」单肩手提包", "CNY", "1299"),
+              ("陶瓷马克杯 带盖勺 办公室咖啡杯", "CNY", "39.9"),
+              ("羊毛袜子 中筒袜 秋冬加厚 5双装", "CNY", "59")),
+    "zh-TW": (("「經典款」男款慢跑鞋、輕量透氣！（黑色）", "TWD", "2480"),
+              ("韓版 女生帆布包 大容量單肩包 托特包", "TWD", "890"),
+              ("陶瓷 馬克杯 咖啡杯 附蓋 辦公室", "TWD", "450"),
+              ("運動 中筒襪 毛巾底 五雙入", "TWD", "299")),
+    "ja-JP": (("【送料無料】ランニングシューズ　メンズ（軽量・厚底）「通気性」ブラック！", "JPY",
+               "8980"),
+              ("ハンドバッグ レディース 本革 トートバッグ A4対応", "JPY", "12800"),
+              ("マグカップ 大容量 おしゃれ 陶器 北欧", "JPY", "1650"),
+              ("靴下 メンズ ビジネス 5足セット 抗菌防臭", "JPY", "1280")),
+}
+
+
+def cjk_event(ad_type: str, style: str, locale: str) -> CampaignEvent:
+    data = sample_event(ad_type, style, locale=locale).model_dump(mode="json")
+    for product, (title, currency, price) in zip(data["products"], CJK_PRODUCTS[locale],
+                                                 strict=False):
+        product.update(title=title, currency=currency, price=price)
+    if data.get("brand"):
+        data["brand"]["tagline"] = {"zh-CN": "每一步，都更轻盈。", "zh-TW": "每一步，都更輕盈。",
+                                    "ja-JP": "一歩ずつ、もっと軽く。"}[locale]
+    data["event_id"] = f"preview-{ad_type}-{style}-{locale}"
+    return CampaignEvent.model_validate(data)
+
+
+def cjk_sheet() -> Image.Image:
+    """Rows: zh-CN, zh-TW and ja-JP x every ad type, styles in turn, laid out as contact_sheet."""
+    rows = [(f"{locale} / {t} / {STYLES[i % 3]}", cjk_event(t, STYLES[i % 3], locale))
+            for locale in CJK_PRODUCTS for i, t in enumerate(EVENT_TYPES)]
+    return _sheet(rows)
+
+
+def _sheet(rows: list[tuple[str, CampaignEvent]]) -> Image.Image:
     row_w, row_h, label_h = 900, 600, 22
-    rows = [(t, s) for t in EVENT_TYPES for s in STYLES]
     sheet = Image.new("RGB", (row_w, len(rows) * (row_h + label_h + 8)), (170, 170, 176))
     draw = ImageDraw.Draw(sheet)
     font = latin_font(bold=True).at(14)
     slots = {"160x600": (0, 0, 1), "728x90": (172, 0, 1), "300x250": (172, 100, 1),
              "320x50": (172, 360, 1), "1080x1080": (504, 100, 3)}
-    for r, (ad_type, style) in enumerate(rows):
+    for r, (label, event) in enumerate(rows):
         top = r * (row_h + label_h + 8)
-        draw.text((4, top + 3), f"{ad_type} / {style}", font=font, fill=(0, 0, 0))
-        for size, img in render_event(sample_event(ad_type, style)):
+        draw.text((4, top + 3), label, font=font, fill=(0, 0, 0))
+        for size, img in render_event(event):
             x, y, shrink = slots.get(size, (172, 420, 4))
             if shrink > 1:
                 img = img.resize((img.width // shrink, img.height // shrink),
@@ -145,10 +187,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=Path("docs/images/compose_contact_sheet.png"))
     parser.add_argument("--segments-out", type=Path,
                         help="also write the four-audience comparison here")
+    parser.add_argument("--cjk-out", type=Path,
+                        help="also write the Chinese/Japanese sheet here (needs a CJK font)")
+    parser.add_argument("--only-cjk", action="store_true", help="skip the main contact sheet")
     args = parser.parse_args(argv)
-    _save_small(contact_sheet(), args.out)
+    if not args.only_cjk:
+        _save_small(contact_sheet(), args.out)
     if args.segments_out:
         _save_small(segments_sheet(), args.segments_out)
+    if args.cjk_out:
+        _save_small(cjk_sheet(), args.cjk_out)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ from shared.compose.styles import Theme, make_theme
 from shared.events import CampaignEvent
 
 if TYPE_CHECKING:
-    from shared.personalize import CreativePlan
+    from shared.plan import CreativePlan
 
 FALLBACK_BASE: RGB = (37, 99, 235)
 

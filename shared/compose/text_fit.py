@@ -52,14 +52,36 @@ def text_width(font: ImageFont.FreeTypeFont, text: str) -> int:
     return math.ceil(max(right, font.getlength(text)) - min(0, left))
 
 
+# Kinsoku (line-breaking rules of Chinese and Japanese): these never start a line (closing
+# brackets, sentence punctuation, small kana, the prolonged-sound mark) ...
+NO_LINE_START = frozenset(
+    "、。，．・：；？！）」』】〕〉》〗〙〛｝］”’〟…‥ー〜～％‰℃"
+    "ぁぃぅぇぉっゃゅょゎゕゖァィゥェォッャュョヮヵヶ々ゝゞヽヾ"
+    ",.!?:;)]}%")
+# ... and these never end one (opening brackets, prefix currency signs).
+NO_LINE_END = frozenset("（「『【〔〈《〖〘〚｛［“‘〝￥＄¥$([{")
+
+
 def _tokens(text: str) -> list[tuple[str, bool]]:
-    """(token, preceded by whitespace) pairs."""
-    out: list[tuple[str, bool]] = []
+    """(token, preceded by whitespace) pairs: the units a line may break between."""
+    raw: list[tuple[str, bool]] = []
     for m in _TOKEN.finditer(text):
         spaced = m.start() > 0 and text[m.start() - 1].isspace()
         # "Kinder-Regenjacke" may break after its hyphen.
         for i, piece in enumerate(re.split(r"(?<=\w-)(?=\w)", m.group(0))):
-            out.append((piece, spaced and i == 0))
+            raw.append((piece, spaced and i == 0))
+    return _kinsoku(raw)
+
+
+def _kinsoku(tokens: list[tuple[str, bool]]) -> list[tuple[str, bool]]:
+    """Glue a closing mark to the token before it and an opening mark to the token after it,
+    so that no break falls where kinsoku forbids one ("跑鞋」。" and "「新" stay together)."""
+    out: list[tuple[str, bool]] = []
+    for token, spaced in tokens:
+        if out and not spaced and (token[0] in NO_LINE_START or out[-1][0][-1] in NO_LINE_END):
+            out[-1] = (out[-1][0] + token, out[-1][1])
+        else:
+            out.append((token, spaced))
     return out
 
 

@@ -14,6 +14,10 @@ from shared.analytics.roles import RAW_TABLES, validate_role_name
 # The feedback loop's plan refresh asks shared/review/approval.py which creatives are approved:
 # workers read the review tables and never write them (people decide, through `adgen web`).
 REVIEW_READ_TABLES = ("creative_decisions", "review_rules")
+# The feedback loop (migration 0005): feedback workers write these (raw feedback, roll-up,
+# serving plan, retirements).
+FEEDBACK_TABLES = ("feedback_events", "feedback_rejected", "feedback_daily", "serving_plan",
+                   "creative_retirements")
 
 
 def grant_worker(conn: psycopg.Connection, role: str, *, password: str | None = None) -> None:
@@ -35,6 +39,10 @@ def grant_worker(conn: psycopg.Connection, role: str, *, password: str | None = 
     for table in RAW_TABLES:
         conn.execute(sql.SQL("GRANT SELECT, INSERT, UPDATE, DELETE ON {} TO {}").format(
             sql.Identifier("public", table), ident))
+    for table in FEEDBACK_TABLES:
+        if conn.execute("SELECT to_regclass(%s)", (f"public.{table}",)).fetchone() != (None,):
+            conn.execute(sql.SQL("GRANT SELECT, INSERT, UPDATE, DELETE ON {} TO {}").format(
+                sql.Identifier("public", table), ident))
     for table in REVIEW_READ_TABLES:
         if conn.execute("SELECT to_regclass(%s)", (f"public.{table}",)).fetchone() != (None,):
             conn.execute(sql.SQL("GRANT SELECT ON {} TO {}").format(

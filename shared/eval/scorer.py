@@ -26,7 +26,7 @@ from shared.eval.model import Evaluator, has_evaluator, load_evaluator, pil_to_u
 from shared.eval.stats import image_stats
 from shared.events import CampaignEvent
 from shared.generation import GeneratorRuntime
-from shared.personalize import EventPlan
+from shared.plan import EventPlan
 
 log = logging.getLogger("adgen.eval")
 

@@ -6,7 +6,6 @@ Query helpers take the session as a keyword argument; the caller owns the transa
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -14,14 +13,7 @@ from sqlalchemy.orm import Session
 
 from shared.db.models import Creative, Event
 from shared.feedback.models import CreativeRetirement
-
-try:
-    from shared.review.approval import approved_ids
-except ImportError:  # pragma: no cover - only until the review branch (issue 15) is merged
-    # TODO(issue 15): the review app's module replaces this at merge; until then every servable
-    # creative counts as approved. Remove this fallback once shared/review/approval.py is on main.
-    def approved_ids(*, session: Session, creative_ids: Collection[str]) -> set[str]:
-        return set(creative_ids)
+from shared.review.approval import approved_ids
 
 
 @dataclass(frozen=True)

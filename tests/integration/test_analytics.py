@@ -30,7 +30,8 @@ from tests.unit.analytics.helpers import populate
 pytestmark = pytest.mark.integration
 
 VIEWS = ("campaign_summary", "creatives", "daily", "model_summary", "scores")
-# Migration 0005 (the feedback loop; its own tests read them as the analyst role).
+# Migrations 0005 (the feedback loop) and 0004 (review); their own tests read these as the
+# analyst role.
 ALL_VIEWS = VIEWS + ("ctr_by_model", "ctr_by_segment", "ctr_by_style", "ctr_creatives",
                      "ctr_daily", "feedback_rejections", "retirements", "serving_plan",
                      "review_decisions", "review_rules")

@@ -360,3 +360,49 @@ def test_thompson_beats_uniform_through_the_real_path(
     with session_scope(get_settings().resolved_database_url) as s:
         stored = s.execute(select(func.count()).select_from(FeedbackEventRow)).scalar_one()
     assert stored == u.events + t.events  # every event through the broker, exactly once
+
+
+def test_the_loop_runs_as_the_least_privilege_worker_role(
+    fb_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`adgen db grant-worker` covers the feedback tables: ingest (COPY into a temp staging
+    table) and a refresh with a retirement work as that role, which still cannot change the
+    schema."""
+    from shared.db.worker_role import drop_worker, grant_worker
+
+    ids = _install("camp")
+    url = get_settings().resolved_database_url
+    dsn = url.replace("postgresql+psycopg://", "postgresql://")
+    role = f"adgen_worker_f{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(dsn) as conn:
+        grant_worker(conn, role, password="worker-test-secret")
+    try:
+        as_worker = f"postgresql://{role}:worker-test-secret@{dsn.split('@', 1)[1]}"
+        set_env(monkeypatch, fb_env, ADGEN_DATABASE_URL=as_worker)
+        assert ingest_delivery([fb("impression", "w1", ids[0])]).stored == 1
+        with session_scope(get_settings().resolved_database_url) as s:
+            s.add_all(
+                FeedbackDaily(
+                    creative_id=cid,
+                    segment="sporty",
+                    day=NOW.date(),
+                    campaign_id="camp",
+                    size="300x250",
+                    impressions=n,
+                    clicks=k,
+                    conversions=0,
+                    conversion_value=0.0,
+                )
+                for cid, n, k in ((ids[0], 6000, 300), (ids[1], 6000, 20))
+            )
+        result = refresh_serving(seed=1, publish=lambda e: None)
+        assert result.rolled_up == 1 and result.retired == [ids[1]]
+        with (
+            pytest.raises(Exception, match="permission denied|must be owner"),
+            session_scope(get_settings().resolved_database_url) as s,
+        ):
+            s.execute(text("DROP TABLE feedback_events"))
+    finally:
+        dispose_engines()
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            drop_worker(conn, role)

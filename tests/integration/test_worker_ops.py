@@ -140,7 +140,7 @@ def test_render_queue_splits_device_and_cpu_stages(
     encode, upload and write rows from the `adgen.render` queue."""
     from tests.support.services import start_supervised
 
-    set_env(monkeypatch, stack, ADGEN_RENDER_QUEUE="1")
+    set_env(monkeypatch, stack, ADGEN_RENDER_QUEUE="1", ADGEN_WORKER_KEY="k" * 32)
     gen = worker_factory(stack, name="gen")
     env = {**stack}
     render = start_supervised(env, tmp_path / "render.log", role="render")

@@ -13,8 +13,8 @@ from shared.db.engine import get_engine, session_scope
 from shared.db.group_commit import commit_events
 from shared.db.models import Creative, Event, Score
 from shared.events import CampaignEvent
-from shared.personalize import EventPlan
 from shared.pipeline import Context, handle_event_task
+from shared.plan import EventPlan
 from shared.records import EventResult
 from shared.samples import sample_events
 

@@ -8,7 +8,8 @@ from PIL import Image
 
 from shared.compose.preview import sample_event, synthetic_product
 from shared.events import CampaignEvent
-from shared.personalize import CreativePlan, plan_event
+from shared.personalize import plan_event
+from shared.plan import CreativePlan
 
 LONG_TITLE = ("Ultra Lightweight Waterproof Breathable Trail Running Shoe with Reflective "
               "Details and Extra-Cushioned Recycled Foam Midsole for Long Distances")

@@ -14,8 +14,11 @@ from shared.compose.locale import LANGUAGES, PHRASES, format_price, language, ph
     ("1299", "EUR", "fr-FR", "1\u202f299,00\u00a0€"),
     ("1299", "EUR", "es-ES", "1299,00\u00a0€"),  # Spanish groups from five digits
     ("12999", "EUR", "es-ES", "12.999,00\u00a0€"),
-    ("1299", "JPY", "ja-JP", "¥1,299"),
-    ("1299.5", "JPY", "ja-JP", "¥1,300"),  # yen has no minor unit; half rounds up
+    ("1299", "JPY", "ja-JP", "￥1,299"),  # CLDR ja: the full-width yen sign
+    ("1299.5", "JPY", "ja-JP", "￥1,300"),  # yen has no minor unit; half rounds up
+    ("1299", "TWD", "zh-TW", "NT$1,299"),  # whole dollars in Taiwan
+    ("1299", "CNY", "zh-TW", "CN¥1,299.00"),
+    ("1299", "JPY", "en-US", "¥1,299"),
     ("1299", "CNY", "zh-CN", "¥1,299.00"),
     ("1299", "CNY", "en-US", "CN¥1,299.00"),
     ("1299", "USD", "zh-CN", "US$1,299.00"),

@@ -3,7 +3,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from shared.compose.fonts import cjk_available, cjk_font, latin_font
-from shared.compose.text_fit import ELLIPSIS, fit_text, sizes_between, text_width, wrap
+from shared.compose.text_fit import (
+    ELLIPSIS,
+    NO_LINE_END,
+    NO_LINE_START,
+    _tokens,
+    fit_text,
+    sizes_between,
+    text_width,
+    wrap,
+)
 
 SANS = latin_font(bold=True)
 needs_cjk = pytest.mark.skipif(not cjk_available(),
@@ -77,3 +86,61 @@ def test_ellipsis_continues_the_text_after_the_last_kept_line() -> None:
     fitted = fit_text(SANS, "Ultra Lightweight Waterproof Breathable", 110, 16, 12, 12, 1)
     assert fitted is not None and fitted.lines[0].startswith("Ultra Light")
     assert fitted.lines[0].endswith(ELLIPSIS)
+
+
+# Kinsoku: the line-breaking rules of Chinese and Japanese.
+CJK_TITLES = (
+    "【新品】2026新款男士轻便透气跑步鞋，减震防滑（黑色）！限时包邮。",
+    "「經典款」真皮手提包、大容量，輕便耐用！（附贈防塵袋）",
+    "ランニングシューズ　メンズ（軽量）「厚底」ブラック、通気性！ー",
+    "苹果iPhone 16 Pro Max手机 5G全网通 256GB（黑色钛金属）",
+    "ちょっとしたギフトにぴったり、ショッピングバッグ。ッ",
+)
+
+
+def _kinsoku_ok(lines: list[str]) -> None:
+    for i, line in enumerate(lines):
+        if i > 0:
+            assert line[0] not in NO_LINE_START, lines
+        if i < len(lines) - 1:
+            assert line[-1] not in NO_LINE_END, lines
+
+
+@needs_cjk
+@pytest.mark.parametrize("text", CJK_TITLES)
+def test_cjk_lines_obey_kinsoku_at_every_width(text: str) -> None:
+    font = cjk_font(bold=True).at(16)
+    for width in range(40, 400, 7):
+        lines = wrap(font, text, width, break_words=False)
+        if lines is None:  # a Latin word wider than the box: the caller shrinks instead
+            continue
+        _kinsoku_ok(lines)
+        assert "".join(lines).replace(" ", "") == text.replace(" ", "")
+
+
+def test_kinsoku_glues_marks_to_their_neighbours_without_a_font() -> None:
+    tokens = [t for t, _ in _tokens("跑鞋」。「新款（黑色）")]
+    assert "鞋」。" in tokens and "「新" in tokens and "（黑" in tokens and "色）" in tokens
+
+
+@needs_cjk
+def test_latin_words_stay_whole_inside_cjk_text() -> None:
+    font = cjk_font().at(14)
+    text = "苹果iPhone 16 Pro Max手机 Bluetooth耳机 Samsung Galaxy"
+    for width in range(90, 300, 11):
+        lines = wrap(font, text, width, break_words=False)
+        assert lines is not None
+        words = " ".join(lines).split()
+        for latin in ("iPhone", "Bluetooth", "Samsung", "Galaxy"):
+            assert any(latin in w for w in words), (width, lines)
+
+
+@needs_cjk
+@pytest.mark.parametrize("text", CJK_TITLES)
+def test_cjk_fit_stays_inside_small_boxes(text: str) -> None:
+    spec = cjk_font(bold=True)
+    for width, height in ((60, 40), (140, 60), (200, 30), (90, 120)):
+        fitted = fit_text(spec, text, width, height, 22, 10, max_lines=3)
+        if fitted is not None:
+            _inside(fitted, width, height)
+            _kinsoku_ok(list(fitted.lines))

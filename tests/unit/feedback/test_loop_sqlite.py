@@ -25,6 +25,7 @@ from shared.feedback.models import (
 )
 from shared.feedback.plan import select_creative
 from shared.feedback.service import ingest_delivery, refresh_serving
+from shared.review.approval import record_decision
 from tests.conftest import set_env
 
 NOW = datetime.now(UTC)
@@ -208,3 +209,28 @@ def test_a_failed_publish_stays_pending_until_the_next_refresh(loop: Any) -> Non
     sent: list[dict[str, Any]] = []
     assert refresh_serving(seed=2, publish=sent.append).published == result.regeneration_events
     assert len(sent) == 1
+
+
+def test_only_approved_creatives_enter_the_plan(loop: Any) -> None:
+    url, _world, ids = loop
+    with session_scope(url) as s:  # a reviewer rejects one creative
+        record_decision(
+            session=s, creative_id=ids[0], decision="reject", actor="rev", reason_code="off_brand"
+        )
+        pending = simulate.install(
+            simulate.make_world(9, 3), session=s, campaign="pending", approve=False
+        )  # nobody reviewed these, no auto rule
+    refresh_serving(seed=1, publish=lambda e: None)
+    assert count(url, ServingPlanRow, ServingPlanRow.creative_id == ids[0]) == 0
+    assert count(url, ServingPlanRow, ServingPlanRow.creative_id.in_(pending)) == 0
+    rng = np.random.default_rng(0)
+    with session_scope(url) as s:
+        assert (
+            select_creative(
+                session=s, campaign="pending", size="300x250", segment="sporty", rng=rng
+            )
+            is None
+        )
+        record_decision(session=s, creative_id=ids[0], decision="undo", actor="rev")
+    refresh_serving(seed=2, publish=lambda e: None)
+    assert count(url, ServingPlanRow, ServingPlanRow.creative_id == ids[0]) == 3  # 3 segments

@@ -1,0 +1,109 @@
+"""A shop title in any language -> the catalog concept (caption noun) it sells.
+
+The multilingual encoder scores the title against every concept name (shared.text.concept_index)
+twice: the whole title, and each of its chunks (words, script runs, and the last two and three
+characters of a long Han run, where Chinese puts the head noun: "轻便透气跑步鞋" -> "跑步鞋").
+A concept's score is the best of its names; the final score adds the best chunk to three times
+the whole-title score, so that one stray chunk ("礼盒" gift box) cannot outvote the title.
+Numbers with their units ("41码", "500ml", "2026") and bare colour words are dropped first.
+The weights were chosen on the labelled set; docs/multilingual.md records how.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from shared.text.colour_words import cjk_colour, latin_colour
+from shared.text.concept_index import ConceptIndex, get_index
+from shared.text.multilingual import get_encoder
+
+TITLE_WEIGHT = 3.0
+_UNITS = (
+    "cm|mm|ml|kg|g|l|英寸|インチ|码|碼|寸|吋|米|斤|个|個|支|双|雙|包|袋|罐|只|本|片|号|號|入|色"
+)
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)?\s*(?:" + _UNITS + r")?", re.IGNORECASE)
+_SEPARATORS = re.compile(r"[\s,.;:!?，。、/|\\【】\[\]()（）「」『』*+%×〜~&]+")
+_RUNS = re.compile(
+    r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+|[\u3040-\u309f]+|[\u30a0-\u30ff]+|"
+    r"[\uac00-\ud7af]+|[^\W\d_]+(?:['’-][^\W\d_]+)*"
+)
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_KANA = re.compile(r"[\u3040-\u30ff]")
+_HANGUL = re.compile(r"[\uac00-\ud7af]")
+_WORDS = re.compile(r"[^\W\d_]+")
+
+
+@dataclass(frozen=True)
+class NounMatch:
+    noun: str  # a catalog concept's caption noun, e.g. "running shoe"
+    score: float
+    chunk: str  # the chunk that scored best for it (for explaining a match)
+
+
+def _is_colour(chunk: str) -> bool:
+    """A chunk that only names a colour ("黑色", "冰川白", "ブラック", "Negras"), which would
+    otherwise match colour-named concepts ("black nib")."""
+    if _HAN.search(chunk) or _KANA.search(chunk) or _HANGUL.search(chunk):
+        return (
+            len(chunk) <= 4
+            and cjk_colour(chunk) is not None
+            and (
+                chunk[-1] == "色"
+                or cjk_colour(chunk[-1]) is not None
+                or cjk_colour(chunk[-2:]) is not None
+            )
+        )
+    return latin_colour(chunk) is not None and len(_WORDS.findall(chunk)) == 1
+
+
+def title_chunks(title: str) -> list[str]:
+    """The title's candidate product words, in order, without numbers or bare colour words."""
+    out: list[str] = []
+    for piece in _SEPARATORS.split(_NUMBER.sub(" ", title)):
+        for run in _RUNS.findall(piece):
+            out.append(run)
+            if _HAN.search(run) and not _KANA.search(run) and len(run) > 3:
+                out += [run[-2:], run[-3:]]
+    return [c for c in dict.fromkeys(out) if len(c) >= 2 and not _is_colour(c)]
+
+
+@lru_cache(maxsize=4)
+def _grouping(index: ConceptIndex) -> tuple[np.ndarray, np.ndarray]:
+    """Column order that puts each concept's names together, and where each group starts."""
+    ids = {c: i for i, c in enumerate(index.concepts)}
+    owner = np.array([ids[o] for o in index.owners])
+    order = np.argsort(owner, kind="stable")
+    starts = np.r_[0, np.cumsum(np.bincount(owner, minlength=len(ids)))[:-1]]
+    return order, starts
+
+
+def _per_concept(scores: np.ndarray, index: ConceptIndex) -> np.ndarray:
+    """[n, names] -> [n, concepts]: a concept scores its best name."""
+    order, starts = _grouping(index)
+    return np.maximum.reduceat(scores[:, order], starts, axis=1)
+
+
+def match_noun(title: str, index: ConceptIndex | None = None) -> NounMatch | None:
+    """The closest catalog concept to `title`, or None for a title with no words at all."""
+    index = index or get_index()
+    chunks = title_chunks(title)
+    if not chunks:
+        return None
+    encoder = get_encoder()
+    whole = _per_concept(encoder.encode([title]) @ index.vectors.T, index)
+    parts = _per_concept(encoder.encode(chunks) @ index.vectors.T, index)
+    concepts = index.concepts
+    total = parts.max(axis=0) + TITLE_WEIGHT * whole[0]
+    best = int(total.argmax())
+    return NounMatch(concepts[best], float(total[best]), chunks[int(parts[:, best].argmax())])
+
+
+@lru_cache(maxsize=4096)
+def product_noun(title: str) -> str | None:
+    """`match_noun` for the default index, cached by title (plans ask once per variant)."""
+    found = match_noun(title)
+    return found.noun if found else None
