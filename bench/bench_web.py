@@ -269,7 +269,7 @@ def main() -> None:
     finally:
         web.stop()
         dispose_engines()
-    shutil.rmtree(work.parent, ignore_errors=True)
+        shutil.rmtree(work.parent, ignore_errors=True)
     print(json.dumps(result, indent=2, default=str))
     if args.json:
         args.json.write_text(json.dumps(result, indent=2, default=str))
