@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import os
+import threading
 import posixpath
 from datetime import timedelta
 from pathlib import Path
@@ -62,7 +63,9 @@ class FileStore:
     def put(self, key: str, data: bytes, content_type: str) -> None:
         path = self._path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        # Unique per writer: two threads of one worker may write the same key at once (a
+        # redelivered event running beside its first delivery); a per-pid name made them race.
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
         tmp.write_bytes(data)
         tmp.replace(path)  # atomic: readers never see half a PNG
 
