@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import io
 import os
-import threading
 import posixpath
+import threading
 from datetime import timedelta
 from pathlib import Path
 from typing import Protocol
