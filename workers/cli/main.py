@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import sys
 from pathlib import Path
@@ -15,12 +14,17 @@ from workers.cli.data_cmd import app as data_app
 from workers.cli.eval_cmd import app as eval_app
 from workers.cli.feedback_cmd import app as feedback_app
 from workers.cli.feedback_cmd import select_cmd, simulate_cmd
+from workers.cli.publish_cmd import publish
 from workers.cli.report_cmd import grant_analyst, report
+from workers.cli.status_cmd import status, workers_status
 from workers.cli.train_cmd import train
 from workers.cli.web_cmd import users_app, web
 
-app = typer.Typer(help="AdGen: personalised ad creatives from campaign events.",
-                  no_args_is_help=True, pretty_exceptions_show_locals=False)
+app = typer.Typer(
+    help="AdGen: personalised ad creatives from campaign events.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
 db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 workers_app = typer.Typer(help="Inspect running workers.", no_args_is_help=True)
@@ -28,12 +32,15 @@ app.add_typer(workers_app, name="workers")
 app.add_typer(data_app, name="data")
 app.add_typer(eval_app, name="eval")
 app.command("train")(train)
+app.command("publish")(publish)
 app.command("report")(report)
 app.command("web")(web)
 app.add_typer(users_app, name="users")
 app.add_typer(feedback_app, name="feedback")
 app.command("select")(select_cmd)
 app.command("simulate")(simulate_cmd)
+app.command("status")(status)
+workers_app.command("status")(workers_status)
 db_app.command("grant-analyst")(grant_analyst)
 
 console = Console(width=None if sys.stdout.isatty() else 160)
@@ -59,8 +66,10 @@ def demo(
 def worker(
     devices: Annotated[str, typer.Option(help="cpu | all | CUDA indices like 0,1")] = "cpu",
     per_device: Annotated[int, typer.Option(help="Worker processes per device")] = 1,
-    role: Annotated[str, typer.Option(
-        help="generate (device workers) | render (CPU stage, ADGEN_RENDER_QUEUE=1)")] = "generate",
+    role: Annotated[
+        str,
+        typer.Option(help="generate (device workers) | render (CPU stage, ADGEN_RENDER_QUEUE=1)"),
+    ] = "generate",
     processes: Annotated[int, typer.Option(help="render role: pool processes")] = 2,
     loglevel: Annotated[str, typer.Option(help="Celery log level")] = "INFO",
 ) -> None:
@@ -77,65 +86,15 @@ def worker(
     raise typer.Exit(Supervisor(specs, loglevel).run())
 
 
-@app.command()
-def publish(
-    source: Annotated[str, typer.Argument(help="JSONL file of events, or - for stdin")],
-    no_validate: Annotated[bool, typer.Option(
-        "--no-validate", help="Send lines as-is (the worker rejects bad ones)")] = False,
-) -> None:
-    """Publish campaign events; invalid lines are reported with their line number and reason."""
-    from shared.publisher import InvalidEvent, Publisher
-
-    stream = sys.stdin if source == "-" else open(source, encoding="utf-8")  # noqa: SIM115
-    publisher = Publisher()
-    sent = bad = 0
-    with stream:
-        for lineno, line in enumerate(stream, 1):
-            if not line.strip():
-                continue
-            try:
-                eid = publisher.publish(line.strip(), validate=not no_validate)
-                sent += 1
-                console.print(f"line {lineno}: published {eid or '(unvalidated)'}")
-            except InvalidEvent as exc:
-                bad += 1
-                console.print(f"[red]line {lineno}: rejected: {exc}[/]")
-    publisher.close()
-    console.print(f"published {sent}, rejected {bad}")
-    if bad:
-        raise typer.Exit(2)
-
-
-@app.command()
-def status(
-    event_id: str,
-    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output")] = False,
-) -> None:
-    """Show an event's status, attempts, errors and creatives."""
-    from shared.config import get_settings
-    from shared.db import repo
-    from shared.db.engine import session_scope
-
-    with session_scope(get_settings().resolved_database_url) as s:
-        info = repo.event_summary(session=s, event_id=event_id)
-    if info is None:
-        console.print(f"[red]no event {event_id!r}[/]")
-        raise typer.Exit(1)
-    if as_json:
-        print(json.dumps(info, default=str, indent=2))
-        return
-    for k, v in info.items():
-        if k != "objects":
-            console.print(f"{k:20} {v}")
-    for key in info["objects"]:
-        console.print(f"  {key}")
-
-
 @db_app.command("grant-worker")
 def grant_worker_cmd(
     role: Annotated[str, typer.Option(help="Role the workers connect as")] = "adgen_worker",
-    password: Annotated[str | None, typer.Option(
-        envvar="ADGEN_WORKER_DB_PASSWORD", help="Give the role LOGIN with this password")] = None,
+    password: Annotated[
+        str | None,
+        typer.Option(
+            envvar="ADGEN_WORKER_DB_PASSWORD", help="Give the role LOGIN with this password"
+        ),
+    ] = None,
 ) -> None:
     """Create or update the workers' role: read/write AdGen's tables, no schema changes."""
     import psycopg
@@ -149,28 +108,6 @@ def grant_worker_cmd(
     with psycopg.connect(url) as conn:
         grant_worker(conn, role, password=password)
     console.print(f"role {role} can read/write AdGen's tables and cannot alter the schema")
-
-
-@workers_app.command("status")
-def workers_status(
-    timeout: Annotated[float, typer.Option(help="Seconds to wait for replies")] = 2.0,
-) -> None:
-    """Workers, their devices and queues, and the events they are processing now."""
-    from rich.table import Table
-
-    from workers.inspect import collect
-
-    infos = collect(timeout)
-    if not infos:
-        console.print("[yellow]no workers replied[/]")
-        raise typer.Exit(1)
-    table = Table(title="AdGen workers")
-    for col in ("worker", "device", "pool", "queues", "active events", "reserved", "processed"):
-        table.add_column(col)
-    for w in infos:
-        table.add_row(w.name, w.device, f"{w.pool} x{w.concurrency}", ", ".join(w.queues),
-                      ", ".join(w.active) or "idle", str(w.reserved), str(w.processed))
-    console.print(table)
 
 
 @db_app.command("upgrade")
