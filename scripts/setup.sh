@@ -14,3 +14,5 @@ python -c "import torch, sys; sys.exit(0 if torch.__version__.startswith('2.13.0
   || python -m pip install -q torch==2.13.0 2>&1 | grep -v "is ignored" || true
 python -m pip install -q -e ".[test]" 2>&1 | grep -v "is ignored" || true
 python -c "import torch, shared, workers; print('adgen installed; torch', torch.__version__)"
+python -c "from shared.compose.fonts import font_report
+for r in font_report(): print(f'fonts: {r.script}:', r.font or f'MISSING, install: {r.fix}')"

@@ -1,12 +1,17 @@
 """Font files that exist without downloads, and the choice between Latin and CJK faces.
 
-Latin text uses the DejaVu faces matplotlib ships. Chinese and Japanese need a CJK face from the
-system (Debian: fonts-wqy-zenhei or fonts-noto-cjk); when none is installed a `MissingFontError`
-names the packages instead of silently drawing empty boxes.
+Latin text uses the DejaVu faces matplotlib ships. Chinese, Japanese and Korean use Noto Sans
+CJK: from the system when installed (Debian fonts-noto-cjk, which has a bold face), else from the
+`noto-cjk-sans-otc` wheel, a dependency, so a plain `pip install` renders CJK without root.
+WenQuanYi and fonts in the usual font folders are found too. When no CJK face exists at all a
+`MissingFontError` names the packages instead of silently drawing empty boxes, and
+`check_fonts()` says so loudly when a worker starts.
 """
 
 from __future__ import annotations
 
+import importlib.resources
+import logging
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -15,17 +20,40 @@ from pathlib import Path
 import matplotlib
 from PIL import ImageFont
 
-CJK_CANDIDATES: tuple[tuple[str, str], ...] = (  # (regular, bold); the same file when no bold
-    ("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
-     "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc"),
+# (regular, bold) at Debian's paths; the same file twice when there is no bold.
+CJK_CANDIDATES: tuple[tuple[str, str], ...] = (
+    (
+        "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+        "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc",
+    ),
+    (
+        "/usr/share/fonts/truetype/noto/NotoSansCJK-Regular.ttc",
+        "/usr/share/fonts/truetype/noto/NotoSansCJK-Bold.ttc",
+    ),
+)
+_WQY: tuple[tuple[str, str], ...] = (
     ("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",) * 2,
     ("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",) * 2,
-    ("/usr/share/fonts/truetype/noto/NotoSansCJK-Regular.ttc",
-     "/usr/share/fonts/truetype/noto/NotoSansCJK-Bold.ttc"),
 )
-CJK_PACKAGES = "fonts-wqy-zenhei or fonts-noto-cjk"
+FONT_DIRS = ("/usr/share/fonts", "/usr/local/share/fonts", "~/.local/share/fonts", "~/.fonts")
+# Regular faces looked for by name in FONT_DIRS (other distributions, hand installs).
+CJK_FILE_NAMES = (
+    "NotoSansCJK-Regular.ttc",
+    "NotoSansCJKjp-Regular.otf",
+    "NotoSansCJKsc-Regular.otf",
+    "SourceHanSans-Regular.ttc",
+    "wqy-zenhei.ttc",
+    "wqy-microhei.ttc",
+)
+CJK_PACKAGES = "fonts-noto-cjk or fonts-wqy-zenhei"
+CJK_INSTALL = (
+    "pip install noto-cjk-sans-otc (a dependency of adgen), or apt-get install fonts-noto-cjk"
+)
+# Face order inside the Noto Sans CJK collections: the region decides the glyph forms.
+_NOTO_FACE = {"ja": 0, "ko": 1, "zh": 2, "zh-cn": 2, "zh-sg": 2, "zh-tw": 3, "zh-hk": 4, "zh-mo": 4}
 # Han, kana, Hangul, CJK punctuation and full-width forms.
 _CJK = re.compile("[\u1100-\u11ff\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]")
+log = logging.getLogger(__name__)
 
 
 class MissingFontError(LookupError):
@@ -79,14 +107,52 @@ def drawable(text: str, spec: FontSpec) -> str:
     return " ".join(kept.split())
 
 
-def cjk_font(bold: bool = False) -> FontSpec:
-    for regular, heavy in CJK_CANDIDATES:
-        path = heavy if bold and Path(heavy).exists() else regular
-        if Path(path).exists():
-            return FontSpec(path)
+def _packaged_cjk() -> tuple[tuple[str, str], ...]:
+    try:
+        path = str(importlib.resources.files("noto_cjk_sans_otc") / "NotoSansCJK-Regular.ttc")
+    except ModuleNotFoundError:
+        return ()
+    return ((path, path),)
+
+
+def _scanned_cjk() -> tuple[tuple[str, str], ...]:
+    found = []
+    for folder in FONT_DIRS:
+        root = Path(folder).expanduser()
+        if not root.is_dir():
+            continue
+        for name in CJK_FILE_NAMES:
+            for regular in sorted(root.rglob(name)):
+                bold = regular.with_name(regular.name.replace("Regular", "Bold"))
+                found.append((str(regular), str(bold if bold.exists() else regular)))
+    return tuple(found)
+
+
+@lru_cache(maxsize=1)
+def cjk_candidates() -> tuple[tuple[str, str], ...]:
+    """Installed CJK faces, best first: Noto with a bold face, packaged Noto, WenQuanYi, then
+    anything known found in the font folders."""
+    every = CJK_CANDIDATES + _packaged_cjk() + _WQY + _scanned_cjk()
+    return tuple(pair for pair in dict.fromkeys(every) if Path(pair[0]).exists())
+
+
+def _face_index(path: str, locale: str) -> int:
+    if not Path(path).name.startswith("NotoSansCJK-"):
+        return 0  # single-region files and WenQuanYi: the first face is the sans one
+    tag = locale.lower().replace("_", "-")
+    return _NOTO_FACE.get(tag, _NOTO_FACE.get(tag[:2], 0))
+
+
+def cjk_font(bold: bool = False, locale: str = "") -> FontSpec:
+    """The best installed CJK face, in `locale`'s regional glyph forms where the font has them."""
+    if found := cjk_candidates():
+        regular, heavy = found[0]
+        path = heavy if bold else regular
+        return FontSpec(path, _face_index(path, locale))
     raise MissingFontError(
-        f"Chinese/Japanese text needs a CJK font; install the Debian package {CJK_PACKAGES} "
-        f"(looked in: {', '.join(c[0] for c in CJK_CANDIDATES)})")
+        f"Chinese/Japanese/Korean text needs a CJK font: {CJK_INSTALL} "
+        f"(Debian packages: {CJK_PACKAGES})"
+    )
 
 
 def cjk_available() -> bool:
@@ -104,5 +170,66 @@ def needs_cjk(text: str, locale: str = "") -> bool:
 def font_for(text: str, locale: str, bold: bool = False, serif: bool = False) -> FontSpec:
     """The face that can draw `text` for `locale`: CJK when either asks for it, else DejaVu."""
     if needs_cjk(text, locale):
-        return cjk_font(bold)
+        return cjk_font(bold, locale)
     return latin_font(bold, serif)
+
+
+@dataclass(frozen=True)
+class ScriptSupport:
+    """Whether ads in one script can be rendered, and with which face."""
+
+    script: str
+    locales: str
+    font: str | None  # "path#face" that draws the sample, None when nothing does
+    fix: str = ""  # how to get a font, when none
+
+
+_SAMPLES = {
+    "latin": ("Latin (en, de, fr, es, …)", "Aa€ßéñ"),
+    "cjk": ("Chinese, Japanese, Korean (zh-*, ja-JP)", "中文日本語かな한국"),
+}
+
+
+def _drawing_face(script: str) -> FontSpec | None:
+    sample = _SAMPLES[script][1]
+    try:
+        spec = latin_font() if script == "latin" else cjk_font()
+        ok = Path(spec.path).exists() and all(has_glyph(spec, c) for c in sample)
+    except (MissingFontError, OSError):
+        return None
+    return spec if ok else None
+
+
+def font_report() -> list[ScriptSupport]:
+    """Which scripts this process can render: each face is checked by drawing a sample, not
+    only by the file existing."""
+    report = []
+    for script, (locales, _) in _SAMPLES.items():
+        spec = _drawing_face(script)
+        fix = "" if spec else (CJK_INSTALL if script == "cjk" else "reinstall matplotlib")
+        report.append(
+            ScriptSupport(script, locales, f"{spec.path}#{spec.index}" if spec else None, fix)
+        )
+    return report
+
+
+def check_fonts(logger: logging.Logger = log, *, strict: bool = False) -> list[ScriptSupport]:
+    """Log the font report at start-up: INFO per renderable script, CRITICAL naming the install
+    command for each that is not (its events would fail with MissingFontError). `strict` raises
+    instead, for a worker that should refuse to start."""
+    report = font_report()
+    for item in report:
+        if item.font:
+            logger.info("fonts: %s rendered with %s", item.script, item.font)
+        else:
+            logger.critical(
+                "fonts: cannot render %s: %s events will fail with MissingFontError;"
+                " install a font: %s",
+                item.script,
+                item.locales,
+                item.fix,
+            )
+    missing = [item.script for item in report if not item.font]
+    if strict and missing:
+        raise MissingFontError(f"no font for {', '.join(missing)}: {CJK_INSTALL}")
+    return report

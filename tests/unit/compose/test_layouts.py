@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shared.compose.fonts import cjk_available
+from shared.compose.fonts import CJK_INSTALL, cjk_available
 from shared.compose.layouts import DROP_ORDER, MIN_SIZE, MIN_SIZE_DEFAULT, Layout, build_layout
 from shared.compose.templates import template_for
 from shared.events import EVENT_TYPES
@@ -19,7 +19,7 @@ STYLES = ("clean", "bold", "seasonal")
 
 def _layouts(ad_type: str, title: str, style: str, locale: str = "en-US") -> list[Layout]:
     if any(ord(c) > 0x2E80 for c in title) and not cjk_available():
-        pytest.skip("no CJK font installed (Debian: fonts-wqy-zenhei or fonts-noto-cjk)")
+        pytest.skip(f"no CJK font installed ({CJK_INSTALL})")
     event = event_with(ad_type, title, style, locale)
     return [build_layout(c) for c in plan_event(event).creatives]
 
@@ -62,7 +62,7 @@ def test_text_never_overflows_any_size(ad_type: str, title: str) -> None:
 @pytest.mark.parametrize("locale", ["de-DE", "fr-FR", "es-ES", "ja-JP", "zh-CN"])
 def test_localised_copy_fits(locale: str) -> None:
     if locale[:2] in ("ja", "zh") and not cjk_available():
-        pytest.skip("no CJK font installed (Debian: fonts-wqy-zenhei or fonts-noto-cjk)")
+        pytest.skip(f"no CJK font installed ({CJK_INSTALL})")
     for ad_type in EVENT_TYPES:
         for layout in _layouts(ad_type, TITLES["long"], "bold", locale):
             check_layout(layout)

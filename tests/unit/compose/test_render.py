@@ -70,10 +70,10 @@ def test_drawn_text_sits_on_its_own_ground_with_aa_contrast(style: str) -> None:
 
 
 def test_cjk_without_a_cjk_font_names_the_packages(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(fonts, "CJK_CANDIDATES", (("/nonexistent/cjk.ttc",) * 2,))
+    monkeypatch.setattr(fonts, "cjk_candidates", lambda: ())
     event = event_with("product_display", locale="ja-JP")
     plan = plan_event(event).creatives[0]
-    with pytest.raises(MissingFontError, match="fonts-wqy-zenhei"):
+    with pytest.raises(MissingFontError, match="pip install noto-cjk-sans-otc"):
         compose_creative(plan, images_for(plan, event), event)
     assert not fonts.cjk_available()
 

@@ -2,7 +2,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shared.compose.fonts import cjk_available, cjk_font, latin_font
+from shared.compose.fonts import CJK_INSTALL, cjk_available, cjk_font, latin_font
 from shared.compose.text_fit import (
     ELLIPSIS,
     NO_LINE_END,
@@ -16,7 +16,7 @@ from shared.compose.text_fit import (
 
 SANS = latin_font(bold=True)
 needs_cjk = pytest.mark.skipif(not cjk_available(),
-                               reason="no CJK font (apt-get install fonts-wqy-zenhei)")
+                               reason=f"no CJK font installed ({CJK_INSTALL})")
 
 
 def _inside(fitted, width: int, height: int) -> None:  # type: ignore[no-untyped-def]
