@@ -22,7 +22,9 @@ WELL_KNOWN_SECRETS = frozenset({"minioadmin", "guest", "changeme", "password", "
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="ADGEN_", extra="ignore")
+    # hide_input_in_errors: a rejected URL would otherwise be echoed whole, password included.
+    model_config = SettingsConfigDict(env_prefix="ADGEN_", extra="ignore",
+                                      hide_input_in_errors=True)
 
     home: Path = Field(default=Path.home() / ".adgen", description="Embedded state lives here")
     broker_url: str | None = Field(default=None, description="Celery broker; default: filesystem")

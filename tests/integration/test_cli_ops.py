@@ -10,7 +10,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from kombu import Connection
+from kombu import Connection, Producer
 from typer.testing import CliRunner
 
 from shared.config import get_settings
@@ -19,7 +19,7 @@ from shared.queues import GENERATE_QUEUE
 from shared.samples import sample_events
 from tests.conftest import set_env
 from tests.integration.conftest import wait_terminal
-from tests.support.services import WorkerProcess, free_port
+from tests.support.services import S3_SECRET, WorkerProcess, free_port
 from workers.cli.main import app
 
 pytestmark = pytest.mark.integration
@@ -39,6 +39,12 @@ def _queued_event_ids(url: str) -> list[str]:
             args, _kwargs, _embed = json.loads(msg.body)
             ids.append(json.loads(args[0])["event_id"])
     return ids
+
+
+def _queue_depth(url: str) -> int:
+    with Connection(url) as conn:
+        _, count, _ = conn.default_channel.queue_declare(queue=GENERATE_QUEUE, passive=True)
+        return int(count)
 
 
 @pytest.fixture
@@ -175,16 +181,48 @@ def _wait_for(check: Callable[[], bool], timeout_s: float) -> None:
     raise TimeoutError("condition not met")
 
 
-def test_workers_status_shows_the_event_in_flight_then_status_shows_it_done(
+def _publish_bare_messages(url: str) -> None:
+    """Messages that are not Celery task messages: JSON without a task header, and bytes."""
+    with Connection(url) as conn:
+        producer = Producer(conn.default_channel)
+        route = {"exchange": GENERATE_QUEUE, "routing_key": GENERATE_QUEUE, "delivery_mode": 2}
+        producer.publish(
+            json.dumps({"event_id": "bare-1"}),
+            content_type="application/json",
+            content_encoding="utf-8",
+            **route,
+        )
+        producer.publish(
+            b"\x00bare-bytes",
+            content_type="application/octet-stream",
+            content_encoding="binary",
+            **route,
+        )
+
+
+def test_live_worker_status_bare_messages_and_event_status(
     stack: dict[str, str], worker_factory: Callable[..., WorkerProcess]
 ) -> None:
+    """One worker start (the slow part) for three things: `adgen workers status` idle and with
+    an event in flight, what Celery does with non-task messages, and `adgen status` of the
+    finished event."""
     settings = get_settings()
-    worker_factory(stack, name="cpu")
+    worker = worker_factory(stack, name="cpu")
     res = CliRunner().invoke(app, ["workers", "status", "--timeout", "3"])
     assert res.exit_code == 0, res.output
     row = next(line for line in res.stdout.splitlines() if "cpu@" in line)
-    for cell in ("cpu", "threads x", GENERATE_QUEUE, "idle"):
+    for cell in ("cpu", "threads x8", GENERATE_QUEUE, "idle"):
         assert cell in row, row
+
+    # Non-task messages never reach our code: Celery deletes them (no requeue, no dead letter)
+    # and logs them, the JSON one at WARNING with its body, the undecodable one at CRITICAL.
+    _publish_bare_messages(settings.resolved_broker_url)
+    _wait_for(lambda: "Can't decode message body" in worker.log(), 30)
+    log = worker.log()
+    assert "WARNING cpu@" in log and "Received and deleted unknown message" in log
+    assert "CRITICAL cpu@" in log and "ContentDisallowed" in log
+    assert "{'event_id': 'bare-1'}" in log
+    assert S3_SECRET not in log  # the worker logs its storage and broker URLs redacted
 
     # Hold the events table so the worker's claim waits (lock_timeout is 15 s): the event is
     # then in flight for as long as this transaction lasts.
@@ -193,20 +231,18 @@ def test_workers_status_shows_the_event_in_flight_then_status_shows_it_done(
     with psycopg.connect(pg) as conn:
         conn.execute("LOCK TABLE events IN ACCESS EXCLUSIVE MODE")
         Publisher().publish(ev)
-        outputs: list[str] = []
 
         def shows_event() -> bool:
             r = CliRunner().invoke(app, ["workers", "status", "--timeout", "2"])
-            outputs.append(r.output)
             return ev.event_id in r.stdout
 
         try:
             _wait_for(shows_event, 10)
         finally:
             conn.rollback()
-    assert ev.event_id in outputs[-1]
 
     assert wait_terminal(settings.resolved_database_url, [ev.event_id]) == {ev.event_id: "done"}
+    assert _queue_depth(settings.resolved_broker_url) == 0  # the bare messages are gone too
     res = CliRunner().invoke(app, ["status", ev.event_id])
     assert res.exit_code == 0, res.output
     assert "status               done" in res.stdout
