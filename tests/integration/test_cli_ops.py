@@ -11,9 +11,12 @@ from pathlib import Path
 import psycopg
 import pytest
 from kombu import Connection, Producer
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from shared.config import get_settings
+from shared.db.engine import session_scope
+from shared.db.models import RejectedEvent
 from shared.publisher import Publisher, PublishError
 from shared.queues import GENERATE_QUEUE
 from shared.samples import sample_events
@@ -39,6 +42,12 @@ def _queued_event_ids(url: str) -> list[str]:
             args, _kwargs, _embed = json.loads(msg.body)
             ids.append(json.loads(args[0])["event_id"])
     return ids
+
+
+def _rejections(db_url: str) -> list[tuple[str | None, str]]:
+    with session_scope(db_url) as s:
+        rows = s.execute(select(RejectedEvent).order_by(RejectedEvent.id)).scalars()
+        return [(r.event_id, r.reason) for r in rows]
 
 
 def _queue_depth(url: str) -> int:
@@ -214,15 +223,19 @@ def test_live_worker_status_bare_messages_and_event_status(
     for cell in ("cpu", "threads x8", GENERATE_QUEUE, "idle"):
         assert cell in row, row
 
-    # Non-task messages never reach our code: Celery deletes them (no requeue, no dead letter)
-    # and logs them, the JSON one at WARNING with its body, the undecodable one at CRITICAL.
+    # Messages that are not task messages never reach the pipeline. The worker's consumer
+    # records each as a rejection (ERROR line, rejected_events, dead letter); Celery still logs
+    # its own line (WARNING with the body for JSON, CRITICAL for other content) and deletes it.
     _publish_bare_messages(settings.resolved_broker_url)
-    _wait_for(lambda: "Can't decode message body" in worker.log(), 30)
+    _wait_for(lambda: worker.log().count("refused a broker message") >= 2, 30)
     log = worker.log()
     assert "WARNING cpu@" in log and "Received and deleted unknown message" in log
     assert "CRITICAL cpu@" in log and "ContentDisallowed" in log
-    assert "{'event_id': 'bare-1'}" in log
+    assert "ERROR cpu@" in log and "{'event_id': 'bare-1'}" in log
     assert S3_SECRET not in log  # the worker logs its storage and broker URLs redacted
+    reasons = _rejections(settings.resolved_database_url)
+    assert reasons[0][0] == "bare-1" and "not a task message" in reasons[0][1]
+    assert "undecodable message (application/octet-stream" in reasons[1][1]
 
     # Hold the events table so the worker's claim waits (lock_timeout is 15 s): the event is
     # then in flight for as long as this transaction lasts.
