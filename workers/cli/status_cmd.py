@@ -7,6 +7,7 @@ Exit codes: 0 found; 1 no such event / no worker replied / the database or broke
 from __future__ import annotations
 
 import json
+import sys
 from typing import Annotated
 
 import typer
@@ -14,7 +15,9 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-console = Console(highlight=False, emoji=False, markup=False, width=160)
+console = Console(
+    highlight=False, emoji=False, markup=False, width=None if sys.stdout.isatty() else 160
+)
 
 
 def _fail(message: str) -> typer.Exit:
