@@ -117,7 +117,7 @@ def test_publish_no_validate_sends_invalid_lines_but_not_undecodable_ones(
     assert _queued_event_ids(broker_env) == ["raw-1"]
 
 
-def test_publish_missing_file_exits_one(broker_env: str, tmp_path: Path) -> None:
+def test_publish_missing_file_exits_one(adgen_env: dict[str, str], tmp_path: Path) -> None:
     res = CliRunner().invoke(app, ["publish", str(tmp_path / "absent.jsonl")])
     assert res.exit_code == 1 and "cannot read" in res.stderr
 
