@@ -24,6 +24,7 @@ from celery.signals import (
     worker_shutdown,
 )
 
+from shared.compose.fonts import check_fonts
 from shared.config import get_settings
 from shared.events import peek_event_id
 from shared.intake import describe
@@ -72,6 +73,8 @@ def _on_ready(**_: Any) -> None:
              rt.version, rt.device, " [UNTRAINED]" if rt.untrained else "",
              "on" if ctx.scorer is not None else "off", _settings.batch_max_size,
              _settings.batch_max_wait_ms)
+    # Loud, not fatal: a worker without CJK fonts still serves every other locale.
+    check_fonts(log)
 
 
 @worker_process_init.connect
