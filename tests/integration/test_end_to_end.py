@@ -31,7 +31,10 @@ def test_events_become_creatives_in_s3_and_postgres(
     stack: dict[str, str], worker_factory: Callable[..., WorkerProcess]
 ) -> None:
     worker = worker_factory(stack)
-    assert "fonts: " in worker.log()  # the start-up font report (CJK included)
+    deadline = time.monotonic() + 30
+    while "fonts: cjk" not in worker.log():  # the start-up font report (CJK included)
+        assert time.monotonic() < deadline, worker.log()[-2000:]
+        time.sleep(0.2)
     assert "cannot render" not in worker.log()
     s = get_settings()
     events = sample_events("e2e", count=2)
