@@ -1,6 +1,6 @@
 """Contact sheet of every ad type x size x style, from synthetic product images.
 
-    python -m shared.compose.preview --out docs/images/compose_contact_sheet.png \
+    adgen compose sheets --out docs/images/compose_contact_sheet.png \
         --segments-out docs/images/compose_segments.png --cjk-out docs/images/compose_cjk.png
 
 The product images are drawn shapes (no model needed), 64 px like the generator's samples.
@@ -8,7 +8,6 @@ The product images are drawn shapes (no model needed), 64 px like the generator'
 
 from __future__ import annotations
 
-import argparse
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -173,31 +172,11 @@ def segments_sheet() -> Image.Image:
     return sheet
 
 
-def _save_small(img: Image.Image, out: Path) -> None:
+def save_sheet(img: Image.Image, out: Path) -> int:
+    """Write a contact sheet as a small palette PNG; returns its size in bytes."""
     # 256 colours keep flat ad art exact and the sheet small enough for the docs (< 1 MB).
     out.parent.mkdir(parents=True, exist_ok=True)
     # Median cut gives every large flat area (the pale backgrounds) its own exact entry.
     img.quantize(256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(
         out, optimize=True)
-    print(f"wrote {out} ({out.stat().st_size // 1024} KiB)")
-
-
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=Path("docs/images/compose_contact_sheet.png"))
-    parser.add_argument("--segments-out", type=Path,
-                        help="also write the four-audience comparison here")
-    parser.add_argument("--cjk-out", type=Path,
-                        help="also write the Chinese/Japanese sheet here (needs a CJK font)")
-    parser.add_argument("--only-cjk", action="store_true", help="skip the main contact sheet")
-    args = parser.parse_args(argv)
-    if not args.only_cjk:
-        _save_small(contact_sheet(), args.out)
-    if args.segments_out:
-        _save_small(segments_sheet(), args.segments_out)
-    if args.cjk_out:
-        _save_small(cjk_sheet(), args.cjk_out)
-
-
-if __name__ == "__main__":
-    main()
+    return out.stat().st_size
