@@ -50,7 +50,11 @@ def upsert(
         return
     dialect = session.get_bind().dialect.name
     stmt = _upsert_statement(dialect, model, tuple(rows[0]), tuple(keys), update)
-    session.execute(stmt, [dict(r) for r in rows])
+    # Executed on the session's connection (Core): through `session.execute` an INSERT of an
+    # ORM entity runs the ORM's bulk-persistence path, about half the CPU of a claim. Same SQL,
+    # same transaction; nothing here needs the identity map (callers flush nothing pending
+    # that these rows depend on).
+    session.connection().execute(stmt, [dict(r) for r in rows])
 
 
 @lru_cache(maxsize=128)
@@ -108,8 +112,9 @@ def claim_event(
         "worker": worker,
     }
     dialect = session.get_bind().dialect.name
-    inserted = session.execute(_first_claim_statement(dialect), values).first() is not None
-    if inserted and max_attempts >= 1:
+    # On the session's connection (Core), not through the ORM (see `upsert`).
+    inserted = session.connection().execute(_first_claim_statement(dialect), values).first()
+    if inserted is not None and max_attempts >= 1:
         return Claim.PROCESS, 1, None
     claim, row = _reclaim(session, event, worker, max_attempts)
     return claim, row.attempts, row.last_error
