@@ -39,7 +39,7 @@ from shared.compose.styles import Theme, make_theme
 from shared.events import CampaignEvent
 
 if TYPE_CHECKING:
-    from shared.personalize import CreativePlan
+    from shared.plan import CreativePlan
 
 _WHITE: RGB = (255, 255, 255)
 
