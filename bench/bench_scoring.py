@@ -18,10 +18,10 @@ import torch
 
 from shared.compose import compose_creative
 from shared.config import get_settings
+from shared.encoding import Encoding
 from shared.eval.scorer import GateThresholds, load_scorer
 from shared.generation import GeneratorRuntime
 from shared.personalize import plan_event
-from shared.production import encode_png
 from shared.samples import sample_events
 
 
@@ -57,7 +57,7 @@ def main() -> None:
                         for cp in plan.creatives]
             t2 = time.perf_counter()
             for im in composed:
-                encode_png(im)
+                Encoding().encode(im)
             t3 = time.perf_counter()
             scorer(event, plan, images, composed)
             t4 = time.perf_counter()

@@ -63,8 +63,8 @@ def _render_chunk(pngs: list[bytes]) -> int:
     from PIL import Image
 
     from shared.compose import compose_creative
+    from shared.encoding import Encoding
     from shared.personalize import plan_event
-    from shared.production import encode_png
 
     global _EVENT
     if _EVENT is None:
@@ -72,7 +72,7 @@ def _render_chunk(pngs: list[bytes]) -> int:
     plan = plan_event(_EVENT).creatives[0]
     for data in pngs:
         img = Image.open(io.BytesIO(data)).convert("RGB")
-        encode_png(compose_creative(plan, [img], _EVENT))
+        Encoding().encode(compose_creative(plan, [img], _EVENT))
     return len(pngs)
 
 

@@ -11,7 +11,8 @@ import matplotlib.pyplot as plt  # noqa: E402 (after choosing the headless backe
 
 
 def plot_costs(bars: dict[str, dict[str, float]], out: Path, title: str,
-               order: list[str] | None = None) -> Path:
+               order: list[str] | None = None,
+               xlabel: str = "CPU ms per creative (all processes on the host)") -> Path:
     """bars: {bar label: {segment: CPU ms per creative}}; segments left to right in `order`
     (default: first seen first)."""
     segments: list[str] = list(order or [])
@@ -27,11 +28,12 @@ def plot_costs(bars: dict[str, dict[str, float]], out: Path, title: str,
         rects = ax.barh(labels, width, left=left, color=colours[i % len(colours)], label=seg,
                         edgecolor="white", linewidth=0.5)
         for rect, w in zip(rects, width, strict=True):
-            if w >= 2.5:
-                ax.text(rect.get_x() + w / 2, rect.get_y() + rect.get_height() / 2, f"{w:.0f}",
+            if w >= 0.1 * max(sum(p.values()) for p in bars.values()):
+                label = f"{w:.1f}" if w < 10 else f"{w:.0f}"
+                ax.text(rect.get_x() + w / 2, rect.get_y() + rect.get_height() / 2, label,
                         ha="center", va="center", fontsize=8)
     ax.invert_yaxis()
-    ax.set_xlabel("CPU ms per creative (all processes on the host)")
+    ax.set_xlabel(xlabel)
     ax.set_title(title, fontsize=10)
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.35), ncol=4, fontsize=8, frameon=False)
     fig.tight_layout()

@@ -22,6 +22,7 @@ from shared.db import repo
 from shared.db.engine import session_scope
 from shared.db.group_commit import commit_events
 from shared.db.ledger import CommitFn, SqlLedger
+from shared.encoding import Encoding
 from shared.eval.model import pil_to_uint8
 from shared.eval.scorer import GateThresholds, load_scorer
 from shared.events import CampaignEvent
@@ -29,7 +30,6 @@ from shared.generation import GeneratorRuntime
 from shared.ids import object_key
 from shared.personalize import plan_event
 from shared.pipeline import Context, produce_and_commit
-from shared.production import encode_png
 from shared.records import EventResult
 from shared.storage import open_store
 
@@ -110,7 +110,7 @@ def _measure(rt: GeneratorRuntime, store: Any, events: list[CampaignEvent], sett
                 imgs = [by_key[(id(p), k)] for k in cp.image_keys]
                 composed.append((ev, cp, compose_creative(cp, imgs, ev)))
     with _cpu(t, "PNG encode"):
-        pngs = [encode_png(c) for _, _, c in composed]
+        pngs = [Encoding().encode(c) for _, _, c in composed]
     with _cpu(t, "S3 client"):
         for (ev, cp, _), png in zip(composed, pngs, strict=True):
             store.put(object_key(ev.campaign.id, ev.event_id, cp.creative_id), png, "image/png")

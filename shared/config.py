@@ -83,9 +83,22 @@ class Settings(BaseSettings):
         "(queue adgen.render) instead of rendering in-process")
     worker_role: str = Field(default="generate", pattern="^(generate|render)$",
                              description="Set by the launcher for each worker process")
+    creative_format: str = Field(
+        default="png", pattern="^(png|webp|jpeg)$",
+        description="Format creatives are stored in; recorded in content_type and the object "
+        "key's extension (see shared/encoding.py for the measured costs)")
+    creative_quality: int = Field(default=85, ge=1, le=100,
+                                  description="Quality of webp and jpeg creatives")
+    png_encoder: str = Field(
+        default="fast", pattern="^(fast|zlib)$",
+        description="fast = fpng (~15x less CPU, ~15% larger, same pixels); zlib = Pillow at "
+        "png_compress_level")
+    compose_cache_mb: int = Field(
+        default=64, ge=0, le=65536, description="Memory for the static layers of creatives "
+        "(background, decoration, text) drawn once per layout and theme; 0 = off")
     png_compress_level: int = Field(default=3, ge=0, le=9,
                                     description="zlib level for creatives (3: ~2x faster than 6, "
-                                    "a few % larger)")
+                                    "a few % larger); used with png_encoder=zlib")
     torch_threads: int = Field(default=0, ge=0, le=256,
                                description="Intra-op threads per worker (0 = torch default)")
     inference_dtype: str = Field(default="auto", pattern="^(auto|float32|bfloat16)$",

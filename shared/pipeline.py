@@ -25,6 +25,7 @@ from PIL import Image
 from shared.db.ledger import Ledger, SqlLedger
 from shared.db.repo import Claim
 from shared.deadline import Deadline, DeadlineExceeded
+from shared.encoding import Encoding
 from shared.events import CampaignEvent, Rejection
 from shared.generation import GeneratorRuntime
 from shared.handoff import ImageKey, open_handoff, seal
@@ -76,7 +77,7 @@ class Limits:
 
     max_attempts: int = 3  # deliveries that may die before an event is failed
     payload_cap: int = 8192  # bytes of a refused payload kept for the record
-    png_level: int = 3
+    encoding: Encoding = Encoding()  # the creatives' format (PNG via fpng by default)
     deadline_s: float = 300.0  # per event, enforced between stages
     event_hmac_key: str | None = None  # when set, unsigned or tampered events are rejected
     worker_key: str | None = None  # seals and verifies hand-offs between our own workers
@@ -253,7 +254,7 @@ def produce_and_commit(
     deadline = deadline or Deadline(ctx.limits.deadline_s)
     model = ctx.model_info()
     produced = produce_creatives(event, plan, images, ctx.store, model,
-                                 png_level=ctx.limits.png_level, deadline=deadline)
+                                 encoding=ctx.limits.encoding, deadline=deadline)
     totals = {"generate": generate_ms, **produced.totals_ms}
     for name, ms in produced.totals_ms.items():
         ctx.metrics.stage(name, ms / 1000)

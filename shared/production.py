@@ -3,14 +3,16 @@ come back for the ledger. No database, no broker."""
 
 from __future__ import annotations
 
-import io
 import time
 from dataclasses import asdict, dataclass, field
 
 from PIL import Image
 
-from shared.compose import compose_creative
+from shared.compose.colors import RGB
+from shared.compose.parts_cache import PartsCache, compose_cached
+from shared.compose.render import base_colour
 from shared.deadline import Deadline
+from shared.encoding import Encoding
 from shared.events import CampaignEvent
 from shared.handoff import ImageKey
 from shared.ids import object_key
@@ -19,51 +21,79 @@ from shared.plan import EventPlan
 from shared.records import CreativeRecord, ModelInfo
 from shared.storage import ObjectStore
 
+STAGES = ("compose", "encode", "upload")
+
 
 @dataclass
 class Produced:
     records: list[CreativeRecord]
     images: list[Image.Image]  # the composed creatives, index-aligned (the scorer reads them)
-    totals_ms: dict[str, float] = field(default_factory=dict)
-
-
-def encode_png(img: Image.Image, level: int = 3) -> bytes:
-    buf = io.BytesIO()
-    img.save(buf, format="PNG", compress_level=level)
-    return buf.getvalue()
+    totals_ms: dict[str, float] = field(default_factory=dict)  # wall time per stage
+    # CPU of this thread per stage (what the host pays, whatever else the pool is doing)
+    cpu_ms: dict[str, float] = field(default_factory=dict)
 
 
 def produce_creatives(
-    event: CampaignEvent, plan: EventPlan, images: dict[ImageKey, Image.Image],
-    store: ObjectStore, model: ModelInfo, *, png_level: int, deadline: Deadline,
+    event: CampaignEvent,
+    plan: EventPlan,
+    images: dict[ImageKey, Image.Image],
+    store: ObjectStore,
+    model: ModelInfo,
+    *,
+    encoding: Encoding,
+    deadline: Deadline,
+    parts: PartsCache | None = None,
 ) -> Produced:
     prompts = {r.key: r.prompt for r in plan.images}
     seeds = {r.key: r.seed for r in plan.images}
-    out = Produced([], [], {"compose": 0.0, "encode": 0.0, "upload": 0.0})
+    out = Produced([], [], dict.fromkeys(STAGES, 0.0), dict.fromkeys(STAGES, 0.0))
+    # The base colour comes from the first image (or the brand, or the variant's colour word):
+    # an image shown in several sizes is measured once, not once per size.
+    bases: dict[object, RGB] = {}
     for cp in plan.creatives:
         deadline.check(f"creative {cp.index}")
-        t0 = time.perf_counter()
-        creative = compose_creative(cp, [images[k] for k in cp.image_keys], event)
-        t1 = time.perf_counter()
-        png = encode_png(creative, png_level)
-        t2 = time.perf_counter()
-        key = object_key(event.campaign.id, event.event_id, cp.creative_id)
-        store.put(key, png, "image/png")
-        t3 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.thread_time()
+        shown = [images[k] for k in cp.image_keys]
+        base_key = (cp.image_keys[:1], cp.accent)
+        if base_key not in bases:
+            bases[base_key] = base_colour(cp, shown, event)
+        creative = compose_cached(cp, shown, event, base=bases[base_key], cache=parts)
+        t1, c1 = time.perf_counter(), time.thread_time()
+        data = encoding.encode(creative)
+        t2, c2 = time.perf_counter(), time.thread_time()
+        key = object_key(event.campaign.id, event.event_id, cp.creative_id, encoding.ext)
+        store.put(key, data, encoding.content_type)
+        t3, c3 = time.perf_counter(), time.thread_time()
         ms = {"compose": (t1 - t0) * 1000, "encode": (t2 - t1) * 1000, "upload": (t3 - t2) * 1000}
         for k, v in ms.items():
             out.totals_ms[k] += v
+        for k, v in zip(STAGES, (c1 - c0, c2 - c1, c3 - c2), strict=True):
+            out.cpu_ms[k] += v * 1000
         placement = get_placement(cp.size)
         out.images.append(creative)
-        out.records.append(CreativeRecord(
-            creative_id=cp.creative_id, index=cp.index, size=cp.size, width=placement.width,
-            height=placement.height, variant=cp.variant_name, style=cp.style,
-            prompt=" | ".join(prompts[k] for k in cp.image_keys),
-            seed=seeds[cp.image_keys[0]], object_key=key, content_type="image/png",
-            bytes=len(png), compose_ms=ms["compose"], encode_ms=ms["encode"],
-            upload_ms=ms["upload"],
-            details={"plan": asdict(cp), "prompts": [prompts[k] for k in cp.image_keys],
-                     "seeds": [seeds[k] for k in cp.image_keys],
-                     "untrained_model": model.untrained},
-        ))
+        out.records.append(
+            CreativeRecord(
+                creative_id=cp.creative_id,
+                index=cp.index,
+                size=cp.size,
+                width=placement.width,
+                height=placement.height,
+                variant=cp.variant_name,
+                style=cp.style,
+                prompt=" | ".join(prompts[k] for k in cp.image_keys),
+                seed=seeds[cp.image_keys[0]],
+                object_key=key,
+                content_type=encoding.content_type,
+                bytes=len(data),
+                compose_ms=ms["compose"],
+                encode_ms=ms["encode"],
+                upload_ms=ms["upload"],
+                details={
+                    "plan": asdict(cp),
+                    "prompts": [prompts[k] for k in cp.image_keys],
+                    "seeds": [seeds[k] for k in cp.image_keys],
+                    "untrained_model": model.untrained,
+                },
+            )
+        )
     return out

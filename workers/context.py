@@ -23,6 +23,7 @@ from shared.batching import MicroBatcher, Upstream
 from shared.config import Settings, get_settings
 from shared.db.group_commit import commit_events
 from shared.db.ledger import SqlLedger
+from shared.encoding import Encoding
 from shared.generation import GeneratorRuntime
 from shared.pipeline import Context, Limits
 from shared.plan import ImageRequest
@@ -89,9 +90,13 @@ def limits_from(s: Settings) -> Limits:
                            "and render workers need one shared key to seal hand-offs")
     return Limits(
         max_attempts=s.max_attempts, payload_cap=s.rejected_payload_bytes,
-        png_level=s.png_compress_level, deadline_s=float(s.task_soft_time_limit),
+        encoding=encoding_from(s), deadline_s=float(s.task_soft_time_limit),
         event_hmac_key=s.event_hmac_key.get_secret_value() if s.event_hmac_key else None,
         worker_key=key)
+
+
+def encoding_from(s: Settings) -> Encoding:
+    return Encoding(s.creative_format, s.creative_quality, s.png_compress_level, s.png_encoder)
 
 
 def _load_runtime(s: Settings) -> GeneratorRuntime:

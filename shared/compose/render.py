@@ -74,24 +74,44 @@ def _decorate(canvas: Image.Image, layout: Layout, theme: Theme, seed: int) -> N
 
 def render_layout(layout: Layout, theme: Theme, product_images: list[Image.Image],
                   seed: int = 0) -> Image.Image:
+    canvas = draw_ground(layout, theme, seed)
+    paste_products(canvas, layout, theme, product_images)
+    draw_text(canvas, layout, theme)
+    return canvas
+
+
+# The three layers of a creative, bottom to top. shared.compose.parts_cache keeps the first and
+# last of them per layout and theme, and pastes only the products per creative.
+def draw_ground(layout: Layout, theme: Theme, seed: int) -> Image.Image:
+    """Background and decoration."""
     canvas = Image.new("RGB", (layout.width, layout.height), theme.background)
     if theme.confetti:
         _decorate(canvas, layout, theme, seed)
+    return canvas
+
+
+def paste_products(canvas: Image.Image, layout: Layout, theme: Theme,
+                   product_images: list[Image.Image]) -> None:
     for element in layout.elements:
         if element.image_index >= 0:
             x0, y0, x1, y1 = element.box
             tile = scale_product(product_images[element.image_index], x1 - x0)
             paste_card(canvas, tile, (x0, y0), layout.tiles_radius, layout.shadow, theme.shadow)
+
+
+def draw_text(canvas: Image.Image, layout: Layout, theme: Theme, ink: int | None = None) -> None:
+    """Text and button. `ink`: draw everything in that one value (a coverage mask on "L")."""
     draw = ImageDraw.Draw(canvas)
     for element in layout.text_elements:
         assert element.font is not None
         font = element.font.at(element.size)
         fg, _bg = theme.colours(element.kind)
         if element.kind == "cta":
-            draw.rounded_rectangle(element.box, layout.radius, fill=theme.cta_fill)
+            draw.rounded_rectangle(element.box, layout.radius,
+                                   fill=theme.cta_fill if ink is None else ink)
         for line in element.lines:
-            draw.text((line.x, line.y), line.text, font=font, fill=fg, anchor=line.anchor)
-    return canvas
+            draw.text((line.x, line.y), line.text, font=font, fill=fg if ink is None else ink,
+                      anchor=line.anchor)
 
 
 def compose_with_layout(plan: CreativePlan, product_images: list[Image.Image],

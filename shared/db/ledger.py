@@ -11,6 +11,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+import sqlalchemy.exc
+
 from shared.db import repo
 from shared.db.engine import session_scope
 from shared.db.group_commit import commit_events
@@ -20,6 +22,8 @@ from shared.records import EventResult
 
 # Writes finished events, one outcome each (None or the exception): `commit_events` by default,
 # a worker swaps in its group-commit batcher (many events, one transaction).
+KNOWN_CAMPAIGNS_MAX = 100_000  # bounds the memory; forgetting only costs one INSERT again
+
 CommitFn = Callable[[Sequence[EventResult]], list[BaseException | None]]
 
 
@@ -47,13 +51,37 @@ class SqlLedger:
         self.commit_fn: CommitFn = commit_fn or (lambda rs: commit_events(db_url, rs))
         # Model versions already recorded by this process: each is written once, not per event.
         self._known_models: set[str] = set()
+        # Campaign ids this process has written: their claims skip the campaign's INSERT.
+        self._known_campaigns: dict[str, None] = {}
         self._lock = threading.Lock()
 
     def claim(self, event: CampaignEvent, *, max_attempts: int) -> ClaimResult:
+        """One statement for a first delivery of a campaign this process has seen before."""
+        campaign = event.campaign.id
+        with self._lock:
+            known = campaign in self._known_campaigns
+        try:
+            result = self._claim(event, max_attempts, known)
+        except sqlalchemy.exc.IntegrityError:
+            if not known:
+                raise
+            # The campaign row we remembered is gone (a reset database): write it again.
+            with self._lock:
+                self._known_campaigns.pop(campaign, None)
+            result = self._claim(event, max_attempts, False)
+        with self._lock:
+            if len(self._known_campaigns) >= KNOWN_CAMPAIGNS_MAX:
+                self._known_campaigns.clear()
+            self._known_campaigns[campaign] = None
+        return result
+
+    def _claim(self, event: CampaignEvent, max_attempts: int, campaign_known: bool
+               ) -> ClaimResult:
         with session_scope(self.db_url) as s:
-            claim, row = repo.claim_event(session=s, event=event, worker=self.worker,
-                                          max_attempts=max_attempts)
-            return ClaimResult(claim, row.attempts, row.last_error)
+            claim, attempt, last_error = repo.claim_event(
+                session=s, event=event, worker=self.worker, max_attempts=max_attempts,
+                campaign_known=campaign_known)
+            return ClaimResult(claim, attempt, last_error)
 
     def reject(self, rejection: Rejection, *, payload_bytes: int, placeholder: bool = True
                ) -> None:

@@ -50,7 +50,11 @@ def upsert(
         return
     dialect = session.get_bind().dialect.name
     stmt = _upsert_statement(dialect, model, tuple(rows[0]), tuple(keys), update)
-    session.execute(stmt, [dict(r) for r in rows])
+    # Executed on the session's connection (Core): through `session.execute` an INSERT of an
+    # ORM entity runs the ORM's bulk-persistence path, about half the CPU of a claim. Same SQL,
+    # same transaction; nothing here needs the identity map (callers flush nothing pending
+    # that these rows depend on).
+    session.connection().execute(stmt, [dict(r) for r in rows])
 
 
 @lru_cache(maxsize=128)
@@ -81,28 +85,50 @@ def upsert_campaign(*, session: Session, event: CampaignEvent) -> None:
 
 
 def claim_event(
-    *, session: Session, event: CampaignEvent, worker: str, max_attempts: int
-) -> tuple[Claim, Event]:
-    """Record the delivery and decide what to do with it. Row-locks the event on Postgres."""
-    upsert_campaign(session=session, event=event)
-    upsert(
-        session,
-        Event,
-        [{
-            "event_id": event.event_id,
-            "campaign_id": event.campaign.id,
-            "type": event.type,
-            "schema_version": event.schema_version,
-            "status": STATUS_PROCESSING,
-            "payload": event.model_dump(mode="json"),
-            "payload_sha256": event.payload_hash(),
-            "attempts": 0,
-            "creatives_requested": event.creative_count,
-            "occurred_at": event.occurred_at,
-        }],
-        keys=["event_id"],
-        update=False,
-    )
+    *, session: Session, event: CampaignEvent, worker: str, max_attempts: int,
+    campaign_known: bool = False,
+) -> tuple[Claim, int, str | None]:
+    """Record the delivery and decide what to do with it: (claim, attempt held, last error).
+    Row-locks the event on Postgres.
+
+    A first delivery -- nearly every event -- is one INSERT ... ON CONFLICT DO NOTHING RETURNING
+    that writes the claim itself (plus the campaign's INSERT unless `campaign_known`: the
+    caller has written it before). Only a redelivery reads the row (locked) and updates it."""
+    if not campaign_known:
+        upsert_campaign(session=session, event=event)
+    now = _now()
+    values = {
+        "event_id": event.event_id,
+        "campaign_id": event.campaign.id,
+        "type": event.type,
+        "schema_version": event.schema_version,
+        "status": STATUS_PROCESSING,
+        "payload": event.model_dump(mode="json"),
+        "payload_sha256": event.payload_hash(),
+        "attempts": 1 if max_attempts >= 1 else 0,
+        "creatives_requested": event.creative_count,
+        "occurred_at": event.occurred_at,
+        "started_at": now,
+        "worker": worker,
+    }
+    dialect = session.get_bind().dialect.name
+    # On the session's connection (Core), not through the ORM (see `upsert`).
+    inserted = session.connection().execute(_first_claim_statement(dialect), values).first()
+    if inserted is not None and max_attempts >= 1:
+        return Claim.PROCESS, 1, None
+    claim, row = _reclaim(session, event, worker, max_attempts)
+    return claim, row.attempts, row.last_error
+
+
+@lru_cache(maxsize=4)
+def _first_claim_statement(dialect: str) -> Any:
+    stmt = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(Event)
+    return stmt.on_conflict_do_nothing(index_elements=["event_id"]).returning(Event.event_id)
+
+
+def _reclaim(session: Session, event: CampaignEvent, worker: str, max_attempts: int
+             ) -> tuple[Claim, Event]:
+    """A delivery of an id the table already holds (a redelivery, a retry, a duplicate)."""
     row = session.execute(
         select(Event).where(Event.event_id == event.event_id).with_for_update()
     ).scalar_one()

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from shared.db.engine import session_scope
 from shared.db.models import Creative, Event, RejectedEvent
 from shared.deadline import DeadlineExceeded
+from shared.encoding import Encoding
 from shared.pipeline import Context, Limits, handle_event_task
 from shared.samples import sample_events
 from shared.storage import StorageError
@@ -175,8 +176,11 @@ def test_malformed_task_args_are_recorded_not_lost(ctx: Context, args: list[Any]
 def _event_state(ctx: Context, event_id: str) -> tuple[str | None, int, int]:
     with session_scope(ctx.ledger.db_url) as s:
         row = s.get(Event, event_id)
-    return ((row.status if row else None), _count(ctx.ledger.db_url, Creative, event_id=event_id),
-            _count(ctx.ledger.db_url, RejectedEvent, event_id=event_id))
+    return (
+        (row.status if row else None),
+        _count(ctx.ledger.db_url, Creative, event_id=event_id),
+        _count(ctx.ledger.db_url, RejectedEvent, event_id=event_id),
+    )
 
 
 def test_event_deadline_is_enforced_and_bounded_by_retries(ctx: Context) -> None:
@@ -196,3 +200,16 @@ def test_event_deadline_is_enforced_and_bounded_by_retries(ctx: Context) -> None
     out = handle_event_task([ev.canonical_json()], {}, ctx, retries=1, last_try=True)
     assert out.status == "failed" and "deadline" in out.detail
     assert _event_state(ctx, ev.event_id)[0] == "failed"
+
+
+def test_configured_format_reaches_the_object_and_the_row(ctx: Context) -> None:
+    """ADGEN_CREATIVE_FORMAT: the bytes, the key's extension and content_type agree."""
+    ctx.limits = Limits(encoding=Encoding("jpeg", quality=80))
+    ev = sample_events("fmt")[0]
+    assert handle_event_task([ev.canonical_json()], {}, ctx).status == "done"
+    keys = ctx.store.list(f"creatives/{ev.campaign.id}/{ev.event_id}/")
+    assert keys and all(k.endswith(".jpg") for k in keys)
+    assert Image.open(io.BytesIO(ctx.store.get(keys[0]))).format == "JPEG"
+    with session_scope(ctx.ledger.db_url) as s:
+        rows = s.execute(select(Creative).where(Creative.event_id == ev.event_id)).scalars()
+        assert {(r.content_type, r.object_key in keys) for r in rows} == {("image/jpeg", True)}

@@ -32,3 +32,31 @@ def test_redact_url_hides_password() -> None:
 def test_s3_url_needs_bucket() -> None:
     with pytest.raises(ValueError, match="bucket"):
         open_store("s3://k:s@127.0.0.1:9000/")
+
+
+def test_threads_writing_one_key_do_not_collide(tmp_path: Path) -> None:
+    """A redelivery racing the first delivery in one threads-pool process writes the same
+    object: each put must finish, and the object holds one of the writes whole."""
+    import threading
+
+    store = open_store((tmp_path / "objs").as_uri())
+    store.ensure_bucket()
+    errors: list[BaseException] = []
+    gate = threading.Barrier(6)
+
+    def put(i: int) -> None:
+        gate.wait()
+        try:
+            for _ in range(40):
+                store.put("creatives/c/e/1.png", bytes([i]) * 4096, "image/png")
+        except BaseException as exc:  # noqa: BLE001 - collected for the assertion
+            errors.append(exc)
+
+    threads = [threading.Thread(target=put, args=(i,)) for i in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    data = store.get("creatives/c/e/1.png")
+    assert len(set(data)) == 1 and len(data) == 4096

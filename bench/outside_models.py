@@ -1,0 +1,343 @@
+"""Worker CPU per creative OUTSIDE the model forward passes, per stage, before and after.
+
+    python -m bench.outside_models [--single 80] [--standard 16] [--plot PATH] [--json PATH]
+
+Runs the worker's own event walk (`handle_event_task`: intake, claim, plan, compose, encode,
+S3 upload, per-event scoring, commit) in this process against a real Postgres and SeaweedFS S3
+server, over two streams: 1-creative events (300x250, the four ad types) and standard events
+(2 variants x 5 sizes). The models run first, batched (generator at --batch, scoring networks
+likewise), timed on their own; the walk then replays their outputs, so what it costs is the CPU
+that no device removes. Commits are grouped like the worker's group commit (--db-group).
+
+CPU is `time.thread_time()` of this (single) thread, so other processes on a busy host do not
+count; the servers' CPU is not included (bench/cpu.py measures that in the full benchmark).
+Not included either: Celery (consume, ack, task events), the worker's thread pool and its
+cross-event batcher threads -- this is the event path itself.
+
+Each stream runs in two configurations on the same events: "before" (Pillow PNG at zlib level
+3, no parts cache -- this branch's starting point, except for the claim) and "after" (the
+defaults). The first half of each stream warms the caches; the second half is measured.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from PIL import Image
+
+import shared.pipeline as pipeline
+from bench.harness import real_stack, run_id, single_creative_events
+from bench.plot_costs import plot_costs
+from shared.compose.parts_cache import CacheStats, PartsCache
+from shared.config import Settings
+from shared.db.group_commit import commit_events
+from shared.db.ledger import ClaimResult, SqlLedger
+from shared.encoding import Encoding
+from shared.eval.model import pil_to_uint8
+from shared.eval.scorer import GateThresholds, load_scorer
+from shared.events import CampaignEvent
+from shared.generation import GeneratorRuntime
+from shared.personalize import plan_event
+from shared.pipeline import Context, Limits, handle_event_task
+from shared.production import Produced, produce_creatives
+from shared.records import EventResult
+from shared.samples import sample_events
+from shared.storage import open_store
+
+STANDARD_SIZES = ["300x250", "728x90", "160x600", "320x50", "1080x1080"]
+STAGES = (
+    "intake + plan + glue",
+    "claim",
+    "compose",
+    "encode",
+    "S3 client",
+    "scoring per event",
+    "DB commit (grouped)",
+)
+HOST_CORES = 16
+TARGET = 8000
+
+
+@dataclass
+class Config:
+    name: str
+    encoding: Encoding
+    parts: PartsCache
+
+
+@dataclass
+class Cpu:
+    ms: dict[str, float] = field(default_factory=dict)
+
+    def add(self, stage: str, seconds: float) -> None:
+        self.ms[stage] = self.ms.get(stage, 0.0) + seconds * 1000
+
+
+def standard_events(prefix: str, n: int) -> list[CampaignEvent]:
+    base = sample_events(prefix, count=2, sizes=STANDARD_SIZES)
+    return [
+        base[i % len(base)].model_copy(
+            update={
+                "event_id": f"{prefix}-{i:05d}",
+                "creative": base[i % len(base)].creative.model_copy(update={"seed": i}),
+            }
+        )
+        for i in range(n)
+    ]
+
+
+def run_models(
+    rt: GeneratorRuntime, scorer: Any, events: list[CampaignEvent], batch: int
+) -> tuple[dict[str, list[Image.Image]], dict[str, list[Any]], dict[str, float]]:
+    """Every event's generator images and scoring-network outputs, batched across events."""
+    plans = {e.event_id: plan_event(e) for e in events}
+    reqs = [(e.event_id, r) for e in events for r in plans[e.event_id].images]
+    images: list[Image.Image] = []
+    t0, c0 = time.perf_counter(), time.thread_time()
+    for i in range(0, len(reqs), batch):
+        chunk = [r for _, r in reqs[i : i + batch]]
+        images += rt.generate([r.prompt for r in chunk], [r.seed for r in chunk])
+    gen_wall, gen_cpu = time.perf_counter() - t0, time.thread_time() - c0
+    outs: list[Any] = []
+    c1 = time.thread_time()
+    for i in range(0, len(reqs), batch):
+        chunk = list(zip(images[i : i + batch], reqs[i : i + batch], strict=True))
+        raw = pil_to_uint8([im for im, _ in chunk], scorer.evaluator.cfg.image_size)
+        outs += scorer.forward([(raw[k], r.prompt) for k, (_, (_, r)) in enumerate(chunk)])
+    score_cpu = time.thread_time() - c1
+    by_event_img: dict[str, list[Image.Image]] = {}
+    by_event_out: dict[str, list[Any]] = {}
+    for (eid, _), im, out in zip(reqs, images, outs, strict=True):
+        by_event_img.setdefault(eid, []).append(im)
+        by_event_out.setdefault(eid, []).append(out)
+    n = len(reqs)
+    return (
+        by_event_img,
+        by_event_out,
+        {
+            "images": n,
+            "generator_images_per_s": n / gen_wall,
+            "generator_cpu_ms_per_image": gen_cpu * 1000 / n,
+            "scoring_networks_cpu_ms_per_image": score_cpu * 1000 / n,
+        },
+    )
+
+
+class TimedLedger(SqlLedger):
+    """The worker's ledger; claims timed, commits kept for grouped writing afterwards."""
+
+    def __init__(self, db_url: str, cpu: Cpu, kept: list[EventResult]) -> None:
+        super().__init__(db_url, worker="bench", commit_fn=self._keep)
+        self.cpu, self.kept = cpu, kept
+
+    def _keep(self, results: Sequence[EventResult]) -> list[BaseException | None]:
+        self.kept.extend(results)
+        return [None] * len(results)
+
+    def claim(self, event: CampaignEvent, *, max_attempts: int) -> ClaimResult:
+        c0 = time.thread_time()
+        try:
+            return super().claim(event, max_attempts=max_attempts)
+        finally:
+            self.cpu.add("claim", time.thread_time() - c0)
+
+
+def walk(
+    events: list[CampaignEvent],
+    cfg: Config,
+    settings: Settings,
+    rt: GeneratorRuntime,
+    scorer: Any,
+    images: dict[str, list[Image.Image]],
+    outs: dict[str, list[Any]],
+    db_group: int,
+    store: Any,
+) -> Cpu:
+    """The event walk for each event, models replayed; CPU per stage of the whole stream."""
+    cpu = Cpu()
+    kept: list[EventResult] = []
+    ledger = TimedLedger(settings.resolved_database_url, cpu, kept)
+    current: dict[str, str] = {}
+
+    def generate(reqs: list[Any], timeout: float) -> list[Image.Image]:
+        return images[current["id"]]
+
+    def forward(items: list[Any]) -> list[Any]:
+        return outs[current["id"]]
+
+    scorer.forward_fn = forward
+    timed_scorer = _timed(scorer, cpu, "scoring per event")
+
+    def produce(*args: Any, **kwargs: Any) -> Produced:
+        out = produce_creatives(*args, **{**kwargs, "parts": cfg.parts})
+        for stage, name in (("compose", "compose"), ("encode", "encode"), ("upload", "S3 client")):
+            cpu.add(name, out.cpu_ms[stage] / 1000)
+        return out
+
+    ctx = Context(
+        ledger=ledger,
+        store=store,
+        runtime=rt,
+        scorer=timed_scorer,
+        limits=Limits(encoding=cfg.encoding),
+        generate_fn=generate,
+    )
+    original, pipeline.produce_creatives = pipeline.produce_creatives, produce  # type: ignore[assignment]
+    try:
+        for ev in events:
+            current["id"] = ev.event_id
+            c0 = time.thread_time()
+            out = handle_event_task([ev.canonical_json()], {}, ctx)
+            cpu.add("walk", time.thread_time() - c0)
+            assert out.status == "done", out
+    finally:
+        pipeline.produce_creatives = original
+    c0 = time.thread_time()
+    for i in range(0, len(kept), db_group):
+        assert not any(commit_events(ledger.db_url, kept[i : i + db_group]))
+    cpu.add("DB commit (grouped)", time.thread_time() - c0)
+    inner = sum(cpu.ms.get(s, 0.0) for s in STAGES[1:-1])
+    cpu.ms["intake + plan + glue"] = cpu.ms.pop("walk") - inner
+    return cpu
+
+
+def _timed(fn: Callable[..., Any], cpu: Cpu, stage: str) -> Callable[..., Any]:
+    def call(*args: Any) -> Any:
+        c0 = time.thread_time()
+        try:
+            return fn(*args)
+        finally:
+            cpu.add(stage, time.thread_time() - c0)
+
+    return call
+
+
+def measure(
+    stream: str,
+    events: list[CampaignEvent],
+    configs: list[Config],
+    settings: Settings,
+    rt: GeneratorRuntime,
+    scorer: Any,
+    batch: int,
+    db_group: int,
+    store: Any,
+) -> dict[str, Any]:
+    results: dict[str, Any] = {}
+    for cfg in configs:
+        # Fresh ids per configuration: every claim is a first delivery, as in production.
+        evs = [e.model_copy(update={"event_id": f"{e.event_id}-{cfg.name}"}) for e in events]
+        imgs, outs, model = run_models(rt, scorer, evs, batch)
+        half = len(evs) // 2
+        walk(evs[:half], cfg, settings, rt, scorer, imgs, outs, db_group, store)  # warm
+        cfg.parts.stats = CacheStats()  # count the measured half only
+        cpu = walk(evs[half:], cfg, settings, rt, scorer, imgs, outs, db_group, store)
+        n = sum(e.creative_count for e in evs[half:])
+        per = {s: cpu.ms.get(s, 0.0) / n for s in STAGES}
+        total = sum(per.values())
+        results[cfg.name] = {
+            "stages_ms_per_creative": per,
+            "total_ms_per_creative": total,
+            "implied_creatives_per_s_16_cores": HOST_CORES * 1000 / total,
+            "creatives_measured": n,
+            "parts_cache": dict(vars(cfg.parts.stats)),
+            **model,
+        }
+        print(
+            f"{stream:11s} {cfg.name:6s} {total:6.2f} ms/creative outside the models "
+            f"-> {HOST_CORES * 1000 / total:7.0f} creatives/s on {HOST_CORES} cores "
+            f"(target {TARGET}); generator {model['generator_images_per_s']:.1f} images/s; "
+            + ", ".join(f"{s} {v:.2f}" for s, v in per.items()),
+            flush=True,
+        )
+    return results
+
+
+def configs() -> list[Config]:
+    """Fresh caches for each stream (its own warm-up fills them)."""
+    return [
+        Config("before", Encoding(png_encoder="zlib"), PartsCache(max_bytes=0)),
+        Config("after", Encoding(), PartsCache()),
+    ]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--single", type=int, default=80, help="1-creative events (half warm-up)")
+    ap.add_argument("--standard", type=int, default=16, help="standard events (half warm-up)")
+    ap.add_argument("--batch", type=int, default=64)
+    ap.add_argument("--db-group", type=int, default=16)
+    ap.add_argument("--model", type=Path, default=None)
+    ap.add_argument("--plot", type=Path, default=None)
+    ap.add_argument("--json", type=Path, default=None)
+    args = ap.parse_args()
+    import torch
+
+    torch.set_num_threads(1)
+    with real_stack(args.model) as stack:
+        settings = stack.settings()
+        logging.basicConfig(level=logging.INFO, filename=str(stack.tmp / "bench.log"))
+        rt = GeneratorRuntime.load(settings.resolved_model_dir, "cpu", max_batch=args.batch)
+        rt.warmup()
+        scorer = load_scorer(
+            settings.resolved_evaluator_dir, rt, "cpu", GateThresholds.from_settings(settings)
+        )
+        store = open_store(settings.resolved_storage_url, secure=settings.storage_secure)
+        store.ensure_bucket()
+        configs = [
+            Config("before", Encoding(png_encoder="zlib"), PartsCache(max_bytes=0)),
+            Config("after", Encoding(), PartsCache()),
+        ]
+        rid = run_id()
+        report = {
+            "1-creative": measure(
+                "1-creative",
+                single_creative_events(f"s{rid}", args.single),
+                configs,
+                settings,
+                rt,
+                scorer,
+                args.batch,
+                args.db_group,
+                store,
+            ),
+            "standard": measure(
+                "standard",
+                standard_events(f"t{rid}", args.standard),
+                configs,
+                settings,
+                rt,
+                scorer,
+                args.batch,
+                args.db_group,
+                store,
+            ),
+        }
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=2))
+    if args.plot:
+        bars = {
+            f"{stream}, {cfg}": r["stages_ms_per_creative"]
+            for stream, by_cfg in report.items()
+            for cfg, r in by_cfg.items()
+        }
+        plot_costs(
+            bars,
+            args.plot,
+            "Worker CPU per creative outside the model forward passes "
+            f"(event path, this process); target 2 ms = {TARGET}/s on {HOST_CORES} cores",
+            order=list(STAGES),
+            xlabel="CPU ms per creative (worker thread)",
+        )
+        print(f"plot: {args.plot}")
+
+
+if __name__ == "__main__":
+    main()
