@@ -1,5 +1,11 @@
 """A read-only Postgres role for analysts: USAGE on `analytics`, SELECT on its views, nothing else.
 
+Read-only rests on privileges, not on `default_transaction_read_only` (a session may turn that
+off): besides table privileges, the database's PUBLIC grants that let any role write something
+persistent or session-scoped are taken away (TEMPORARY on the database, CREATE on schema
+public, EXECUTE on the large-object functions that create or write). `verify_read_only` then
+checks what the role can still do and reports it. docs/schema.md explains each choice.
+
 The caller owns the connection and its transaction (the CLI commits). Every identifier goes
 through `psycopg.sql.Identifier`; role names are validated first all the same, because a role
 name also ends up in logs and docs.
@@ -21,6 +27,18 @@ ROLE_PATTERN = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 _RESERVED = frozenset({"public", "none", "postgres", "current_role", "current_user",
                        "session_user", "user", "all"})
 _WRITE_PRIVILEGES = "INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER"
+# Server-side large-object functions that create or change a large object: PUBLIC may execute
+# them by default, and a large object is persistent storage no table privilege covers.
+# (`lo_compat_privileges = off` only guards objects that already exist; lo_import/lo_export are
+# superuser-only already but listed so the check covers them.)
+LO_WRITE_FUNCTIONS = (
+    "lo_creat(integer)", "lo_create(oid)", "lo_from_bytea(oid,bytea)", "lo_import(text)",
+    "lo_import(text,oid)", "lowrite(integer,bytea)", "lo_put(oid,bigint,bytea)",
+    "lo_truncate(integer,integer)", "lo_truncate64(integer,bigint)", "lo_unlink(oid)",
+)
+# A login role may always ALTER ROLE itself SET <parameter> (PostgreSQL has no privilege for
+# it), which stores text in the catalog; more than this many bytes there is reported.
+ROLE_SETTINGS_MAX_BYTES = 1024
 
 
 class RoleError(ValueError):
@@ -108,6 +126,7 @@ def grant_analyst(conn: psycopg.Connection, role: str, *, password: str | None =
     conn.execute(sql.SQL("ALTER DEFAULT PRIVILEGES FOR ROLE {} IN SCHEMA {} "
                          "GRANT SELECT ON TABLES TO {}").format(sql.Identifier(owner), schema,
                                                                 ident))
+    harden_database(conn, role)
     present = _raw_tables_present(conn)
     for table in present:
         action = "GRANT SELECT ON {} TO {}" if raw_tables else "REVOKE ALL ON {} FROM {}"
@@ -122,6 +141,35 @@ def grant_analyst(conn: psycopg.Connection, role: str, *, password: str | None =
                        problems=verify_read_only(conn, role))
 
 
+def harden_database(conn: psycopg.Connection, role: str) -> None:
+    """Take away what PUBLIC may do by default that would let `role` write, in this database.
+
+    No negative grants exist in PostgreSQL: a privilege PUBLIC holds, every role holds, so these
+    revokes are database-wide and apply to every role that is not the owner (workers use none
+    of them). Each needs the object's owner: a non-owner's REVOKE only warns, and
+    `verify_read_only` then reports the privilege that is left."""
+    ident = sql.Identifier(role)
+    database = sql.Identifier(str(_one(conn, "SELECT current_database()")[0]))  # type: ignore[index]
+    for grantee in (sql.SQL("PUBLIC"), ident):
+        conn.execute(sql.SQL("REVOKE CREATE, TEMPORARY ON DATABASE {} FROM {}").format(
+            database, grantee))
+        conn.execute(sql.SQL("REVOKE CREATE ON SCHEMA public FROM {}").format(grantee))
+        conn.execute(sql.SQL("REVOKE CREATE ON SCHEMA {} FROM {}").format(
+            sql.Identifier(SCHEMA), grantee))
+        for fn in _lo_functions_present(conn):
+            conn.execute(sql.SQL("REVOKE EXECUTE ON FUNCTION {} FROM {}").format(
+                sql.SQL(fn), grantee))
+
+
+def _lo_functions_present(conn: psycopg.Connection) -> list[str]:
+    """The signatures of LO_WRITE_FUNCTIONS this server has (all of them since PostgreSQL 11).
+    Only names from that constant are ever spliced into SQL."""
+    rows = conn.execute("SELECT to_regprocedure(f)::text FROM unnest(%s::text[]) AS f",
+                        (list(LO_WRITE_FUNCTIONS),)).fetchall()
+    present = {r[0] for r in rows if r[0]}
+    return [f for f in LO_WRITE_FUNCTIONS if f in present]
+
+
 def _raw_tables_present(conn: psycopg.Connection) -> list[str]:
     rows = conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
                         "AND tablename = ANY(%s) ORDER BY tablename",
@@ -132,7 +180,8 @@ def _raw_tables_present(conn: psycopg.Connection) -> list[str]:
 def verify_read_only(conn: psycopg.Connection, role: str) -> list[str]:
     """Everything `role` could change in this database (through PUBLIC grants too); [] is good.
 
-    Temporary tables (PUBLIC's default TEMP privilege) are session-private and not reported.
+    Covers tables, views, sequences, schemas, the database (CREATE and TEMPORARY), large
+    objects, SECURITY DEFINER functions in user schemas and bulky per-role settings.
     """
     problems: list[str] = []
     attrs = _one(conn, "SELECT rolsuper OR rolcreaterole OR rolcreatedb OR rolbypassrls "
@@ -167,6 +216,39 @@ def verify_read_only(conn: psycopg.Connection, role: str) -> list[str]:
     if _one(conn, "SELECT has_database_privilege(%s, current_database(), 'CREATE')",
             role)[0]:  # type: ignore[index]
         problems.append("can CREATE schemas in this database")
+    problems += _session_write_problems(conn, role)
+    return problems
+
+
+def _session_write_problems(conn: psycopg.Connection, role: str) -> list[str]:
+    """Writes that need no table privilege: temporary tables, large objects, functions that run
+    with their owner's rights, and data stashed in the role's own settings."""
+    problems: list[str] = []
+    if _one(conn, "SELECT has_database_privilege(%s, current_database(), 'TEMPORARY')",
+            role)[0]:  # type: ignore[index]
+        problems.append("can create temporary tables (TEMPORARY on the database, PUBLIC has it "
+                        "by default; REVOKE needs the database owner)")
+    for fn in _lo_functions_present(conn):
+        if _one(conn, "SELECT has_function_privilege(%s, %s, 'EXECUTE')", role, fn)[0]:  # type: ignore[index]
+            problems.append(f"can create or write large objects with {fn} (REVOKE EXECUTE "
+                            f"ON FUNCTION {fn} FROM PUBLIC needs a superuser)")
+    owned = _one(conn, "SELECT count(*) FROM pg_largeobject_metadata m JOIN pg_roles r "
+                       "ON r.oid = m.lomowner WHERE r.rolname = %s", role)[0]  # type: ignore[index]
+    if owned:
+        problems.append(f"owns {owned} large objects")
+    for (fn,) in conn.execute(
+            "SELECT p.oid::regprocedure::text FROM pg_proc p "
+            "JOIN pg_namespace n ON n.oid = p.pronamespace "
+            "WHERE p.prosecdef AND n.nspname NOT IN ('pg_catalog', 'information_schema') "
+            "AND has_function_privilege(%s, p.oid, 'EXECUTE') "
+            "AND has_schema_privilege(%s, n.oid, 'USAGE')", (role, role)).fetchall():
+        problems.append(f"can execute SECURITY DEFINER function {fn}")
+    stored = _one(conn, "SELECT coalesce(sum(octet_length(s.setconfig::text)), 0) "
+                        "FROM pg_db_role_setting s JOIN pg_roles r ON r.oid = s.setrole "
+                        "WHERE r.rolname = %s", role)[0]  # type: ignore[index]
+    if stored > ROLE_SETTINGS_MAX_BYTES:
+        problems.append(f"its role settings hold {stored} bytes (ALTER ROLE ... SET by the "
+                        "role itself?); inspect pg_db_role_setting, then ALTER ROLE ... RESET")
     return problems
 
 

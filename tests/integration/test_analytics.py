@@ -18,9 +18,10 @@ from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
 
 from shared.analytics.report import build_report
-from shared.analytics.roles import RoleError, drop_analyst, grant_analyst
+from shared.analytics.roles import RoleError, drop_analyst, grant_analyst, verify_read_only
 from shared.db.engine import dispose_engines
 from shared.db.migrate import downgrade, upgrade
+from shared.db.worker_role import drop_worker, grant_worker
 from shared.storage import ObjectStore, open_store
 from tests.conftest import set_env
 from tests.support.services import SeaweedS3, postgres_database
@@ -216,6 +217,108 @@ def test_grant_is_idempotent_login_raw_tables_and_future_views(populated: Popula
     finally:
         with psycopg.connect(populated.dsn) as conn:
             conn.execute("DROP VIEW analytics.zz_future")
+
+
+ANALYST_PASSWORD = "s3cret-Analyst"
+ONE_MB = "repeat('x', 1048576)::bytea"
+# Finding 5: each statement an analyst logged in with `default_transaction_read_only = off`
+# tried, or could try, to store something. All must fail on privileges, not on read-only.
+ATTACKS = {
+    "lo_from_bytea": f"SELECT lo_from_bytea(0, {ONE_MB})",
+    "lo_create": "SELECT lo_create(0)",
+    "lo_creat": "SELECT lo_creat(-1)",
+    "lo_import": "SELECT lo_import('/etc/hostname')",
+    "temp table": "CREATE TEMP TABLE stash (x bytea)",
+    "pg_temp table": "CREATE TABLE pg_temp.stash (x bytea)",
+    "temp sequence": "CREATE TEMP SEQUENCE stash",
+    "table in public": "CREATE TABLE public.stash (x bytea)",
+    "table in analytics": "CREATE TABLE analytics.stash (x bytea)",
+    "unqualified table": "CREATE TABLE stash (x bytea)",
+    "schema": "CREATE SCHEMA stash",
+    "nextval": "SELECT nextval('public.rejected_events_id_seq')",
+    "setval": "SELECT setval('public.rejected_events_id_seq', 99)",
+    "insert": "INSERT INTO public.rejected_events (reason, payload, payload_bytes) "
+              "VALUES ('x', 'x', 1)",
+    "update": "UPDATE public.campaigns SET name = 'x'",
+    "delete": "DELETE FROM public.scores",
+    "copy in": "COPY public.campaigns FROM STDIN",
+    "function": "CREATE FUNCTION public.stash() RETURNS int LANGUAGE sql AS 'SELECT 1'",
+}
+
+
+@pytest.fixture(scope="module")
+def analyst(populated: Populated) -> Iterator[str]:
+    """A LOGIN analyst role granted once for the module; its psycopg conninfo."""
+    name = f"adgen_analyst_m{uuid.uuid4().hex[:10]}"
+    result = _grant(populated.dsn, name, password=ANALYST_PASSWORD)
+    assert result.problems == [], result.problems  # type: ignore[attr-defined]
+    yield psycopg.conninfo.make_conninfo(populated.dsn, user=name, password=ANALYST_PASSWORD)
+    with psycopg.connect(populated.dsn, autocommit=True) as conn:
+        drop_analyst(conn, name)
+
+
+@pytest.mark.parametrize("attack", list(ATTACKS))
+def test_analyst_cannot_write_even_with_read_only_off(analyst: str, populated: Populated,
+                                                      attack: str) -> None:
+    with psycopg.connect(analyst, autocommit=True) as conn:
+        conn.execute("SET default_transaction_read_only = off")
+        assert conn.execute("SHOW transaction_read_only").fetchone() == ("off",)
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute(ATTACKS[attack])  # type: ignore[arg-type]
+    assert _query(populated.dsn, "SELECT count(*) FROM pg_largeobject_metadata") == [(0,)]
+
+
+def test_verify_reports_public_grants_that_let_a_role_write(populated: Populated,
+                                                             role: str) -> None:
+    """The check itself: give PUBLIC back its defaults and each shows up as a problem."""
+    _grant(populated.dsn, role)
+    db = _query(populated.dsn, "SELECT current_database()")[0][0]
+    restore = [f'GRANT TEMPORARY ON DATABASE "{db}" TO PUBLIC',
+               "GRANT EXECUTE ON FUNCTION lo_from_bytea(oid, bytea) TO PUBLIC",
+               "GRANT CREATE ON SCHEMA public TO PUBLIC"]
+    with psycopg.connect(populated.dsn) as conn:
+        for statement in restore:
+            conn.execute(statement)  # type: ignore[arg-type]
+        problems = verify_read_only(conn, role)
+        conn.rollback()
+    assert any("temporary tables" in p for p in problems), problems
+    assert any("lo_from_bytea" in p for p in problems), problems
+    assert "can CREATE in schema public" in problems
+
+
+def test_stashing_data_in_role_settings_is_reported(populated: Populated, role: str) -> None:
+    """The one write PostgreSQL lets every login role make: its own role settings. Not
+    preventable without a superuser per session; detected instead."""
+    _grant(populated.dsn, role, password=ANALYST_PASSWORD)
+    login = psycopg.conninfo.make_conninfo(populated.dsn, user=role, password=ANALYST_PASSWORD)
+    with psycopg.connect(login, autocommit=True) as conn:
+        conn.execute("SET default_transaction_read_only = off")
+        conn.execute(psycopg.sql.SQL("ALTER ROLE {} SET search_path = {}").format(
+            psycopg.sql.Identifier(role), psycopg.sql.Literal("x" * 100_000)))
+    with psycopg.connect(populated.dsn) as conn:
+        problems = verify_read_only(conn, role)
+    assert any("role settings hold" in p for p in problems), problems
+
+
+def test_worker_role_still_writes_after_analyst_hardening(populated: Populated,
+                                                          role: str) -> None:
+    """The PUBLIC revokes are database-wide: a worker role must not need any of them."""
+    _grant(populated.dsn, role)
+    worker = f"adgen_worker_t{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(populated.dsn, autocommit=True) as conn:
+        grant_worker(conn, worker, password="w0rker-pass")
+    try:
+        login = psycopg.conninfo.make_conninfo(populated.dsn, user=worker, password="w0rker-pass")
+        with psycopg.connect(login) as conn:
+            conn.execute("INSERT INTO campaigns (id, advertiser_id, name) VALUES ('w', 'a', 'n')")
+            conn.execute("INSERT INTO rejected_events (reason, payload, payload_bytes) "
+                         "VALUES ('r', 'p', 1)")
+            conn.execute("UPDATE campaigns SET name = 'm' WHERE id = 'w'")
+            conn.execute("DELETE FROM campaigns WHERE id = 'w'")
+            conn.rollback()
+    finally:
+        with psycopg.connect(populated.dsn, autocommit=True) as conn:
+            drop_worker(conn, worker)
 
 
 def test_refuses_existing_role_with_elevated_attributes(populated: Populated, role: str) -> None:
