@@ -12,7 +12,14 @@ import html
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
-from shared.analytics.queries import CampaignRecord, CreativeRecord, ModelRecord, ReportData
+from shared.analytics.latency import DayLatency
+from shared.analytics.queries import (
+    CampaignRecord,
+    CreativeRecord,
+    ModelRecord,
+    ProblemGroup,
+    ReportData,
+)
 from shared.analytics.sources import ImageSource, safe_link
 
 CSP = ("default-src 'none'; img-src data: https: http: file:; style-src 'unsafe-inline'; "
@@ -151,6 +158,30 @@ def render_models(models: Sequence[ModelRecord]) -> str:
             "<th>evaluation report</th></tr>" + "".join(rows) + "</table></section>")
 
 
+def render_problems(groups: Sequence[ProblemGroup]) -> str:
+    head = '<section id="problems"><h2>Problems by reason <small>failed events and refused ' \
+           "messages (analytics.event_problems)</small></h2>"
+    if not groups:
+        return head + '<p class="empty">no failed or rejected events</p></section>'
+    rows = "".join(
+        f"<tr><td>{_e(g.status)}</td><td><code>{_e(g.reason_class)}</code></td>"
+        f"<td>{g.count}</td><td>{_e(g.latest_at and f'{g.latest_at:%Y-%m-%d %H:%M}')}</td>"
+        f'<td class="reason">{_e(g.example[:300])}</td></tr>' for g in groups)
+    return (head + '<table class="models"><tr><th>status</th><th>reason class</th><th>count</th>'
+            "<th>latest (UTC)</th><th>example reason</th></tr>" + rows + "</table></section>")
+
+
+def render_latency(days: Sequence[DayLatency]) -> str:
+    head = '<section id="latency"><h2>Received → done per day <small>events done that UTC ' \
+           "day (analytics.events)</small></h2>"
+    if not days:
+        return head + '<p class="empty">no events done yet</p></section>'
+    rows = "".join(f"<tr><td>{d.day:%Y-%m-%d}</td><td>{d.events}</td>"
+                   f"<td>{_fmt(d.p50_ms)}</td><td>{_fmt(d.p95_ms)}</td></tr>" for d in days)
+    return (head + '<table class="models"><tr><th>day</th><th>events done</th><th>p50 ms</th>'
+            "<th>p95 ms</th></tr>" + rows + "</table></section>")
+
+
 def render_card(c: CreativeRecord, source: ImageSource | None) -> str:
     label = f"{c.ad_type} {c.size} variant {c.variant}"
     if source and source.src:
@@ -239,6 +270,8 @@ def render_report(data: ReportData, sources: Mapping[str, ImageSource],
         + f"<main><nav>{nav}</nav>"
         + render_plots(plots, captions or {})
         + render_models(data.models)
+        + render_problems(data.problems)
+        + render_latency(data.latency)
         + (body or '<p class="empty">no campaigns</p>')
         + "</main></body></html>\n"
     )

@@ -7,21 +7,28 @@ import re
 import urllib.error
 import urllib.request
 import uuid
+from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 import psycopg
 import pytest
+import typer
 from PIL import Image
 from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
 
+from shared.analytics.queries import load_report_data
 from shared.analytics.report import build_report
 from shared.analytics.roles import RoleError, drop_analyst, grant_analyst, verify_read_only
-from shared.db.engine import dispose_engines
+from shared.analytics.views import POSTGRES
+from shared.db.engine import dispose_engines, session_scope
 from shared.db.migrate import downgrade, upgrade
 from shared.db.worker_role import drop_worker, grant_worker
+from shared.pipeline import Context, handle_message
 from shared.storage import ObjectStore, open_store
 from tests.conftest import set_env
 from tests.support.services import SeaweedS3, postgres_database
@@ -30,12 +37,14 @@ from tests.unit.analytics.helpers import populate
 
 pytestmark = pytest.mark.integration
 
-VIEWS = ("campaign_summary", "creatives", "daily", "model_summary", "scores")
+VIEWS = ("campaign_summary", "creatives", "daily", "event_problems", "events", "model_summary",
+         "scores")
 # Migrations 0005 (the feedback loop) and 0004 (review); their own tests read these as the
 # analyst role.
 ALL_VIEWS = VIEWS + ("ctr_by_model", "ctr_by_segment", "ctr_by_style", "ctr_creatives",
                      "ctr_daily", "feedback_rejections", "retirements", "serving_plan",
                      "review_decisions", "review_rules")
+BAD_EVENT = '{"event_id": "pg-bad-1", "campaign": {"id": "pg-camp-cart"}, "products": []}'
 RAW = ("campaigns", "events", "creatives", "scores", "model_versions", "rejected_events")
 UPDATABLE = ("name", "status", "prompt", "value", "name", "reason")  # a column of each RAW table
 
@@ -61,6 +70,11 @@ def populated(seaweed: SeaweedS3, tiny_runtime: object) -> Iterator[Populated]:
         store = open_store(storage_url)
         store.ensure_bucket()
         populate(url, store, tiny_runtime, prefix="pg")
+        # One refused message through the real worker path: rejected events carry no campaign
+        # id, so the views must find the campaign in the refused payload.
+        ctx = Context(db_url=url, store=store, runtime_factory=lambda: tiny_runtime,
+                      worker="analytics-test")
+        assert handle_message(BAD_EVENT, ctx).status == "rejected"
         yield Populated(url, _dsn(url), store, storage_url)
         dispose_engines()
 
@@ -134,7 +148,11 @@ def test_summaries(populated: Populated) -> None:
     assert set(by_id) == {f"pg-camp-{t}" for t in
                           ("hostile", "product_display", "cart", "recommendation", "brand")}
     cart = by_id["pg-camp-cart"]
-    assert cart[1:5] == (1, 1, 2, 1) and cart[5] == pytest.approx(0.5)
+    assert cart[1:5] == (2, 1, 2, 1) and cart[5] == pytest.approx(0.5)
+    # Finding 6: the refused event counts for the campaign its payload named (was always 0).
+    assert _query(dsn, "SELECT campaign_id, events_rejected, rejections "
+                       "FROM analytics.campaign_summary WHERE events_rejected > 0"
+                  ) == [("pg-camp-cart", 1, 1)]
     assert float(cart[6]) == pytest.approx(cart[7]) == pytest.approx(0.35)
     assert 0 < cart[8] <= cart[9]
     model = _query(dsn, """SELECT creatives, campaigns, mean_scores ? 'psnr_ref', report_metrics,
@@ -165,6 +183,8 @@ def test_analyst_reads_views_and_cannot_write_anywhere(populated: Populated, rol
     for view in VIEWS:
         rows = _as_role(populated.dsn, role, f"SELECT count(*) FROM analytics.{view}")
         assert isinstance(rows, list) and rows[0][0] > 0, (view, rows)
+    assert _as_role(populated.dsn, role, "SELECT count(*) FROM analytics.event_problems "
+                                         "WHERE status = 'rejected'") == [(1,)]
     # The views are not updatable, so Postgres refuses these before it checks privileges;
     # `problems == []` above already says the role holds no write privilege on them either.
     for statement in ("INSERT INTO analytics.creatives (creative_id) VALUES ('x')",
@@ -332,6 +352,152 @@ def test_refuses_existing_role_with_elevated_attributes(populated: Populated, ro
             psycopg.sql.Identifier(role)))
 
 
+# --- analyst questions (finding 6), against rows this test inserts ------------------------------
+
+T0 = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
+# Failed events: (event id, campaign, reason, the class an analyst should see).
+FAILED = [
+    ("f1", "qa", "gave up after 3 attempts; last error: worker lost", "worker_lost"),
+    ("f2", "qa", "gave up after 3 attempts; last error: transient: db down", "worker_lost"),
+    ("f3", "qa", "ValueError: cannot compose 0 products", "error"),
+    ("f4", "qb", "render: OSError: [Errno 28] No space left on device", "render_error"),
+    ("f5", "qb", "gave up after 8 retries: SoftTimeLimitExceeded()", "retries_exhausted"),
+    ("f6", "qb", "SoftTimeLimitExceeded: SoftTimeLimitExceeded()", "time_limit"),
+]
+# Refused messages: (event id or None, payload, reason, class, campaign the views attribute).
+REJECTED = [
+    ("r1", '{"event_id": "r1", "campaign": {"id": "qa", "name": "A"}, "type": 3}',
+     "invalid event: type: Input should be 'product_display'", "invalid_event", "qa"),
+    ("r2", '{"event_id": "r2", "campaign": {"name": "B", "id": "qb"}, "products": []}',
+     "invalid event: products: List should have at least 1 item", "invalid_event", "qb"),
+    (None, '{"schema_version": 1, "campaign": {"id": "qb", "advertiser_id": "x", "na',
+     "payload is not JSON: Unterminated string starting at: line 1", "not_json", "qb"),
+    (None, "x" * 100, "payload of 70000 bytes exceeds the 65536-byte limit", "too_large", None),
+    ("d1", '{"event_id": "d1", "campaign": {"id": "qa"}}',
+     "duplicate event_id with a different payload (the first payload stands)", "duplicate_id",
+     "qa"),
+    ("r3", '{"event_id": "r3", "campaign": {"id": "no such/id"}}',
+     "event signature does not match its body (tampered or wrong key)", "signature", None),
+]
+# Done events: (event id, campaign, received_at, milliseconds from received to done).
+DONE = [(f"d{i}", "qa" if i % 2 else "qb", T0 + timedelta(days=i % 3, minutes=i), ms)
+        for i, ms in enumerate([1200.0, 800.0, 950.5, 4000.0, 610.0, 2222.0, 1500.0, 99.0,
+                                30000.0, 700.0, 1234.5, 5600.0], start=1)]
+
+
+def _insert_question_rows(dsn: str) -> None:
+    with psycopg.connect(dsn) as conn:
+        conn.execute("INSERT INTO campaigns (id, advertiser_id, name) VALUES "
+                     "('qa', 'adv', 'A'), ('qb', 'adv', 'B')")
+        for eid, camp, received, ms in DONE:
+            conn.execute("INSERT INTO events (event_id, campaign_id, status, attempts, "
+                         "creatives_requested, received_at, started_at, finished_at, "
+                         "processing_ms) VALUES (%s, %s, 'done', 1, 1, %s, %s, %s, %s)",
+                         (eid, camp, received, received, received + timedelta(milliseconds=ms),
+                          ms / 2))
+        for eid, camp, reason, _cls in FAILED:
+            conn.execute("INSERT INTO events (event_id, campaign_id, status, attempts, "
+                         "creatives_requested, received_at, finished_at, last_error) "
+                         "VALUES (%s, %s, 'failed', 3, 1, %s, %s, %s)",
+                         (eid, camp, T0, T0 + timedelta(seconds=5), reason))
+        for eid, payload, reason, _cls, _camp in REJECTED:
+            conn.execute("INSERT INTO rejected_events (event_id, reason, payload, payload_bytes,"
+                         " received_at) VALUES (%s, %s, %s, %s, %s)",
+                         (eid, reason, payload, len(payload), T0))
+            if eid is not None and eid.startswith("r"):  # d1 is a done event that stands
+                conn.execute("INSERT INTO events (event_id, status, attempts, creatives_requested, received_at, "
+                             "finished_at, last_error) VALUES (%s, 'rejected', 1, 0, %s, %s, %s)",
+                             (eid, T0, T0, reason))
+
+
+@pytest.fixture
+def questions(pg_url: str) -> Iterator[tuple[str, str]]:
+    """A fresh database with the rows above and a LOGIN analyst; (admin dsn, analyst dsn)."""
+    dsn = _dsn(pg_url)
+    _insert_question_rows(dsn)
+    name = f"adgen_analyst_q{uuid.uuid4().hex[:10]}"
+    assert _grant(dsn, name, password=ANALYST_PASSWORD).problems == []  # type: ignore[attr-defined]
+    yield dsn, psycopg.conninfo.make_conninfo(dsn, user=name, password=ANALYST_PASSWORD)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        drop_analyst(conn, name)
+    dispose_engines()
+
+
+def test_question_problems_grouped_by_reason(questions: tuple[str, str]) -> None:
+    """"Which events failed or were rejected, and why, grouped by reason" as the analyst."""
+    _admin, analyst = questions
+    expected = Counter([("failed", cls) for *_, cls in FAILED]
+                       + [("rejected", r[3]) for r in REJECTED])
+    rows = _query(analyst, """SELECT status, reason_class, count(*)
+                              FROM analytics.event_problems
+                              GROUP BY status, reason_class""")
+    assert {(st, cls): n for st, cls, n in rows} == dict(expected)
+    # Per campaign, with the campaign a refused payload named (unreadable ones: none).
+    by_campaign = Counter([(camp, "failed") for _, camp, *_ in FAILED]
+                          + [(r[4], "rejected") for r in REJECTED])
+    rows = _query(analyst, """SELECT campaign_id, status, count(*) FROM analytics.event_problems
+                              GROUP BY campaign_id, status""")
+    assert {(c, st): n for c, st, n in rows} == dict(by_campaign)
+    # Every problem keeps its full reason; refused messages without an id are there too.
+    reasons = _query(analyst, "SELECT reason FROM analytics.event_problems")
+    assert sorted(r for (r,) in reasons) == sorted([f[2] for f in FAILED]
+                                                   + [r[2] for r in REJECTED])
+    # campaign_summary.events_rejected counts rejected events (r1 -> qa, r2 -> qb), and
+    # `rejections` every refused message naming the campaign.
+    summary = _query(analyst, "SELECT campaign_id, events_failed, events_rejected, rejections "
+                              "FROM analytics.campaign_summary ORDER BY campaign_id")
+    rejected_events = Counter(r[4] for r in REJECTED if r[0] and r[0].startswith("r") and r[4])
+    rejections = Counter(r[4] for r in REJECTED if r[4])
+    failed = Counter(camp for _, camp, *_ in FAILED)
+    assert summary == [(c, failed[c], rejected_events[c], rejections[c]) for c in ("qa", "qb")]
+
+
+def test_question_p50_p95_received_to_done_per_day(questions: tuple[str, str]) -> None:
+    """"p50/p95 time from received to done per day" is one SQL query as the analyst."""
+    _admin, analyst = questions
+    per_day: dict[date, list[float]] = defaultdict(list)
+    for _eid, _camp, received, ms in DONE:
+        per_day[(received + timedelta(milliseconds=ms)).astimezone(UTC).date()].append(ms)
+    expected = [(day, len(v), float(np.percentile(v, 50)), float(np.percentile(v, 95)))
+                for day, v in sorted(per_day.items())]
+    rows = _query(analyst, """
+        SELECT finished_day, count(*),
+               percentile_cont(0.5) WITHIN GROUP (ORDER BY received_to_finished_ms),
+               percentile_cont(0.95) WITHIN GROUP (ORDER BY received_to_finished_ms)
+        FROM analytics.events
+        WHERE status = 'done'
+        GROUP BY finished_day
+        ORDER BY finished_day""")
+    assert len(rows) == len(expected) == 3
+    for got, want in zip(rows, expected, strict=True):
+        assert got[:2] == want[:2] and got[2:] == pytest.approx(want[2:], abs=1e-3)
+    # The report's own numbers (Python percentile_cont over the same view) agree.
+    with session_scope(_url_of(analyst)) as session:
+        data = load_report_data(session=session)
+    assert [(d.day, d.events) for d in reversed(data.latency)] == [w[:2] for w in expected]
+    for got_day, want in zip(reversed(data.latency), expected, strict=True):
+        assert (got_day.p50_ms, got_day.p95_ms) == pytest.approx(want[2:], abs=1e-3)
+    assert {(g.status, g.reason_class): g.count for g in data.problems} == dict(
+        Counter([("failed", cls) for *_, cls in FAILED] + [("rejected", r[3]) for r in REJECTED]))
+
+
+def _url_of(conninfo: str) -> str:
+    """SQLAlchemy URL (psycopg 3) for a psycopg conninfo."""
+    info = psycopg.conninfo.conninfo_to_dict(conninfo)
+    return (f"postgresql+psycopg://{info['user']}:{info.get('password', '')}@"
+            f"{info.get('host', 'localhost')}:{info.get('port', 5432)}/{info['dbname']}")
+
+
+def test_views_module_matches_the_postgres_views(populated: Populated) -> None:
+    """Every column the report reads exists in the Postgres view it names."""
+    for table in (POSTGRES.creatives, POSTGRES.scores, POSTGRES.campaigns, POSTGRES.models,
+                  POSTGRES.events, POSTGRES.problems):
+        cols = {r[0] for r in _query(populated.dsn, f"""
+            SELECT column_name FROM information_schema.columns
+            WHERE table_schema = 'analytics' AND table_name = '{table.name}'""")}  # type: ignore[attr-defined]
+        assert set(table.c.keys()) <= cols, (table.name, set(table.c.keys()) - cols)  # type: ignore[attr-defined]
+
+
 # --- report over S3 ---------------------------------------------------------------------------
 
 
@@ -380,6 +546,33 @@ def test_report_cli_and_grant_cli(populated: Populated, adgen_env: dict[str, str
     assert res.exit_code != 0 and "invalid role name" in res.output
 
 
+def test_report_as_the_analyst_role(populated: Populated, analyst: str, adgen_env: dict[str, str],
+                                    monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Finding 6: the report, and `adgen report`, connected as the read-only analyst role."""
+    analyst_url = _url_of(analyst)
+    out = tmp_path / "analyst.html"
+    summary = build_report(db_url=analyst_url, store=populated.store, out=out, expiry_s=600)
+    page = out.read_text()
+    assert summary.creatives_total == summary.creatives_shown == 10
+    assert summary.missing_images == 0
+    assert len(re.findall(r'<img [^>]*data-creative-id="', page)) == 10
+    assert page.count('<section class="campaign"') == 5 and '<section id="plots">' in page
+    assert '<section id="problems">' in page and "invalid_event" in page
+    assert '<section id="latency">' in page and "events done" in page
+    assert "permission denied" not in page
+    # The CLI the issue ran, as the analyst.
+    set_env(monkeypatch, adgen_env, ADGEN_DATABASE_URL=analyst_url,
+            ADGEN_STORAGE_URL=populated.storage_url)
+    from workers.cli.report_cmd import report
+
+    app = typer.Typer()
+    app.command("report")(report)
+    app.command("noop")(lambda: None)
+    res = CliRunner().invoke(app, ["report", "--out", str(tmp_path / "cli.html"), "--link"])
+    assert res.exit_code == 0, res.output
+    assert "10 of 10 creatives" in res.output
+
+
 def test_report_with_presigned_images_renders_in_chromium(populated: Populated,
                                                           tmp_path: Path) -> None:
     if chromium_binary() is None:
@@ -399,6 +592,13 @@ def test_postgres_migrations_upgrade_downgrade_cleanly(pg_url: str) -> None:
     dsn = _dsn(pg_url)
     views = "SELECT count(*) FROM information_schema.views WHERE table_schema = 'analytics'"
     assert _query(dsn, views) == [(len(ALL_VIEWS),)]
+    downgrade(pg_url, "0004")  # 0003 comes last in the chain (0002 -> 0005 -> 0004 -> 0003)
+    assert _query(dsn, views) == [(len(ALL_VIEWS) - 2,)]
+    assert _query(dsn, "SELECT count(*) FROM information_schema.columns WHERE table_schema = "
+                       "'analytics' AND table_name = 'campaign_summary' "
+                       "AND column_name = 'rejections'") == [(0,)]
+    upgrade(pg_url)
+    assert _query(dsn, views) == [(len(ALL_VIEWS),)]
     downgrade(pg_url, "0001")
     assert _query(dsn, "SELECT count(*) FROM pg_namespace WHERE nspname = 'analytics'") == [(0,)]
     assert _query(dsn, "SELECT version_num FROM alembic_version") == [("0001",)]
@@ -407,5 +607,5 @@ def test_postgres_migrations_upgrade_downgrade_cleanly(pg_url: str) -> None:
     downgrade(pg_url, "base")
     assert _query(dsn, "SELECT count(*) FROM pg_tables WHERE schemaname = 'public' "
                        "AND tablename <> 'alembic_version'") == [(0,)]
-    upgrade(pg_url, "0002")
+    upgrade(pg_url)
     dispose_engines()

@@ -120,9 +120,14 @@ def test_report_renders_in_headless_chromium(embedded: Embedded, tmp_path: Path)
     assert colours is not None and len(colours) > 50
 
 
-def test_sqlite_migration_0002_is_a_noop_both_ways(tmp_path: Path) -> None:
+def test_sqlite_analytics_migrations_are_noops_both_ways(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'm.sqlite3'}"
     upgrade(db, "0002")
+    with session_scope(db) as s:
+        assert s.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0003"
+        assert s.execute(text("SELECT count(*) FROM sqlite_master WHERE type = 'view'")
+                         ).scalar() == 0
+    downgrade(db, "0002")
     with session_scope(db) as s:
         assert s.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0002"
     downgrade(db, "0001")
