@@ -58,10 +58,13 @@ CAMPAIGN_IN_PAYLOAD = r'"campaign"\s*:\s*\{[^{}]*"id"\s*:\s*"([A-Za-z0-9][A-Za-z
 
 
 def reason_class_sql(status: str, reason: str) -> str:
-    whens = "\n".join(f"        WHEN {reason} LIKE '{pattern}' THEN '{cls}'"
-                      for pattern, cls in REASON_CLASSES)
-    return (f"CASE\n        WHEN {reason} IS NULL THEN NULL\n{whens}\n"
-            f"        WHEN {status} = 'failed' THEN 'error'\n        ELSE 'other'\n    END")
+    whens = "\n".join(
+        f"        WHEN {reason} LIKE '{pattern}' THEN '{cls}'" for pattern, cls in REASON_CLASSES
+    )
+    return (
+        f"CASE\n        WHEN {reason} IS NULL THEN NULL\n{whens}\n"
+        f"        WHEN {status} = 'failed' THEN 'error'\n        ELSE 'other'\n    END"
+    )
 
 
 EVENTS = f"""
@@ -158,9 +161,11 @@ def _migration_0002():  # type: ignore[no-untyped-def]
 def campaign_summary_sql() -> str:
     old = _migration_0002().CAMPAIGN_SUMMARY
     assert CAMPAIGN_EVENTS_OLD in old and SUMMARY_TAIL_OLD in old
-    return (old.replace(CAMPAIGN_EVENTS_OLD, CAMPAIGN_EVENTS_NEW)
-            .replace(SUMMARY_TAIL_OLD, SUMMARY_TAIL_NEW)
-            .replace("CREATE VIEW", "CREATE OR REPLACE VIEW"))
+    return (
+        old.replace(CAMPAIGN_EVENTS_OLD, CAMPAIGN_EVENTS_NEW)
+        .replace(SUMMARY_TAIL_OLD, SUMMARY_TAIL_NEW)
+        .replace("CREATE VIEW", "CREATE OR REPLACE VIEW")
+    )
 
 
 def _is_postgres() -> bool:

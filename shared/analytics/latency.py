@@ -35,6 +35,9 @@ def daily_percentiles(rows: Iterable[tuple[date, float]]) -> list[DayLatency]:
     by_day: dict[date, list[float]] = defaultdict(list)
     for day, ms in rows:
         by_day[day].append(ms)
-    return [DayLatency(day=d, events=len(v), p50_ms=percentile_cont(v, 0.5),
-                       p95_ms=percentile_cont(v, 0.95))
-            for d, v in sorted(by_day.items(), reverse=True)]
+    return [
+        DayLatency(
+            day=d, events=len(v), p50_ms=percentile_cont(v, 0.5), p95_ms=percentile_cont(v, 0.95)
+        )
+        for d, v in sorted(by_day.items(), reverse=True)
+    ]

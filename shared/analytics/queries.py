@@ -129,89 +129,118 @@ def _chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
         yield items[i : i + _IN_CHUNK]
 
 
-def load_campaigns(*, session: Session, views: Views, campaign: str | None
-                   ) -> list[CampaignRow]:
+def load_campaigns(*, session: Session, views: Views, campaign: str | None) -> list[CampaignRow]:
     v = views.campaigns.c
-    q = select(v.campaign_id, v.campaign_name, v.advertiser_id).order_by(v.campaign_name,
-                                                                         v.campaign_id)
+    q = select(v.campaign_id, v.campaign_name, v.advertiser_id).order_by(
+        v.campaign_name, v.campaign_id
+    )
     if campaign is not None:
         q = q.where(v.campaign_id == campaign)
     return [CampaignRow(str(cid), str(name), str(adv)) for cid, name, adv in session.execute(q)]
 
 
-def event_status_counts(*, session: Session, views: Views, campaign_ids: Sequence[str]
-                        ) -> dict[str, dict[str, int]]:
+def event_status_counts(
+    *, session: Session, views: Views, campaign_ids: Sequence[str]
+) -> dict[str, dict[str, int]]:
     v = views.events.c
     out: dict[str, dict[str, int]] = defaultdict(dict)
     for chunk in _chunks(campaign_ids):
-        q = (select(v.campaign_id, v.status, func.count())
-             .where(v.campaign_id.in_(chunk)).group_by(v.campaign_id, v.status))
+        q = (
+            select(v.campaign_id, v.status, func.count())
+            .where(v.campaign_id.in_(chunk))
+            .group_by(v.campaign_id, v.status)
+        )
         for cid, status, n in session.execute(q).all():
             out[str(cid)][status] = int(n)
     return out
 
 
-def event_processing_ms(*, session: Session, views: Views, campaign_ids: Sequence[str]
-                        ) -> dict[str, list[float]]:
+def event_processing_ms(
+    *, session: Session, views: Views, campaign_ids: Sequence[str]
+) -> dict[str, list[float]]:
     v = views.events.c
     out: dict[str, list[float]] = defaultdict(list)
     for chunk in _chunks(campaign_ids):
-        q = (select(v.campaign_id, v.processing_ms)
-             .where(v.campaign_id.in_(chunk), v.processing_ms.is_not(None)))
+        q = select(v.campaign_id, v.processing_ms).where(
+            v.campaign_id.in_(chunk), v.processing_ms.is_not(None)
+        )
         for cid, ms in session.execute(q).all():
             out[str(cid)].append(float(ms or 0.0))
     return out
 
 
-def creative_counts(*, session: Session, views: Views, campaign_ids: Sequence[str]
-                    ) -> dict[str, int]:
+def creative_counts(
+    *, session: Session, views: Views, campaign_ids: Sequence[str]
+) -> dict[str, int]:
     v = views.creatives.c
     out: dict[str, int] = {}
     for chunk in _chunks(campaign_ids):
-        q = (select(v.campaign_id, func.count()).where(v.campaign_id.in_(chunk))
-             .group_by(v.campaign_id))
+        q = (
+            select(v.campaign_id, func.count())
+            .where(v.campaign_id.in_(chunk))
+            .group_by(v.campaign_id)
+        )
         out.update({cid: int(n) for cid, n in session.execute(q).all()})
     return out
 
 
-def load_creatives(*, session: Session, views: Views, campaign_ids: Sequence[str],
-                   limit: int | None) -> list[CreativeRecord]:
+def load_creatives(
+    *, session: Session, views: Views, campaign_ids: Sequence[str], limit: int | None
+) -> list[CreativeRecord]:
     """The creatives of these campaigns, newest `limit` per campaign when a limit is given."""
     v = views.creatives.c
     rows: list[Any] = []
     for chunk in _chunks(campaign_ids):
         q = select(views.creatives).where(v.campaign_id.in_(chunk))
         if limit is not None:
-            rank = func.row_number().over(
-                partition_by=v.campaign_id,
-                order_by=(v.created_at.desc(), v.event_id, v.creative_index),
-            ).label("rank")
+            rank = (
+                func.row_number()
+                .over(
+                    partition_by=v.campaign_id,
+                    order_by=(v.created_at.desc(), v.event_id, v.creative_index),
+                )
+                .label("rank")
+            )
             ranked = select(v.creative_id, rank).where(v.campaign_id.in_(chunk)).subquery()
             keep = select(ranked.c.creative_id).where(ranked.c.rank <= limit)
             q = q.where(v.creative_id.in_(keep))
         rows.extend(session.execute(q).mappings())
     rows.sort(key=lambda c: (c["campaign_id"], c["event_id"], c["creative_index"]))
-    scores = load_scores(session=session, views=views,
-                         creative_ids=[c["creative_id"] for c in rows])
+    scores = load_scores(
+        session=session, views=views, creative_ids=[c["creative_id"] for c in rows]
+    )
     return [_record(c, scores.get(c["creative_id"], {})) for c in rows]
 
 
 def _record(c: Any, scores: dict[str, float]) -> CreativeRecord:
     headline = c["headline"]
     return CreativeRecord(
-        creative_id=c["creative_id"], event_id=c["event_id"], campaign_id=c["campaign_id"],
-        index=c["creative_index"], ad_type=c["ad_type"], size=c["size"], width=c["width"],
-        height=c["height"], variant=c["variant"], style=c["style"], prompt=c["prompt"],
+        creative_id=c["creative_id"],
+        event_id=c["event_id"],
+        campaign_id=c["campaign_id"],
+        index=c["creative_index"],
+        ad_type=c["ad_type"],
+        size=c["size"],
+        width=c["width"],
+        height=c["height"],
+        variant=c["variant"],
+        style=c["style"],
+        prompt=c["prompt"],
         headline=headline if isinstance(headline, str) else None,
-        model_version_id=c["model_version_id"], servable=bool(c["servable"]),
-        servable_reason=c["servable_reason"], object_key=c["object_key"], bytes=c["bytes"],
+        model_version_id=c["model_version_id"],
+        servable=bool(c["servable"]),
+        servable_reason=c["servable_reason"],
+        object_key=c["object_key"],
+        bytes=c["bytes"],
         created_at=c["created_at"],
-        timings_ms={s: c[f"{s}_ms"] for s in TIMING_STAGES}, scores=scores,
+        timings_ms={s: c[f"{s}_ms"] for s in TIMING_STAGES},
+        scores=scores,
     )
 
 
-def load_scores(*, session: Session, views: Views, creative_ids: Sequence[str]
-                ) -> dict[str, dict[str, float]]:
+def load_scores(
+    *, session: Session, views: Views, creative_ids: Sequence[str]
+) -> dict[str, dict[str, float]]:
     v = views.scores.c
     out: dict[str, dict[str, float]] = defaultdict(dict)
     for chunk in _chunks(creative_ids):
@@ -221,15 +250,18 @@ def load_scores(*, session: Session, views: Views, creative_ids: Sequence[str]
     return out
 
 
-def model_records(*, session: Session, views: Views, campaign_ids: Sequence[str]
-                  ) -> list[ModelRecord]:
+def model_records(
+    *, session: Session, views: Views, campaign_ids: Sequence[str]
+) -> list[ModelRecord]:
     """Models used by these campaigns, with mean scores over all their creatives there."""
     cr, sc, mv = views.creatives.c, views.scores.c, views.models.c
     counts: dict[str, int] = defaultdict(int)
     for chunk in _chunks(campaign_ids):
-        q = (select(cr.model_version_id, func.count())
-             .where(cr.campaign_id.in_(chunk), cr.model_version_id.is_not(None))
-             .group_by(cr.model_version_id))
+        q = (
+            select(cr.model_version_id, func.count())
+            .where(cr.campaign_id.in_(chunk), cr.model_version_id.is_not(None))
+            .group_by(cr.model_version_id)
+        )
         for mid, n in session.execute(q).all():
             counts[str(mid)] += int(n)
     # Means are combined across chunks by weighting with their counts.
@@ -238,7 +270,8 @@ def model_records(*, session: Session, views: Views, campaign_ids: Sequence[str]
         per_metric = (
             select(sc.model_version_id, sc.metric, func.sum(sc.value), func.count())
             .where(sc.campaign_id.in_(chunk), sc.model_version_id.is_not(None))
-            .group_by(sc.model_version_id, sc.metric))
+            .group_by(sc.model_version_id, sc.metric)
+        )
         for mid, metric, total, n in session.execute(per_metric).all():
             key = (str(mid), metric)
             s, k = sums.get(key, (0.0, 0))
@@ -248,26 +281,36 @@ def model_records(*, session: Session, views: Views, campaign_ids: Sequence[str]
         means[mid][metric] = total / n
     if not counts:
         return []
-    versions = session.execute(select(mv.model_version_id, mv.model_name, mv.kind,
-                                      mv.report_metrics)
-                               .where(mv.model_version_id.in_(list(counts)))).all()
+    versions = session.execute(
+        select(mv.model_version_id, mv.model_name, mv.kind, mv.report_metrics).where(
+            mv.model_version_id.in_(list(counts))
+        )
+    ).all()
     return sorted(
-        (ModelRecord(model_version_id=mid, name=name, kind=kind, creatives=counts[mid],
-                     mean_scores=dict(sorted(means[mid].items())),
-                     report_metrics=dict(metrics or {}))
-         for mid, name, kind, metrics in versions),
+        (
+            ModelRecord(
+                model_version_id=mid,
+                name=name,
+                kind=kind,
+                creatives=counts[mid],
+                mean_scores=dict(sorted(means[mid].items())),
+                report_metrics=dict(metrics or {}),
+            )
+            for mid, name, kind, metrics in versions
+        ),
         key=lambda m: m.model_version_id,
     )
 
 
-def problem_groups(*, session: Session, views: Views, campaign_ids: Sequence[str] | None
-                   ) -> list[ProblemGroup]:
+def problem_groups(
+    *, session: Session, views: Views, campaign_ids: Sequence[str] | None
+) -> list[ProblemGroup]:
     """Failed events and refused messages by status and reason class, most frequent first.
     `campaign_ids=None`: all of them, including refused messages naming no campaign."""
     v = views.problems.c
-    q = (select(v.status, v.reason_class, func.count(), func.min(v.reason),
-                func.max(v.finished_at))
-         .group_by(v.status, v.reason_class))
+    q = select(
+        v.status, v.reason_class, func.count(), func.min(v.reason), func.max(v.finished_at)
+    ).group_by(v.status, v.reason_class)
     rows: list[Any] = []
     for chunk in _chunks(campaign_ids) if campaign_ids is not None else [None]:
         rows += session.execute(q if chunk is None else q.where(v.campaign_id.in_(chunk))).all()
@@ -284,12 +327,14 @@ def problem_groups(*, session: Session, views: Views, campaign_ids: Sequence[str
     return sorted(merged.values(), key=lambda g: (-g.count, g.status, g.reason_class))
 
 
-def done_latency(*, session: Session, views: Views, campaign_ids: Sequence[str] | None
-                 ) -> list[DayLatency]:
+def done_latency(
+    *, session: Session, views: Views, campaign_ids: Sequence[str] | None
+) -> list[DayLatency]:
     """p50/p95 of received -> done per UTC day the event was done."""
     v = views.events.c
     q = select(v.finished_day, v.received_to_finished_ms).where(
-        v.status == "done", v.received_to_finished_ms.is_not(None))
+        v.status == "done", v.received_to_finished_ms.is_not(None)
+    )
     pairs: list[tuple[date, float]] = []
     for chunk in _chunks(campaign_ids) if campaign_ids is not None else [None]:
         for day, ms in session.execute(q if chunk is None else q.where(v.campaign_id.in_(chunk))):
@@ -310,8 +355,9 @@ def _as_datetime(value: datetime | str | None) -> datetime | None:
     return value
 
 
-def load_report_data(*, session: Session, campaign: str | None = None,
-                     limit: int | None = None) -> ReportData:
+def load_report_data(
+    *, session: Session, campaign: str | None = None, limit: int | None = None
+) -> ReportData:
     """Everything `render_report` needs, in a handful of queries over the analytics views."""
     views = views_for(session)
     campaigns = load_campaigns(session=session, views=views, campaign=campaign)
@@ -324,14 +370,21 @@ def load_report_data(*, session: Session, campaign: str | None = None,
         per_campaign[rec.campaign_id].append(rec)
     scope = None if campaign is None else ids
     return ReportData(
-        generated_at=datetime.now(UTC), campaign_filter=campaign, limit=limit,
-        campaigns=[CampaignRecord(
-            campaign_id=c.campaign_id, name=c.name, advertiser_id=c.advertiser_id,
-            events_by_status=dict(sorted(statuses.get(c.campaign_id, {}).items())),
-            creatives_total=totals.get(c.campaign_id, 0),
-            creatives=per_campaign.get(c.campaign_id, []),
-            processing_ms=timings.get(c.campaign_id, []),
-        ) for c in campaigns],
+        generated_at=datetime.now(UTC),
+        campaign_filter=campaign,
+        limit=limit,
+        campaigns=[
+            CampaignRecord(
+                campaign_id=c.campaign_id,
+                name=c.name,
+                advertiser_id=c.advertiser_id,
+                events_by_status=dict(sorted(statuses.get(c.campaign_id, {}).items())),
+                creatives_total=totals.get(c.campaign_id, 0),
+                creatives=per_campaign.get(c.campaign_id, []),
+                processing_ms=timings.get(c.campaign_id, []),
+            )
+            for c in campaigns
+        ],
         models=model_records(session=session, views=views, campaign_ids=ids),
         problems=problem_groups(session=session, views=views, campaign_ids=scope),
         latency=done_latency(session=session, views=views, campaign_ids=scope),

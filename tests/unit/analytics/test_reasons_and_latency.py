@@ -76,11 +76,16 @@ def test_failure_reasons_get_their_class() -> None:
 
 
 def test_sql_expression_agrees_with_python() -> None:
-    cases = ([("rejected", r) for r in _real_rejections().values()]
-             + [("failed", r) for r in FAILURES] + [("rejected", "x_y%z"), ("failed", "odd")])
+    cases = (
+        [("rejected", r) for r in _real_rejections().values()]
+        + [("failed", r) for r in FAILURES]
+        + [("rejected", "x_y%z"), ("failed", "odd")]
+    )
     with create_engine("sqlite://").connect() as conn:
-        got = [conn.execute(select(reason_class_expr(literal(st), literal(r)))).scalar_one()
-               for st, r in cases]
+        got = [
+            conn.execute(select(reason_class_expr(literal(st), literal(r)))).scalar_one()
+            for st, r in cases
+        ]
     assert got == [reason_class(st, r) for st, r in cases]
 
 
