@@ -275,8 +275,8 @@ def _session_write_problems(conn: psycopg.Connection, role: str) -> list[str]:
     problems: list[str] = []
     if _one(conn, "SELECT has_database_privilege(%s, current_database(), 'TEMPORARY')", role)[0]:  # type: ignore[index]
         problems.append(
-            "can create temporary tables (TEMPORARY on the database, PUBLIC has it "
-            "by default; REVOKE needs the database owner)"
+            "can create temporary tables (PUBLIC has TEMPORARY on a database by default; "
+            "the database owner must run REVOKE TEMPORARY ON DATABASE <db> FROM PUBLIC)"
         )
     for fn in _lo_functions_present(conn):
         if _one(conn, "SELECT has_function_privilege(%s, %s, 'EXECUTE')", role, fn)[0]:  # type: ignore[index]
