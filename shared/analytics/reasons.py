@@ -11,23 +11,35 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-# (LIKE pattern, class), first match wins. Rejections come from shared.events.parse_event,
-# shared.signing and the id-conflict check; failures from the worker path and task wrappers.
+# (LIKE pattern, class), first match wins. Rejections come from shared.intake (task shape,
+# signature, then shared.events.parse_event), the id-conflict check, shared.handoff and the
+# broker consumer (workers/consumer.py); failures from shared.pipeline, the ledger and the task
+# wrappers. A time limit outranks the retries it exhausted: the cause is what groups.
 REASON_CLASSES: tuple[tuple[str, str], ...] = (
     ("payload of % bytes exceeds %", "too_large"),
     ("payload is not UTF-8%", "not_utf8"),
     ("payload is not JSON%", "not_json"),
     ("event must be a JSON object%", "not_object"),
+    ("event must be JSON text or a JSON object%", "not_object"),
     ("unsupported schema_version%", "schema_version"),
     ("invalid event:%", "invalid_event"),
     ("duplicate event_id%", "duplicate_id"),
     ("event is not signed%", "signature"),
     ("event signature %", "signature"),
     ("signed events must %", "signature"),
+    ("task message %", "malformed_task"),
+    ("an argument is given both %", "malformed_task"),
+    ("unknown task argument%", "malformed_task"),
+    ("undecodable message%", "undecodable"),
+    ("not a task message%", "not_a_task"),
+    ("unknown task:%", "not_a_task"),
+    ("render hand-off refused:%", "handoff_refused"),
     ("gave up after % attempts%", "worker_lost"),
-    ("%gave up after % retries%", "retries_exhausted"),
-    ("transient:%", "transient"),
     ("%TimeLimitExceeded%", "time_limit"),
+    ("%DeadlineExceeded%", "time_limit"),
+    ("%event deadline of %", "time_limit"),
+    ("%gave up after%retries%", "retries_exhausted"),
+    ("transient:%", "transient"),
     ("render:%", "render_error"),
 )
 FAILED_OTHER = "error"  # a failed event whose reason matches no pattern (an exception)

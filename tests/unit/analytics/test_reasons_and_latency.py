@@ -15,6 +15,7 @@ from shared.analytics.reasons import REASON_CLASSES, reason_class
 from shared.analytics.views import reason_class_expr
 from shared.config import REPO_ROOT
 from shared.events import Rejection, parse_event
+from shared.intake import admit
 from shared.samples import sample_events
 from shared.signing import sign, verify
 
@@ -48,14 +49,21 @@ def _real_rejections() -> dict[str, str]:
     reasons = {k: v.reason for k, v in out.items() if isinstance(v, Rejection)}
     assert len(reasons) == len(out)
     reasons["signature"] = verify("{}", sign("{}", "k1"), "k2") or ""
+    for cls, (args, kwargs) in {"malformed_task": ([], {}), "not_object": ([42], {})}.items():
+        admitted = admit(args, kwargs, hmac_key=None, payload_cap=100, now=0.0)
+        assert isinstance(admitted, Rejection)
+        reasons[cls] = admitted.reason
+    reasons["not_a_task"] = "not a task message (bare message on a task queue)"
+    reasons["handoff_refused"] = "render hand-off refused: stale hand-off: attempt 1, live 2"
     reasons["duplicate_id"] = "duplicate event_id with a different payload (the first stands)"
     return reasons
 
 
 FAILURES = {
     "gave up after 3 attempts; last error: worker lost": "worker_lost",
-    "gave up after 8 retries: ConnectionError: refused": "retries_exhausted",
-    "render gave up after 8 retries: timeout": "retries_exhausted",
+    "gave up after retries: ConnectionError: refused": "retries_exhausted",
+    "gave up after 8 retries: OperationalError: server closed": "retries_exhausted",
+    "gave up after retries: DeadlineExceeded: event deadline of 300s passed": "time_limit",
     "transient: OperationalError: server closed the connection": "transient",
     "SoftTimeLimitExceeded: SoftTimeLimitExceeded()": "time_limit",
     "render: OSError: [Errno 28] No space left on device": "render_error",
