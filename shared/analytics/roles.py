@@ -178,22 +178,53 @@ def harden_database(conn: psycopg.Connection, role: str) -> None:
 
     No negative grants exist in PostgreSQL: a privilege PUBLIC holds, every role holds, so these
     revokes are database-wide and apply to every role that is not the owner (workers use none
-    of them). Each needs the object's owner: a non-owner's REVOKE only warns, and
-    `verify_read_only` then reports the privilege that is left."""
+    of them). Only an object's owner (or a superuser) may revoke; objects the running role does
+    not own are skipped, and `verify_read_only` then reports the privilege that is left."""
     ident = sql.Identifier(role)
-    database = sql.Identifier(str(_one(conn, "SELECT current_database()")[0]))  # type: ignore[index]
+    owned = _owned_objects(conn)
     for grantee in (sql.SQL("PUBLIC"), ident):
-        conn.execute(
-            sql.SQL("REVOKE CREATE, TEMPORARY ON DATABASE {} FROM {}").format(database, grantee)
-        )
-        conn.execute(sql.SQL("REVOKE CREATE ON SCHEMA public FROM {}").format(grantee))
-        conn.execute(
-            sql.SQL("REVOKE CREATE ON SCHEMA {} FROM {}").format(sql.Identifier(SCHEMA), grantee)
-        )
-        for fn in _lo_functions_present(conn):
+        for kind, name in owned:
+            privileges = {
+                "DATABASE": "CREATE, TEMPORARY",
+                "SCHEMA": "CREATE",
+                "FUNCTION": "EXECUTE",
+            }[kind]
+            target = sql.SQL(name) if kind == "FUNCTION" else sql.Identifier(name)
             conn.execute(
-                sql.SQL("REVOKE EXECUTE ON FUNCTION {} FROM {}").format(sql.SQL(fn), grantee)
+                sql.SQL("REVOKE {} ON {} {} FROM {}").format(
+                    sql.SQL(privileges), sql.SQL(kind), target, grantee
+                )
             )
+
+
+def _owned_objects(conn: psycopg.Connection) -> list[tuple[str, str]]:
+    """(kind, name) of this database, schemas public and analytics and the large-object
+    writers, where the running role is the owner or a member of it (superusers are members of
+    every role). Function names come only from LO_WRITE_FUNCTIONS."""
+    out: list[tuple[str, str]] = []
+    db = _one(
+        conn,
+        "SELECT datname, pg_has_role(current_user, datdba, 'USAGE') FROM pg_database "
+        "WHERE datname = current_database()",
+    )
+    if db and db[1]:
+        out.append(("DATABASE", str(db[0])))
+    for name, mine in conn.execute(
+        "SELECT nspname, pg_has_role(current_user, nspowner, 'USAGE') FROM pg_namespace "
+        "WHERE nspname = ANY(%s) ORDER BY nspname",
+        (["public", SCHEMA],),
+    ).fetchall():
+        if mine:
+            out.append(("SCHEMA", str(name)))
+    for fn in _lo_functions_present(conn):
+        if _one(
+            conn,
+            "SELECT pg_has_role(current_user, proowner, 'USAGE') FROM pg_proc "
+            "WHERE oid = %s::regprocedure",
+            fn,
+        )[0]:  # type: ignore[index]
+            out.append(("FUNCTION", fn))
+    return out
 
 
 def _lo_functions_present(conn: psycopg.Connection) -> list[str]:

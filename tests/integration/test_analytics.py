@@ -31,7 +31,7 @@ from shared.db.worker_role import drop_worker, grant_worker
 from shared.pipeline import Context, handle_event_task
 from shared.storage import ObjectStore, open_store
 from tests.conftest import set_env
-from tests.support.services import SeaweedS3, postgres_database
+from tests.support.services import PG_ADMIN, SeaweedS3, postgres_database
 from tests.unit.analytics.chromium import chromium_binary, screenshot
 from tests.unit.analytics.helpers import populate
 
@@ -335,6 +335,39 @@ def test_verify_reports_public_grants_that_let_a_role_write(
     assert any("temporary tables" in p for p in problems), problems
     assert any("lo_from_bytea" in p for p in problems), problems
     assert "can CREATE in schema public" in problems
+
+
+def test_grant_by_a_non_superuser_owner_reports_what_only_a_superuser_may_revoke() -> None:
+    """Production migrators are rarely superusers: grant-analyst revokes what the database owner
+    may, reports the large-object functions (owned by the bootstrap superuser), and passes once a
+    superuser ran the REVOKE it printed."""
+    owner = f"adgen_owner_t{uuid.uuid4().hex[:8]}"
+    analyst = f"adgen_analyst_o{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(f"CREATE ROLE {owner} LOGIN PASSWORD 'owner-pw' CREATEROLE")  # type: ignore[arg-type]
+    try:
+        with postgres_database() as url:
+            admin = _dsn(url)
+            db = make_url(url).database
+            with psycopg.connect(admin, autocommit=True) as conn:
+                conn.execute(f'ALTER DATABASE "{db}" OWNER TO {owner}')  # type: ignore[arg-type]
+                conn.execute(f"ALTER SCHEMA public OWNER TO {owner}")  # type: ignore[arg-type]
+            as_owner = psycopg.conninfo.make_conninfo(admin, user=owner, password="owner-pw")
+            upgrade(_url_of(as_owner))
+            dispose_engines()
+            result = _grant(as_owner, analyst)
+            problems = result.problems  # type: ignore[attr-defined]
+            assert problems and all("large objects" in p for p in problems), problems
+            with psycopg.connect(admin, autocommit=True) as conn:
+                for p in problems:
+                    conn.execute(re.search(r"\((REVOKE .*) needs", p).group(1))  # type: ignore[union-attr, arg-type]
+            assert _grant(as_owner, analyst).problems == []  # type: ignore[attr-defined]
+            with psycopg.connect(admin, autocommit=True) as conn:
+                drop_analyst(conn, analyst)
+    finally:
+        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+            conn.execute(f"DROP ROLE IF EXISTS {analyst}")  # type: ignore[arg-type]
+            conn.execute(f"DROP ROLE IF EXISTS {owner}")  # type: ignore[arg-type]
 
 
 def test_stashing_data_in_role_settings_is_reported(populated: Populated, role: str) -> None:
