@@ -61,10 +61,30 @@ REASON_CLASSES = (
     ("render:%", "render_error"),
 )
 
-# The campaign id a refused payload names (text, possibly cut short, so not parsed as JSON):
-# the `id` inside the `campaign` object, if it matches the event schema's id pattern.
-# (`\s`, not `[[:space:]]`: SQLAlchemy's text() would read `:space` as a bind parameter.)
-CAMPAIGN_IN_PAYLOAD = r'"campaign"\s*:\s*\{[^{}]*"id"\s*:\s*"([A-Za-z0-9][A-Za-z0-9_.:-]{0,127})"'
+
+def payload_campaign_sql(payload: str) -> str:
+    r"""The campaign id a refused payload names (text, possibly cut short, so not parsed as
+    JSON): the `id` inside the `campaign` object, if made of the characters an id may contain.
+
+    Two steps because PostgreSQL's regex engine is slow with a capture group over a long text:
+    first the campaign object without capturing, then the id out of that short text (3-4x
+    faster than one capturing pattern over 20,000 refused payloads). `\s`, not `[[:space:]]`:
+    SQLAlchemy's text() would read `:space` as a bind parameter."""
+    obj = rf"""substring({payload} FROM '"campaign"\s*:\s*\{{[^{{}}]*')"""
+    return rf"""substring({obj} FROM '"id"\s*:\s*"([A-Za-z0-9][A-Za-z0-9_.:-]*)"')"""
+
+
+# The campaign a rejected event (alias `e`, no campaign id of its own) is attributed to: the one
+# its latest refused payload names. A correlated scalar subquery, used only under
+# `e.status = 'rejected' AND e.campaign_id IS NULL`, so it costs one index probe per rejected
+# event and nothing per valid one.
+REJECTED_EVENT_CAMPAIGN = f"""(
+        SELECT {payload_campaign_sql("r.payload")}
+        FROM public.rejected_events r
+        WHERE r.event_id = e.event_id
+        ORDER BY r.id DESC
+        LIMIT 1
+    )"""
 
 
 def reason_class_sql(status: str, reason: str) -> str:
@@ -81,7 +101,8 @@ EVENTS = f"""
 CREATE VIEW analytics.events AS
 SELECT
     e.event_id,
-    COALESCE(e.campaign_id, rj.campaign_id) AS campaign_id,
+    COALESCE(e.campaign_id,
+             CASE WHEN e.status = 'rejected' THEN {REJECTED_EVENT_CAMPAIGN} END) AS campaign_id,
     e.type AS ad_type,
     e.status,
     e.attempts,
@@ -98,13 +119,6 @@ SELECT
     e.processing_ms,
     e.worker
 FROM public.events e
-LEFT JOIN LATERAL (
-    SELECT substring(r.payload FROM '{CAMPAIGN_IN_PAYLOAD}') AS campaign_id
-    FROM public.rejected_events r
-    WHERE r.event_id = e.event_id
-    ORDER BY r.id DESC
-    LIMIT 1
-) rj ON e.campaign_id IS NULL
 """
 
 EVENT_PROBLEMS = f"""
@@ -123,8 +137,8 @@ UNION ALL
 SELECT
     'rejection:' || r.id AS problem_id,
     r.event_id,
-    COALESCE(ev.campaign_id, substring(r.payload FROM '{CAMPAIGN_IN_PAYLOAD}')) AS campaign_id,
-    ev.type AS ad_type,
+    COALESCE(ev.campaign_id, {payload_campaign_sql("r.payload")}) AS campaign_id,
+    ev.ad_type,
     'rejected'::varchar AS status,
     r.reason,
     {reason_class_sql("'rejected'", "r.reason")} AS reason_class,
@@ -134,15 +148,31 @@ SELECT
     r.payload_bytes,
     r.worker
 FROM public.rejected_events r
-LEFT JOIN public.events ev ON ev.event_id = r.event_id
+-- LATERAL + LIMIT: one index probe per refused message, never a scan of every event.
+LEFT JOIN LATERAL (
+    SELECT e.campaign_id, e.type AS ad_type
+    FROM public.events e
+    WHERE e.event_id = r.event_id
+    LIMIT 1
+) ev ON true
 """
 
-# 0002's campaign_summary with events counted from analytics.events (so rejected events count
-# for the campaign their payload named) and a `rejections` column appended.
+# 0002's campaign_summary, counting rejected events for the campaign their refused payload named
+# (as analytics.events attributes them), with a `rejections` column appended. Valid events are
+# still grouped by their own indexed campaign id: grouping analytics.events by its computed
+# campaign id made this view about 20x slower over 200k events.
 CAMPAIGN_EVENTS_OLD = """    FROM public.events
     WHERE campaign_id IS NOT NULL
     GROUP BY campaign_id"""
-CAMPAIGN_EVENTS_NEW = """    FROM analytics.events
+CAMPAIGN_EVENTS_NEW = f"""    FROM (
+        SELECT campaign_id, status, processing_ms, received_at
+        FROM public.events
+        WHERE campaign_id IS NOT NULL
+        UNION ALL
+        SELECT {REJECTED_EVENT_CAMPAIGN}, status, processing_ms, received_at
+        FROM public.events e
+        WHERE e.campaign_id IS NULL AND e.status = 'rejected'
+    ) attributed
     WHERE campaign_id IS NOT NULL
     GROUP BY campaign_id
 ), rj AS (
