@@ -66,10 +66,11 @@ def payload_campaign_sql(payload: str) -> str:
     r"""The campaign id a refused payload names (text, possibly cut short, so not parsed as
     JSON): the `id` inside the `campaign` object, if made of the characters an id may contain.
 
-    Two steps because PostgreSQL's regex engine is slow with a capture group over a long text:
-    first the campaign object without capturing, then the id out of that short text (3-4x
-    faster than one capturing pattern over 20,000 refused payloads). `\s`, not `[[:space:]]`:
-    SQLAlchemy's text() would read `:space` as a bind parameter."""
+    Two steps, no length bound: PostgreSQL's regex engine is slow with a capture group over the
+    whole payload, and much slower with a bounded repetition (`{0,127}`) inside it; reading the
+    campaign object without capturing, then the id out of that short text, took 0.7 s instead
+    of 3.1 s for 20,000 refused payloads here. `\s`, not `[[:space:]]`: SQLAlchemy's text()
+    would read `:space` as a bind parameter."""
     obj = rf"""substring({payload} FROM '"campaign"\s*:\s*\{{[^{{}}]*')"""
     return rf"""substring({obj} FROM '"id"\s*:\s*"([A-Za-z0-9][A-Za-z0-9_.:-]*)"')"""
 
