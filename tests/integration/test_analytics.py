@@ -37,13 +37,29 @@ from tests.unit.analytics.helpers import populate
 
 pytestmark = pytest.mark.integration
 
-VIEWS = ("campaign_summary", "creatives", "daily", "event_problems", "events", "model_summary",
-         "scores")
+VIEWS = (
+    "campaign_summary",
+    "creatives",
+    "daily",
+    "event_problems",
+    "events",
+    "model_summary",
+    "scores",
+)
 # Migrations 0005 (the feedback loop) and 0004 (review); their own tests read these as the
 # analyst role.
-ALL_VIEWS = VIEWS + ("ctr_by_model", "ctr_by_segment", "ctr_by_style", "ctr_creatives",
-                     "ctr_daily", "feedback_rejections", "retirements", "serving_plan",
-                     "review_decisions", "review_rules")
+ALL_VIEWS = VIEWS + (
+    "ctr_by_model",
+    "ctr_by_segment",
+    "ctr_by_style",
+    "ctr_creatives",
+    "ctr_daily",
+    "feedback_rejections",
+    "retirements",
+    "serving_plan",
+    "review_decisions",
+    "review_rules",
+)
 BAD_EVENT = '{"event_id": "pg-bad-1", "campaign": {"id": "pg-camp-cart"}, "products": []}'
 RAW = ("campaigns", "events", "creatives", "scores", "model_versions", "rejected_events")
 UPDATABLE = ("name", "status", "prompt", "value", "name", "reason")  # a column of each RAW table
@@ -734,6 +750,42 @@ def test_report_as_the_analyst_role(
     assert "10 of 10 creatives" in res.output
 
 
+def test_ctr_section_reads_the_views_as_the_analyst(populated: Populated, analyst: str) -> None:
+    """The feedback loop's CTR section (0005) reads analytics.ctr_creatives and serving_plan on
+    Postgres, so it works as the analyst and agrees with the table-based SQLite path."""
+    from shared.analytics.ctr import _from_tables, load_ctr
+
+    creatives = _query(
+        populated.dsn,
+        "SELECT creative_id, campaign_id, size FROM creatives ORDER BY creative_id LIMIT 2",
+    )
+    with psycopg.connect(populated.dsn) as conn:
+        for i, (cid, camp, size) in enumerate(creatives):
+            conn.execute(
+                "INSERT INTO feedback_daily (creative_id, segment, day, campaign_id, "
+                "size, impressions, clicks, conversions, conversion_value) VALUES "
+                "(%s, 'all', current_date, %s, %s, %s, %s, 1, 0)",
+                (cid, camp, size, 1000 * (i + 1), 10 + i),
+            )
+        conn.execute(
+            "INSERT INTO serving_plan VALUES (%s, %s, 'all', %s, 0.7, 0.5, 0.01, 0.005,"
+            " 0.02, 1000, 10, 0.01, 2.0, 'thompson', now())",
+            (creatives[0][1], creatives[0][2], creatives[0][0]),
+        )
+    try:
+        with session_scope(_url_of(analyst)) as session:
+            rows = load_ctr(session=session)
+        with session_scope(populated.url) as session:
+            totals, meta, retired, share = _from_tables(session, None, 40)
+        assert {r.creative_id: (r.impressions, r.clicks, r.conversions) for r in rows} == totals
+        assert {r.creative_id: (r.campaign_id, r.size, r.style, r.variant) for r in rows} == meta
+        assert {r.creative_id: r.serving_share for r in rows if r.serving_share} == share
+    finally:
+        with psycopg.connect(populated.dsn) as conn:
+            conn.execute("DELETE FROM serving_plan")
+            conn.execute("DELETE FROM feedback_daily")
+
+
 def test_report_with_presigned_images_renders_in_chromium(
     populated: Populated, tmp_path: Path
 ) -> None:
@@ -756,9 +808,12 @@ def test_postgres_migrations_upgrade_downgrade_cleanly(pg_url: str) -> None:
     assert _query(dsn, views) == [(len(ALL_VIEWS),)]
     downgrade(pg_url, "0004")  # 0003 comes last in the chain (0002 -> 0005 -> 0004 -> 0003)
     assert _query(dsn, views) == [(len(ALL_VIEWS) - 2,)]
-    assert _query(dsn, "SELECT count(*) FROM information_schema.columns WHERE table_schema = "
-                       "'analytics' AND table_name = 'campaign_summary' "
-                       "AND column_name = 'rejections'") == [(0,)]
+    assert _query(
+        dsn,
+        "SELECT count(*) FROM information_schema.columns WHERE table_schema = "
+        "'analytics' AND table_name = 'campaign_summary' "
+        "AND column_name = 'rejections'",
+    ) == [(0,)]
     upgrade(pg_url)
     assert _query(dsn, views) == [(len(ALL_VIEWS),)]
     downgrade(pg_url, "0001")
