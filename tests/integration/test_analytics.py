@@ -417,6 +417,8 @@ def test_worker_role_still_writes_after_analyst_hardening(populated: Populated, 
                 "INSERT INTO rejected_events (reason, payload, payload_bytes) VALUES ('r', 'p', 1)"
             )
             conn.execute("UPDATE campaigns SET name = 'm' WHERE id = 'w'")
+            # Feedback ingest's COPY stage (shared/feedback/store.py) needs a temporary table.
+            conn.execute("CREATE TEMP TABLE stage (LIKE feedback_events INCLUDING DEFAULTS)")
             conn.execute("DELETE FROM campaigns WHERE id = 'w'")
             conn.rollback()
     finally:
