@@ -1,7 +1,8 @@
 """The report's CTR section: click-through rate per creative with 90% credible intervals, from
 the daily feedback aggregates (never raw feedback), with a plot and the serving share.
 
-Works on PostgreSQL and SQLite (it reads the ORM tables, like the rest of `adgen report`).
+Works on PostgreSQL (through the analytics views, so as the analyst role) and SQLite (the
+tables).
 Intervals are exact Beta(1 + clicks, 1 + impressions − clicks) quantiles.
 """
 
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from matplotlib.figure import Figure
-from sqlalchemy import func, select
+from sqlalchemy import column, func, select, table
 from sqlalchemy.orm import Session
 
 from shared.db.models import Creative
@@ -39,8 +40,76 @@ class CtrRow:
     retired: bool
 
 
-def load_ctr(*, session: Session, campaign: str | None = None, limit: int = 40) -> list[CtrRow]:
-    """The `limit` most-shown creatives with feedback, best posterior mean first."""
+# The analytics views (migration 0005) this section reads on Postgres, so the report runs as the
+# read-only analyst role (which may not read the feedback tables).
+_CTR_CREATIVES = table(
+    "ctr_creatives",
+    *(
+        column(c)
+        for c in (
+            "creative_id",
+            "campaign_id",
+            "size",
+            "style",
+            "variant",
+            "retired",
+            "impressions",
+            "clicks",
+            "conversions",
+        )
+    ),
+    schema="analytics",
+)
+_SERVING_PLAN = table(
+    "serving_plan", column("creative_id"), column("probability"), schema="analytics"
+)
+
+_Meta = tuple[str, str, str, str]  # campaign_id, size, style, variant
+
+
+def _from_views(
+    session: Session, campaign: str | None, limit: int
+) -> tuple[dict[str, tuple[int, int, int]], dict[str, _Meta], set[str], dict[str, float]]:
+    v = _CTR_CREATIVES.c
+    q = (
+        select(
+            v.creative_id,
+            v.impressions,
+            v.clicks,
+            v.conversions,
+            v.campaign_id,
+            v.size,
+            v.style,
+            v.variant,
+            v.retired,
+        )
+        .order_by(v.impressions.desc())
+        .limit(limit)
+    )
+    if campaign is not None:
+        q = q.where(v.campaign_id == campaign)
+    rows = session.execute(q).all()
+    totals = {r[0]: (int(r[1] or 0), int(r[2] or 0), int(r[3] or 0)) for r in rows}
+    meta = {r[0]: (r[4], r[5], r[6], r[7]) for r in rows}
+    retired = {r[0] for r in rows if r[8]}
+    p = _SERVING_PLAN.c
+    share = (
+        dict(
+            session.execute(
+                select(p.creative_id, func.avg(p.probability))
+                .where(p.creative_id.in_(list(totals)))
+                .group_by(p.creative_id)
+            ).all()
+        )
+        if totals
+        else {}
+    )
+    return totals, meta, retired, share
+
+
+def _from_tables(
+    session: Session, campaign: str | None, limit: int
+) -> tuple[dict[str, tuple[int, int, int]], dict[str, _Meta], set[str], dict[str, float]]:
     d = FeedbackDaily
     q = (
         select(d.creative_id, func.sum(d.impressions), func.sum(d.clicks), func.sum(d.conversions))
@@ -52,10 +121,10 @@ def load_ctr(*, session: Session, campaign: str | None = None, limit: int = 40) 
         q = q.where(d.campaign_id == campaign)
     totals = {r[0]: (int(r[1] or 0), int(r[2] or 0), int(r[3] or 0)) for r in session.execute(q)}
     if not totals:
-        return []
+        return {}, {}, set(), {}
     ids = list(totals)
-    creatives = {
-        c.creative_id: c
+    meta = {
+        c.creative_id: (c.campaign_id, c.size, c.style, c.variant)
         for c in session.execute(select(Creative).where(Creative.creative_id.in_(ids))).scalars()
     }
     share: dict[str, float] = dict(
@@ -70,20 +139,31 @@ def load_ctr(*, session: Session, campaign: str | None = None, limit: int = 40) 
             select(CreativeRetirement.creative_id).where(CreativeRetirement.creative_id.in_(ids))
         ).scalars()
     )
+    return totals, meta, retired, share
+
+
+def load_ctr(*, session: Session, campaign: str | None = None, limit: int = 40) -> list[CtrRow]:
+    """The `limit` most-shown creatives with feedback, best posterior mean first. On Postgres
+    from the analytics views, elsewhere (embedded SQLite, no views) from the tables."""
+    source = _from_views if session.get_bind().dialect.name == "postgresql" else _from_tables
+    totals, meta, retired, share = source(session, campaign, limit)
+    if not totals:
+        return []
+    ids = list(totals)
     n = np.array([totals[i][0] for i in ids], dtype=np.float64)
     k = np.minimum(np.array([totals[i][1] for i in ids], dtype=np.float64), n)
     alpha, beta = 1.0 + k, 1.0 + n - k
     low, high = credible_interval(alpha, beta)
     rows = []
     for j, cid in enumerate(ids):
-        c = creatives.get(cid)
+        camp, size, style, variant = meta.get(cid, ("?", "?", "?", "?"))
         rows.append(
             CtrRow(
                 cid,
-                c.campaign_id if c else "?",
-                c.size if c else "?",
-                c.style if c else "?",
-                c.variant if c else "?",
+                camp,
+                size,
+                style,
+                variant,
                 int(n[j]),
                 int(k[j]),
                 totals[cid][2],

@@ -12,11 +12,20 @@ import html
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
-from shared.analytics.queries import CampaignRecord, CreativeRecord, ModelRecord, ReportData
+from shared.analytics.latency import DayLatency
+from shared.analytics.queries import (
+    CampaignRecord,
+    CreativeRecord,
+    ModelRecord,
+    ProblemGroup,
+    ReportData,
+)
 from shared.analytics.sources import ImageSource, safe_link
 
-CSP = ("default-src 'none'; img-src data: https: http: file:; style-src 'unsafe-inline'; "
-       "base-uri 'none'; form-action 'none'")
+CSP = (
+    "default-src 'none'; img-src data: https: http: file:; style-src 'unsafe-inline'; "
+    "base-uri 'none'; form-action 'none'"
+)
 
 CSS = """
 body{font:14px/1.4 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0;color:#1d2330;
@@ -87,16 +96,17 @@ def render_header(data: ReportData, expires_at: datetime | None) -> str:
     servable = sum(c.servable for c in creatives)
     events = data.events_by_status
     scope = f"campaign {data.campaign_filter}" if data.campaign_filter else "all campaigns"
-    expiry = (f" · image links expire {expires_at:%Y-%m-%d %H:%M} UTC" if expires_at else "")
-    shown = (f"{len(creatives)} shown" if len(creatives) != data.creatives_total
-             else "all shown")
+    expiry = f" · image links expire {expires_at:%Y-%m-%d %H:%M} UTC" if expires_at else ""
+    shown = f"{len(creatives)} shown" if len(creatives) != data.creatives_total else "all shown"
     return (
         "<header><h1>AdGen creative report</h1>"
         f'<p class="meta">{_e(scope)} · generated {data.generated_at:%Y-%m-%d %H:%M} UTC'
-        f"{_e(expiry)}</p><div class=\"tiles\">"
+        f'{_e(expiry)}</p><div class="tiles">'
         + _tile(len(data.campaigns), "campaigns")
-        + _tile(sum(events.values()), "events: " + ", ".join(
-            f"{s} {n}" for s, n in sorted(events.items())))
+        + _tile(
+            sum(events.values()),
+            "events: " + ", ".join(f"{s} {n}" for s, n in sorted(events.items())),
+        )
         + _tile(data.creatives_total, f"creatives ({shown})")
         + _tile(_share(servable, len(creatives)), f"servable ({servable} of {len(creatives)})")
         + _tile(len(data.models), "model versions")
@@ -110,11 +120,17 @@ def render_plots(plots: Mapping[str, bytes | None], captions: Mapping[str, str])
     parts = []
     for name, png in plots.items():
         caption = _e(captions.get(name, name))
-        body = (f'<img src="{_data_uri(png)}" alt="{caption}">' if png
-                else f'<p class="empty">{caption}: no data yet</p>')
+        body = (
+            f'<img src="{_data_uri(png)}" alt="{caption}">'
+            if png
+            else f'<p class="empty">{caption}: no data yet</p>'
+        )
         parts.append(f"<figure>{body}</figure>")
-    return '<section id="plots"><h2>Plots</h2><div class="plots">' + "".join(parts) + \
-        "</div></section>"
+    return (
+        '<section id="plots"><h2>Plots</h2><div class="plots">'
+        + "".join(parts)
+        + "</div></section>"
+    )
 
 
 _DETAIL_SUFFIXES = ("_n", "_std", "_candidates", "_classes")
@@ -125,9 +141,13 @@ def eval_summary(report_metrics: Mapping[str, object]) -> list[tuple[str, float]
     there is none) without sample counts and spreads, plus the sample count."""
     block = report_metrics.get("eval")
     source = block if isinstance(block, dict) else report_metrics
-    out = [(str(k), float(v)) for k, v in sorted(source.items())
-           if isinstance(v, int | float) and not isinstance(v, bool)
-           and not str(k).endswith(_DETAIL_SUFFIXES)]
+    out = [
+        (str(k), float(v))
+        for k, v in sorted(source.items())
+        if isinstance(v, int | float)
+        and not isinstance(v, bool)
+        and not str(k).endswith(_DETAIL_SUFFIXES)
+    ]
     samples = report_metrics.get("samples")
     if isinstance(block, dict) and isinstance(samples, int | float):
         out.append(("samples", float(samples)))
@@ -136,40 +156,89 @@ def eval_summary(report_metrics: Mapping[str, object]) -> list[tuple[str, float]
 
 def render_models(models: Sequence[ModelRecord]) -> str:
     if not models:
-        return '<section id="models"><h2>Models</h2><p class="empty">no model versions</p>' \
-               "</section>"
+        return (
+            '<section id="models"><h2>Models</h2><p class="empty">no model versions</p></section>'
+        )
     rows = []
     for i, m in enumerate(models, 1):
         means = ", ".join(f"{_e(k)} {_fmt(v)}" for k, v in m.mean_scores.items()) or "–"
         metrics = ", ".join(f"{_e(k)} {_fmt(v)}" for k, v in eval_summary(m.report_metrics))
         metrics = metrics or "–"
-        rows.append(f"<tr><td>{i}</td><td><code>{_e(m.model_version_id)}</code></td>"
-                    f"<td>{_e(m.name)}</td><td>{_e(m.kind)}</td><td>{m.creatives}</td>"
-                    f"<td>{means}</td><td>{metrics}</td></tr>")
-    return ('<section id="models"><h2>Models</h2><table class="models"><tr><th>#</th>'
-            "<th>version</th><th>name</th><th>kind</th><th>creatives</th><th>mean scores</th>"
-            "<th>evaluation report</th></tr>" + "".join(rows) + "</table></section>")
+        rows.append(
+            f"<tr><td>{i}</td><td><code>{_e(m.model_version_id)}</code></td>"
+            f"<td>{_e(m.name)}</td><td>{_e(m.kind)}</td><td>{m.creatives}</td>"
+            f"<td>{means}</td><td>{metrics}</td></tr>"
+        )
+    return (
+        '<section id="models"><h2>Models</h2><table class="models"><tr><th>#</th>'
+        "<th>version</th><th>name</th><th>kind</th><th>creatives</th><th>mean scores</th>"
+        "<th>evaluation report</th></tr>" + "".join(rows) + "</table></section>"
+    )
+
+
+def render_problems(groups: Sequence[ProblemGroup]) -> str:
+    head = (
+        '<section id="problems"><h2>Problems by reason <small>failed events and refused '
+        "messages (analytics.event_problems)</small></h2>"
+    )
+    if not groups:
+        return head + '<p class="empty">no failed or rejected events</p></section>'
+    rows = "".join(
+        f"<tr><td>{_e(g.status)}</td><td><code>{_e(g.reason_class)}</code></td>"
+        f"<td>{g.count}</td><td>{_e(g.latest_at and f'{g.latest_at:%Y-%m-%d %H:%M}')}</td>"
+        f'<td class="reason">{_e(g.example[:300])}</td></tr>'
+        for g in groups
+    )
+    return (
+        head + '<table class="models"><tr><th>status</th><th>reason class</th><th>count</th>'
+        "<th>latest (UTC)</th><th>example reason</th></tr>" + rows + "</table></section>"
+    )
+
+
+def render_latency(days: Sequence[DayLatency]) -> str:
+    head = (
+        '<section id="latency"><h2>Received → done per day <small>events done that UTC '
+        "day (analytics.events)</small></h2>"
+    )
+    if not days:
+        return head + '<p class="empty">no events done yet</p></section>'
+    rows = "".join(
+        f"<tr><td>{d.day:%Y-%m-%d}</td><td>{d.events}</td>"
+        f"<td>{_fmt(d.p50_ms)}</td><td>{_fmt(d.p95_ms)}</td></tr>"
+        for d in days
+    )
+    return (
+        head + '<table class="models"><tr><th>day</th><th>events done</th><th>p50 ms</th>'
+        "<th>p95 ms</th></tr>" + rows + "</table></section>"
+    )
 
 
 def render_card(c: CreativeRecord, source: ImageSource | None) -> str:
     label = f"{c.ad_type} {c.size} variant {c.variant}"
     if source and source.src:
         lazy = "" if source.src.startswith("data:") else ' loading="lazy"'
-        img = (f'<img src="{_e(source.src)}" alt="{_e(label)}" width="{c.width}" '
-               f'height="{c.height}" data-creative-id="{_e(c.creative_id)}"{lazy}>')
+        img = (
+            f'<img src="{_e(source.src)}" alt="{_e(label)}" width="{c.width}" '
+            f'height="{c.height}" data-creative-id="{_e(c.creative_id)}"{lazy}>'
+        )
         href = safe_link(source.href)
         if href:
             img = f'<a href="{_e(href)}" rel="noreferrer">{img}</a>'
     else:
         err = source.error if source else "no image reference"
         img = f'<div class="missing">image unavailable: {_e(err)}</div>'
-    servable = ('<span class="badge ok">servable</span>' if c.servable
-                else '<span class="badge no">not servable</span>')
+    servable = (
+        '<span class="badge ok">servable</span>'
+        if c.servable
+        else '<span class="badge no">not servable</span>'
+    )
     reason = f'<div class="reason">{_e(c.servable_reason)}</div>' if c.servable_reason else ""
-    scores = "".join(f"<div><dt>{_e(k)}</dt><dd>{_fmt(v)}</dd></div>"
-                     for k, v in sorted(c.scores.items()))
-    scores_html = (f'<dl class="scores">{scores}</dl>' if scores
-                   else '<p class="empty">no scores</p>')
+    scores = "".join(
+        f"<div><dt>{_e(k)}</dt><dd>{_fmt(v)}</dd></div>" for k, v in sorted(c.scores.items())
+    )
+    scores_html = (
+        f'<dl class="scores">{scores}</dl>' if scores else '<p class="empty">no scores</p>'
+    )
     timings = ", ".join(f"{_e(k)} {_fmt(v)} ms" for k, v in c.timings_ms.items() if v is not None)
     headline = f'<div class="headline">{_e(c.headline)}</div>' if c.headline else ""
     return (
@@ -210,9 +279,11 @@ def render_campaign(i: int, camp: CampaignRecord, sources: Mapping[str, ImageSou
         parts.append('<div class="sizes">')
     for size, group in camp.by_size().items():
         card = _card_px(group[0].width, group[0].height)
-        parts.append(f'<div class="size"><h3>{_e(size)} · {len(group)} '
-                     f"creative{'s' * (len(group) != 1)}</h3><div class=\"gallery\" "
-                     f'style="--card:{card}px;--img-h:{MAX_IMG_H}px">')
+        parts.append(
+            f'<div class="size"><h3>{_e(size)} · {len(group)} '
+            f'creative{"s" * (len(group) != 1)}</h3><div class="gallery" '
+            f'style="--card:{card}px;--img-h:{MAX_IMG_H}px">'
+        )
         parts.extend(render_card(c, sources.get(c.creative_id)) for c in group)
         parts.append("</div></div>")
     if camp.creatives:
@@ -221,13 +292,19 @@ def render_campaign(i: int, camp: CampaignRecord, sources: Mapping[str, ImageSou
     return "".join(parts)
 
 
-def render_report(data: ReportData, sources: Mapping[str, ImageSource],
-                  plots: Mapping[str, bytes | None], *, captions: Mapping[str, str] | None = None,
-                  expiry_s: int | None = None) -> str:
+def render_report(
+    data: ReportData,
+    sources: Mapping[str, ImageSource],
+    plots: Mapping[str, bytes | None],
+    *,
+    captions: Mapping[str, str] | None = None,
+    expiry_s: int | None = None,
+) -> str:
     """The whole page. `sources` maps creative id to its image; `plots` name to PNG bytes."""
     expires_at = data.generated_at + timedelta(seconds=expiry_s) if expiry_s else None
-    nav = " ".join(f'<a href="#campaign-{i}">{_e(c.name)}</a>'
-                   for i, c in enumerate(data.campaigns))
+    nav = " ".join(
+        f'<a href="#campaign-{i}">{_e(c.name)}</a>' for i, c in enumerate(data.campaigns)
+    )
     body = "".join(render_campaign(i, c, sources) for i, c in enumerate(data.campaigns))
     return (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
@@ -239,6 +316,8 @@ def render_report(data: ReportData, sources: Mapping[str, ImageSource],
         + f"<main><nav>{nav}</nav>"
         + render_plots(plots, captions or {})
         + render_models(data.models)
+        + render_problems(data.problems)
+        + render_latency(data.latency)
         + (body or '<p class="empty">no campaigns</p>')
         + "</main></body></html>\n"
     )

@@ -34,6 +34,9 @@ def grant_worker(conn: psycopg.Connection, role: str, *, password: str | None = 
         conn.execute(sql.SQL("ALTER ROLE {} WITH {}").format(ident, login))
     db = conn.execute("SELECT current_database()").fetchone()[0]  # type: ignore[index]
     conn.execute(sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(sql.Identifier(db), ident))
+    # Feedback ingest stages COPY batches in a temporary table; granted explicitly because
+    # `grant-analyst` takes TEMPORARY away from PUBLIC (docs/schema.md).
+    conn.execute(sql.SQL("GRANT TEMPORARY ON DATABASE {} TO {}").format(sql.Identifier(db), ident))
     conn.execute(sql.SQL("GRANT USAGE ON SCHEMA public TO {}").format(ident))
     conn.execute(sql.SQL("REVOKE CREATE ON SCHEMA public FROM {}").format(ident))
     for table in RAW_TABLES:

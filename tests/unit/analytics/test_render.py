@@ -15,32 +15,66 @@ EVIL = '<script>alert("x")</script>'
 def _creative(i: int, size: str = "300x250", **kw: object) -> CreativeRecord:
     w, h = (int(x) for x in size.split("x"))
     fields: dict[str, object] = dict(
-        creative_id=f"c{i}", event_id="e1", campaign_id="camp", index=i, ad_type="cart",
-        size=size, width=w, height=h, variant=f"v{i}", style="bold", prompt=f"photo {EVIL}",
-        headline=EVIL, model_version_id="sha256:abc", servable=i % 2 == 0,
+        creative_id=f"c{i}",
+        event_id="e1",
+        campaign_id="camp",
+        index=i,
+        ad_type="cart",
+        size=size,
+        width=w,
+        height=h,
+        variant=f"v{i}",
+        style="bold",
+        prompt=f"photo {EVIL}",
+        headline=EVIL,
+        model_version_id="sha256:abc",
+        servable=i % 2 == 0,
         servable_reason=None if i % 2 == 0 else f"low alignment {EVIL}",
-        object_key=f"creatives/camp/e1/c{i}.png", bytes=100, created_at=None,
-        timings_ms={"generate": 12.0, "compose": None}, scores={"alignment": 0.5 + i / 10},
+        object_key=f"creatives/camp/e1/c{i}.png",
+        bytes=100,
+        created_at=None,
+        timings_ms={"generate": 12.0, "compose": None},
+        scores={"alignment": 0.5 + i / 10},
     )
     fields.update(kw)
     return CreativeRecord(**fields)  # type: ignore[arg-type]
 
 
 def _data(creatives: list[CreativeRecord]) -> ReportData:
-    camp = CampaignRecord(campaign_id="camp", name=f"Sale {EVIL}", advertiser_id="adv&co",
-                          events_by_status={"done": 1}, creatives_total=len(creatives),
-                          creatives=creatives, processing_ms=[10.0])
-    model = ModelRecord(model_version_id="sha256:abc", name=EVIL, kind="generator",
-                        creatives=len(creatives), mean_scores={"alignment": 0.6},
-                        report_metrics={"fid": 41.5, "note": EVIL})
-    return ReportData(generated_at=datetime(2026, 1, 2, tzinfo=UTC), campaign_filter=None,
-                      limit=None, campaigns=[camp], models=[model])
+    camp = CampaignRecord(
+        campaign_id="camp",
+        name=f"Sale {EVIL}",
+        advertiser_id="adv&co",
+        events_by_status={"done": 1},
+        creatives_total=len(creatives),
+        creatives=creatives,
+        processing_ms=[10.0],
+    )
+    model = ModelRecord(
+        model_version_id="sha256:abc",
+        name=EVIL,
+        kind="generator",
+        creatives=len(creatives),
+        mean_scores={"alignment": 0.6},
+        report_metrics={"fid": 41.5, "note": EVIL},
+    )
+    return ReportData(
+        generated_at=datetime(2026, 1, 2, tzinfo=UTC),
+        campaign_filter=None,
+        limit=None,
+        campaigns=[camp],
+        models=[model],
+    )
 
 
 def _sources(creatives: list[CreativeRecord]) -> dict[str, ImageSource]:
-    return {c.creative_id: ImageSource(href=f"https://s3.example/b/{c.object_key}?X-Amz=1&b=2",
-                                       src=f"https://s3.example/b/{c.object_key}?X-Amz=1&b=2")
-            for c in creatives}
+    return {
+        c.creative_id: ImageSource(
+            href=f"https://s3.example/b/{c.object_key}?X-Amz=1&b=2",
+            src=f"https://s3.example/b/{c.object_key}?X-Amz=1&b=2",
+        )
+        for c in creatives
+    }
 
 
 def test_user_text_is_escaped_everywhere() -> None:
@@ -65,8 +99,10 @@ def test_one_image_per_creative_grouped_by_size() -> None:
 
 def test_missing_image_and_unsafe_links() -> None:
     creatives = [_creative(0), _creative(1)]
-    sources = {"c0": ImageSource(href="", src="", error="NoSuchKey: <gone>"),
-               "c1": ImageSource(href="javascript:alert(1)", src="data:image/webp;base64,AAAA")}
+    sources = {
+        "c0": ImageSource(href="", src="", error="NoSuchKey: <gone>"),
+        "c1": ImageSource(href="javascript:alert(1)", src="data:image/webp;base64,AAAA"),
+    }
     page = render_report(_data(creatives), sources, {})
     assert "image unavailable: NoSuchKey: &lt;gone&gt;" in page
     assert "javascript:" not in page
@@ -75,17 +111,52 @@ def test_missing_image_and_unsafe_links() -> None:
 
 
 def test_plots_are_embedded_and_missing_ones_explained() -> None:
-    page = render_report(_data([]), {}, {"scores": b"\x89PNG fake", "models": None},
-                         captions={"models": "Mean scores per model"})
+    page = render_report(
+        _data([]),
+        {},
+        {"scores": b"\x89PNG fake", "models": None},
+        captions={"models": "Mean scores per model"},
+    )
     assert 'src="data:image/png;base64,' in page
     assert "Mean scores per model: no data yet" in page
     assert "no creatives" in page
 
 
 def test_eval_summary_shows_headline_report_numbers() -> None:
-    report = {"eval": {"fid": 41.5, "fid_n": 500.0, "kid": 0.02, "kid_std": 0.01,
-                       "r_precision": None}, "ceiling": {"fid": 3.0}, "samples": 500,
-              "split": "test"}
+    report = {
+        "eval": {"fid": 41.5, "fid_n": 500.0, "kid": 0.02, "kid_std": 0.01, "r_precision": None},
+        "ceiling": {"fid": 3.0},
+        "samples": 500,
+        "split": "test",
+    }
     assert eval_summary(report) == [("fid", 41.5), ("kid", 0.02), ("samples", 500.0)]
     assert eval_summary({"fid": 10, "note": "x", "ok": True}) == [("fid", 10.0)]
     assert eval_summary({}) == []
+
+
+def test_problem_and_latency_sections_escape_reasons_and_show_numbers() -> None:
+    from datetime import date
+
+    from shared.analytics.latency import DayLatency
+    from shared.analytics.queries import ProblemGroup
+
+    data = _data([_creative(0)])
+    data.problems = [
+        ProblemGroup(
+            "rejected",
+            "invalid_event",
+            3,
+            f"invalid event: {EVIL}",
+            datetime(2026, 1, 2, 3, 4, tzinfo=UTC),
+        ),
+        ProblemGroup("failed", "error", 1, "ValueError: x", None),
+    ]
+    data.latency = [DayLatency(date(2026, 1, 2), 4, 1234.5, 9876.0)]
+    page = render_report(data, {}, {})
+    assert "<script>" not in page and "invalid event: &lt;script&gt;" in page
+    problems = page[page.index('<section id="problems">') : page.index('<section id="latency">')]
+    assert problems.index("invalid_event") < problems.index(">error<")
+    assert "<td>3</td><td>2026-01-02 03:04</td>" in problems
+    assert "<td>2026-01-02</td><td>4</td><td>1,234</td><td>9,876</td>" in page
+    empty = render_report(_data([]), {}, {})
+    assert "no failed or rejected events" in empty and "no events done yet" in empty

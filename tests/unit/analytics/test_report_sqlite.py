@@ -28,8 +28,7 @@ class Embedded:
 
 
 @pytest.fixture(scope="module")
-def embedded(tmp_path_factory: pytest.TempPathFactory, tiny_runtime: object
-             ) -> Iterator[Embedded]:
+def embedded(tmp_path_factory: pytest.TempPathFactory, tiny_runtime: object) -> Iterator[Embedded]:
     root = tmp_path_factory.mktemp("analytics-embedded")
     db = f"sqlite:///{root / 'db.sqlite3'}"
     upgrade(db)
@@ -52,8 +51,9 @@ def _img_ids(page: str) -> list[str]:
     return re.findall(r'<img [^>]*data-creative-id="([^"]+)"', page)
 
 
-def test_report_shows_every_creative_with_embedded_thumbnails(embedded: Embedded,
-                                                              tmp_path: Path) -> None:
+def test_report_shows_every_creative_with_embedded_thumbnails(
+    embedded: Embedded, tmp_path: Path
+) -> None:
     out = tmp_path / "r.html"
     summary = build_report(db_url=embedded.db, store=embedded.store, out=out)
     page = out.read_text()
@@ -69,15 +69,22 @@ def test_report_shows_every_creative_with_embedded_thumbnails(embedded: Embedded
 def test_campaign_filter_and_limit(embedded: Embedded, tmp_path: Path) -> None:
     camp = "rep-camp-recommendation"
     out = tmp_path / "one.html"
-    build_report(db_url=embedded.db, store=embedded.store, out=out, campaign=camp, embed=False,
-                 with_plots=False)
+    build_report(
+        db_url=embedded.db,
+        store=embedded.store,
+        out=out,
+        campaign=camp,
+        embed=False,
+        with_plots=False,
+    )
     page = out.read_text()
     assert set(_img_ids(page)) == _creative_ids(embedded.db, camp)
     assert "Demo cart" not in page
     assert page.count('src="file://') == len(_creative_ids(embedded.db, camp))
 
-    build_report(db_url=embedded.db, store=embedded.store, out=out, limit=1, embed=False,
-                 with_plots=False)
+    build_report(
+        db_url=embedded.db, store=embedded.store, out=out, limit=1, embed=False, with_plots=False
+    )
     page = out.read_text()
     with session_scope(embedded.db) as s:
         campaigns = s.execute(select(func.count(func.distinct(Creative.campaign_id)))).scalar()
@@ -88,11 +95,18 @@ def test_campaign_filter_and_limit(embedded: Embedded, tmp_path: Path) -> None:
         build_report(db_url=embedded.db, store=embedded.store, out=out, campaign="nope")
 
 
-def test_hostile_title_is_escaped_in_report_and_browser_dom(embedded: Embedded,
-                                                            tmp_path: Path) -> None:
+def test_hostile_title_is_escaped_in_report_and_browser_dom(
+    embedded: Embedded, tmp_path: Path
+) -> None:
     out = tmp_path / "evil.html"
-    build_report(db_url=embedded.db, store=embedded.store, out=out, campaign="rep-camp-hostile",
-                 thumb_px=64, with_plots=False)
+    build_report(
+        db_url=embedded.db,
+        store=embedded.store,
+        out=out,
+        campaign="rep-camp-hostile",
+        thumb_px=64,
+        with_plots=False,
+    )
     page = out.read_text()
     assert "<script" not in page.lower() and "onerror=" not in page.replace("onerror=alert", "")
     assert "&lt;script&gt;alert(&quot;pwned&quot;)&lt;/script&gt;" in page
@@ -120,9 +134,18 @@ def test_report_renders_in_headless_chromium(embedded: Embedded, tmp_path: Path)
     assert colours is not None and len(colours) > 50
 
 
-def test_sqlite_migration_0002_is_a_noop_both_ways(tmp_path: Path) -> None:
+def test_sqlite_analytics_migrations_are_noops_both_ways(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'm.sqlite3'}"
-    upgrade(db, "0002")
+    upgrade(db)  # head: 0003 (the chain is 0001 -> 0002 -> 0005 -> 0004 -> 0003)
+    with session_scope(db) as s:
+        assert s.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0003"
+        assert (
+            s.execute(text("SELECT count(*) FROM sqlite_master WHERE type = 'view'")).scalar() == 0
+        )
+    downgrade(db, "0004")
+    with session_scope(db) as s:
+        assert s.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0004"
+    downgrade(db, "0002")
     with session_scope(db) as s:
         assert s.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0002"
     downgrade(db, "0001")
