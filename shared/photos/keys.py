@@ -30,7 +30,7 @@ def check_catalog_key(key: str) -> str:
     if not key.startswith(CATALOG_PREFIX):
         raise ValueError(f"photo must be a key under {CATALOG_PREFIX!r} "
                          "(from `adgen catalog upload`), not a URL or another path")
-    if ".." in key or not _KEY.match(key):
+    if ".." in key or not _KEY.fullmatch(key):
         raise ValueError("catalog key may hold only letters, digits and . _ - in /-separated "
                          "names (no '..', no empty names)")
     return key
