@@ -106,7 +106,7 @@ class Settings(BaseSettings):
     # --- product photos from the shop's catalog (shared/photos) ---
     photo_max_bytes: int = Field(default=20 * 1024 * 1024, ge=1024,
                                  description="Largest catalog photo file accepted (bytes)")
-    photo_max_pixels: int = Field(default=25_000_000, ge=4096,
+    photo_max_pixels: int = Field(default=25_000_000, ge=4096, le=89_478_485,  # Pillow's own
                                   description="Largest photo (width x height), checked from the "
                                   "header before decoding")
     photo_max_side: int = Field(default=1024, ge=64, le=8192,

@@ -1,7 +1,8 @@
 """`adgen demo`: the whole system on embedded defaults, or on whatever the ADGEN_* URLs say.
 
 Applies migrations, starts a real worker process, uploads a sample shop photo, publishes sample
-events of all four types plus one that shows the photo, waits for them, prints a summary and writes a contact sheet of the creatives.
+events of all four types plus one that shows the photo, waits for them, prints a summary and
+writes a contact sheet of the creatives.
 """
 
 from __future__ import annotations
@@ -27,9 +28,9 @@ from shared.db.models import TERMINAL_STATUSES, Creative, Event
 from shared.events import CampaignEvent
 from shared.generation import save_untrained_model
 from shared.imaging import contact_sheet
-from shared.publisher import Publisher
 from shared.photos.load import PhotoLimits
 from shared.photos.upload import upload_photo
+from shared.publisher import Publisher
 from shared.samples import SAMPLE_PHOTO_NAME, photo_event, sample_events, sample_product_photo
 from shared.storage import open_store, redact_url
 from workers.launcher import WorkerSpec, child_command, child_env

@@ -34,7 +34,8 @@ IMAGE_SOURCE = "COALESCE(c.details ->> 'image_source', 'generated') AS image_sou
 def _analytics_0002() -> ModuleType:
     """0002's view definitions, so these are those views plus one column (not a copy)."""
     spec = importlib.util.spec_from_file_location(
-        "adgen_migration_0002", Path(__file__).with_name("0002_analytics.py"))
+        "adgen_migration_0002", Path(__file__).with_name("0002_analytics.py")
+    )
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -45,15 +46,18 @@ def _with_column(ddl: str, last_line: str) -> str:
     """`ddl` as CREATE OR REPLACE, with image_source after the select list's `last_line`."""
     head, tail = last_line.split("\n")
     out = ddl.replace("CREATE VIEW", "CREATE OR REPLACE VIEW", 1).replace(
-        last_line, f"{head},\n    {IMAGE_SOURCE}\n{tail}", 1)
+        last_line, f"{head},\n    {IMAGE_SOURCE}\n{tail}", 1
+    )
     assert IMAGE_SOURCE in out, "0002's view text changed; update this migration"
     return out
 
 
 def _views() -> tuple[str, str]:
     views = dict(_analytics_0002().VIEWS)
-    return (_with_column(views["creatives"], "    c.created_at\nFROM public.creatives c"),
-            _with_column(views["scores"], "sc.value, sc.created_at\nFROM public.scores sc"))
+    return (
+        _with_column(views["creatives"], "    c.created_at\nFROM public.creatives c"),
+        _with_column(views["scores"], "sc.value, sc.created_at\nFROM public.scores sc"),
+    )
 
 
 def _is_postgres() -> bool:

@@ -47,8 +47,14 @@ def cutout(image: Image.Image) -> tuple[Image.Image, str]:
 
 def _border(rgb: np.ndarray) -> np.ndarray:
     b = BORDER_PX
-    return np.concatenate([rgb[:b].reshape(-1, 3), rgb[-b:].reshape(-1, 3),
-                           rgb[b:-b, :b].reshape(-1, 3), rgb[b:-b, -b:].reshape(-1, 3)])
+    return np.concatenate(
+        [
+            rgb[:b].reshape(-1, 3),
+            rgb[-b:].reshape(-1, 3),
+            rgb[b:-b, :b].reshape(-1, 3),
+            rgb[b:-b, -b:].reshape(-1, 3),
+        ]
+    )
 
 
 def _distance(rgb: np.ndarray, colour: np.ndarray) -> np.ndarray:
@@ -57,9 +63,11 @@ def _distance(rgb: np.ndarray, colour: np.ndarray) -> np.ndarray:
 
 def _touching(mask: np.ndarray, seeds: np.ndarray) -> np.ndarray:
     """The parts of `mask` connected (8-neighbourhood) to any True pixel of `seeds`."""
-    labels, _ = ndimage.label(mask, structure=np.ones((3, 3), dtype=bool))
-    keep = np.unique(labels[seeds & mask])
-    return np.isin(labels, keep[keep > 0])
+    labels, count = ndimage.label(mask, structure=np.ones((3, 3), dtype=bool))
+    keep = np.zeros(count + 1, dtype=bool)
+    keep[labels[seeds & mask]] = True
+    keep[0] = False
+    return keep[labels]
 
 
 def border_matte(rgb: np.ndarray) -> np.ndarray | None:
@@ -78,7 +86,11 @@ def border_matte(rgb: np.ndarray) -> np.ndarray | None:
     d = _distance(rgb, bg)
     edge = np.zeros((h, w), dtype=bool)
     edge[:BORDER_PX], edge[-BORDER_PX:], edge[:, :BORDER_PX], edge[:, -BORDER_PX:] = (
-        True, True, True, True)
+        True,
+        True,
+        True,
+        True,
+    )
     hard = _touching(d <= t_lo, edge)
     soft = _touching(d <= t_hi, hard) & ~hard
     alpha = np.full((h, w), 255, dtype=np.uint8)

@@ -28,13 +28,16 @@ _cache: OrderedDict[str, PhotoResult] = OrderedDict()
 _cache_lock = threading.Lock()
 
 
-def fetch_product_photos(event: CampaignEvent, store: ObjectStore,
-                         limits: PhotoLimits | None = None
-                         ) -> dict[int, PhotoResult | PhotoRejection]:
+def fetch_product_photos(
+    event: CampaignEvent, store: ObjectStore, limits: PhotoLimits | None = None
+) -> dict[int, PhotoResult | PhotoRejection]:
     """Product index -> its cut-out photo (or why not), for the products that name one."""
     limits = limits or PhotoLimits.from_settings(get_settings())
-    return {i: fetch_photo(store, p.photo, limits)
-            for i, p in enumerate(event.products) if p.photo is not None}
+    return {
+        i: fetch_photo(store, p.photo, limits)
+        for i, p in enumerate(event.products)
+        if p.photo is not None
+    }
 
 
 def fetch_photo(store: ObjectStore, key: str, limits: PhotoLimits) -> PhotoResult | PhotoRejection:
@@ -47,8 +50,9 @@ def fetch_photo(store: ObjectStore, key: str, limits: PhotoLimits) -> PhotoResul
         if size is None:
             return PhotoRejection("no such photo in the catalog", key)
         if size > limits.max_bytes:
-            return PhotoRejection(f"file of {size} bytes exceeds the {limits.max_bytes}-byte "
-                                  "limit", key)
+            return PhotoRejection(
+                f"file of {size} bytes exceeds the {limits.max_bytes}-byte limit", key
+            )
         data = store.get(key)
     except (FileNotFoundError, S3Error) as exc:  # gone since, or not ours to read
         return PhotoRejection(f"cannot read the photo: {getattr(exc, 'code', exc)}", key)

@@ -28,11 +28,15 @@ def check_catalog_key(key: str) -> str:
     if len(key) > MAX_KEY_LENGTH:
         raise ValueError(f"catalog key longer than {MAX_KEY_LENGTH} characters")
     if not key.startswith(CATALOG_PREFIX):
-        raise ValueError(f"photo must be a key under {CATALOG_PREFIX!r} "
-                         "(from `adgen catalog upload`), not a URL or another path")
+        raise ValueError(
+            f"photo must be a key under {CATALOG_PREFIX!r} "
+            "(from `adgen catalog upload`), not a URL or another path"
+        )
     if ".." in key or not _KEY.fullmatch(key):
-        raise ValueError("catalog key may hold only letters, digits and . _ - in /-separated "
-                         "names (no '..', no empty names)")
+        raise ValueError(
+            "catalog key may hold only letters, digits and . _ - in /-separated "
+            "names (no '..', no empty names)"
+        )
     return key
 
 
@@ -49,4 +53,5 @@ def safe_name(filename: str, max_len: int = 80) -> str:
 def content_key(data: bytes, filename: str) -> str:
     """`catalog/<sha256 prefix>/<safe name>`: content addressed, so re-uploads are idempotent."""
     return check_catalog_key(
-        f"{CATALOG_PREFIX}{hashlib.sha256(data).hexdigest()[:16]}/{safe_name(filename)}")
+        f"{CATALOG_PREFIX}{hashlib.sha256(data).hexdigest()[:16]}/{safe_name(filename)}"
+    )

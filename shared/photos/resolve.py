@@ -26,25 +26,27 @@ class PhotoUnavailable(Exception):  # noqa: N818 - reads as the reason in the ev
     """An event references a photo that cannot be used; the message says which and why."""
 
 
-def require_photos(fetched: Mapping[int, PhotoResult | PhotoRejection]
-                   ) -> dict[int, PhotoResult]:
+def require_photos(fetched: Mapping[int, PhotoResult | PhotoRejection]) -> dict[int, PhotoResult]:
     """The usable photos, or PhotoUnavailable naming every product whose photo is not."""
-    bad = [f"product {i}: {r.key or '?'}: {r.reason}" for i, r in sorted(fetched.items())
-           if isinstance(r, PhotoRejection)]
+    bad = [
+        f"product {i}: {r.key or '?'}: {r.reason}"
+        for i, r in sorted(fetched.items())
+        if isinstance(r, PhotoRejection)
+    ]
     if bad:
         raise PhotoUnavailable("; ".join(bad))
     return {i: r for i, r in fetched.items() if isinstance(r, PhotoResult)}
 
 
-def photos_for(plan: EventPlan, fetched: Mapping[int, PhotoResult | PhotoRejection]
-               ) -> PhotoMap:
+def photos_for(plan: EventPlan, fetched: Mapping[int, PhotoResult | PhotoRejection]) -> PhotoMap:
     """Image key -> photo for every image of `plan` a usable photo replaces (see
     `require_photos` for the unusable ones)."""
     return split_requests(plan, require_photos(fetched))[1]
 
 
-def split_requests(plan: EventPlan, photos: Mapping[int, PhotoResult]
-                   ) -> tuple[list[ImageRequest], PhotoMap]:
+def split_requests(
+    plan: EventPlan, photos: Mapping[int, PhotoResult]
+) -> tuple[list[ImageRequest], PhotoMap]:
     """(requests the GAN must still draw, image key -> the photo that replaces a request)."""
     to_generate: list[ImageRequest] = []
     from_photos: PhotoMap = {}
@@ -57,47 +59,60 @@ def split_requests(plan: EventPlan, photos: Mapping[int, PhotoResult]
     return to_generate, from_photos
 
 
-def merge_images(to_generate: Sequence[ImageRequest], generated: Sequence[Image.Image],
-                 from_photos: Mapping[Key, PhotoResult]) -> dict[Key, Image.Image]:
+def merge_images(
+    to_generate: Sequence[ImageRequest],
+    generated: Sequence[Image.Image],
+    from_photos: Mapping[Key, PhotoResult],
+) -> dict[Key, Image.Image]:
     """Every image the plan needs: the GAN's, in request order, plus the photos' cut-outs."""
     images = {r.key: img for r, img in zip(to_generate, generated, strict=True)}
     images.update({k: p.image for k, p in from_photos.items()})
     return images
 
 
-def generated_only(images: Mapping[Key, Image.Image], from_photos: Mapping[Key, PhotoResult]
-                   ) -> dict[Key, Image.Image]:
+def generated_only(
+    images: Mapping[Key, Image.Image], from_photos: Mapping[Key, PhotoResult]
+) -> dict[Key, Image.Image]:
     """The GAN's images alone: what the scorer rates and the render hand-off carries."""
     return {k: img for k, img in images.items() if k not in from_photos}
 
 
-def image_sources(keys: Sequence[Key], from_photos: Mapping[Key, PhotoResult]
-                  ) -> list[dict[str, Any]]:
+def image_sources(
+    keys: Sequence[Key], from_photos: Mapping[Key, PhotoResult]
+) -> list[dict[str, Any]]:
     """Per image of a creative, in order: a photo (key, sha256, matte) or "generated"."""
     out: list[dict[str, Any]] = []
     for k in keys:
         p = from_photos.get(k)
-        out.append({"source": "generated"} if p is None else {
-            "source": "photo", "key": p.key, "sha256": p.sha256, "matte": p.matte,
-            "notes": list(p.notes)})
+        out.append(
+            {"source": "generated"}
+            if p is None
+            else {
+                "source": "photo",
+                "key": p.key,
+                "sha256": p.sha256,
+                "matte": p.matte,
+                "notes": list(p.notes),
+            }
+        )
     return out
 
 
 def source_kind(sources: Sequence[Mapping[str, Any]]) -> str:
-    """"generated", "photo" or "mixed" for a creative."""
+    """ "generated", "photo" or "mixed" for a creative."""
     kinds = {s["source"] for s in sources}
     return "mixed" if len(kinds) > 1 else (kinds.pop() if kinds else "generated")
 
 
-def annotate_row(row: dict[str, Any], keys: Sequence[Key],
-                 from_photos: Mapping[Key, PhotoResult]) -> None:
+def annotate_row(
+    row: dict[str, Any], keys: Sequence[Key], from_photos: Mapping[Key, PhotoResult]
+) -> None:
     """Record on a creative row where its images came from. A creative of photos only was not
     made by the model, so it names no model version and its prompt says what it shows: the
     model's metrics (analytics.model_summary) then never include it."""
     sources = image_sources(keys, from_photos)
     kind = source_kind(sources)
-    row["details"] = {**(row.get("details") or {}), "image_sources": sources,
-                      "image_source": kind}
+    row["details"] = {**(row.get("details") or {}), "image_sources": sources, "image_source": kind}
     if kind == "photo":
         row["model_version_id"] = None
         row["prompt"] = " | ".join(f"photo {s['key']}" for s in sources)

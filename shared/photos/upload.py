@@ -16,8 +16,7 @@ from shared.photos.keys import content_key
 from shared.photos.load import PhotoLimits, PhotoRejection, load_photo
 from shared.storage import ObjectStore
 
-CONTENT_TYPES = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp",
-                 "GIF": "image/gif"}
+CONTENT_TYPES = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp", "GIF": "image/gif"}
 
 
 @dataclass(frozen=True)
@@ -47,8 +46,9 @@ def upload_photo(store: ObjectStore, path: Path, limits: PhotoLimits) -> UploadR
     try:
         size = path.stat().st_size
         if size > limits.max_bytes:
-            return UploadResult(str(path), None, f"file of {size} bytes exceeds the "
-                                f"{limits.max_bytes}-byte limit")
+            return UploadResult(
+                str(path), None, f"file of {size} bytes exceeds the {limits.max_bytes}-byte limit"
+            )
         data = path.read_bytes()
     except OSError as exc:
         return UploadResult(str(path), None, f"cannot read: {exc.strerror or exc}")
@@ -59,11 +59,18 @@ def upload_photo(store: ObjectStore, path: Path, limits: PhotoLimits) -> UploadR
     there = store.exists(key)
     if not there:
         store.put(key, data, CONTENT_TYPES.get(loaded.format, "application/octet-stream"))
-    return UploadResult(str(path), key, format=loaded.format, size=loaded.original_size,
-                        already_there=there, notes=loaded.notes)
+    return UploadResult(
+        str(path),
+        key,
+        format=loaded.format,
+        size=loaded.original_size,
+        already_there=there,
+        notes=loaded.notes,
+    )
 
 
-def upload_photos(store: ObjectStore, paths: Iterable[Path], limits: PhotoLimits
-                  ) -> Iterator[UploadResult]:
+def upload_photos(
+    store: ObjectStore, paths: Iterable[Path], limits: PhotoLimits
+) -> Iterator[UploadResult]:
     for path in photo_files(paths):
         yield upload_photo(store, path, limits)

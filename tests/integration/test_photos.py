@@ -32,8 +32,9 @@ from workers.cli.main import app
 pytestmark = pytest.mark.integration
 
 
-def test_catalog_upload_to_s3(adgen_env: dict[str, str], monkeypatch: pytest.MonkeyPatch,
-                              seaweed: SeaweedS3, tmp_path: Path) -> None:
+def test_catalog_upload_to_s3(
+    adgen_env: dict[str, str], monkeypatch: pytest.MonkeyPatch, seaweed: SeaweedS3, tmp_path: Path
+) -> None:
     set_env(monkeypatch, adgen_env, ADGEN_STORAGE_URL=seaweed.url(f"c{uuid.uuid4().hex[:12]}"))
     d = tmp_path / "shop"
     d.mkdir()
@@ -51,13 +52,14 @@ def test_catalog_upload_to_s3(adgen_env: dict[str, str], monkeypatch: pytest.Mon
     store = open_store(get_settings().resolved_storage_url)
     assert store.get(key) == (d / SAMPLE_PHOTO_NAME).read_bytes()
     again = runner.invoke(app, ["catalog", "upload", str(d / SAMPLE_PHOTO_NAME)])
-    assert again.exit_code == 0 and again.stdout.startswith(key) and "already stored" in again.stdout
+    assert again.exit_code == 0 and again.stdout.startswith(key)
+    assert "already stored" in again.stdout
     assert store.list("catalog/") == [key]
 
 
-def test_photo_events_end_to_end(stack: dict[str, str],
-                                 worker_factory: Callable[..., WorkerProcess],
-                                 tmp_path: Path) -> None:
+def test_photo_events_end_to_end(
+    stack: dict[str, str], worker_factory: Callable[..., WorkerProcess], tmp_path: Path
+) -> None:
     worker_factory(stack)
     s = get_settings()
     store = open_store(s.resolved_storage_url)
@@ -67,23 +69,27 @@ def test_photo_events_end_to_end(stack: dict[str, str],
     assert result.key is not None
     shown = photo_event("e2e", result.key, sizes=["300x250", "728x90"])
     cart = sample_events("e2e-cart")[2]
-    cart = cart.model_copy(update={"products": [cart.product.model_copy(
-        update={"photo": result.key})]})
+    cart = cart.model_copy(
+        update={"products": [cart.product.model_copy(update={"photo": result.key})]}
+    )
     missing = photo_event("e2e-missing", "catalog/ffff/nothing.jpg")
     pub = Publisher(s)
     for ev in (shown, cart, missing):
         pub.publish(ev)
     pub.close()
 
-    statuses = wait_terminal(s.resolved_database_url,
-                             [shown.event_id, cart.event_id, missing.event_id])
-    assert statuses == {shown.event_id: "done", cart.event_id: "done",
-                        missing.event_id: "failed"}
+    statuses = wait_terminal(
+        s.resolved_database_url, [shown.event_id, cart.event_id, missing.event_id]
+    )
+    assert statuses == {shown.event_id: "done", cart.event_id: "done", missing.event_id: "failed"}
     with session_scope(s.resolved_database_url) as sess:
         err = sess.get(Event, missing.event_id)
         assert err is not None and "no such photo in the catalog" in (err.last_error or "")
-        rows = sess.execute(select(Creative.event_id, Creative.object_key, Creative.details,
-                                   Creative.model_version_id)).all()
+        rows = sess.execute(
+            select(
+                Creative.event_id, Creative.object_key, Creative.details, Creative.model_version_id
+            )
+        ).all()
     kinds = {(r.event_id, r.details["image_source"]) for r in rows}
     assert (shown.event_id, "photo") in kinds and (cart.event_id, "mixed") in kinds
     for r in rows:
@@ -96,13 +102,18 @@ def test_photo_events_end_to_end(stack: dict[str, str],
 
     dsn = s.resolved_database_url.replace("postgresql+psycopg://", "postgresql://")
     with psycopg.connect(dsn) as conn:
-        by_source = dict(conn.execute(
-            "SELECT image_source, count(*) FROM analytics.creatives GROUP BY 1").fetchall())
+        by_source = dict(
+            conn.execute(
+                "SELECT image_source, count(*) FROM analytics.creatives GROUP BY 1"
+            ).fetchall()
+        )
         model_creatives = conn.execute(
-            "SELECT coalesce(sum(creatives), 0) FROM analytics.model_summary").fetchone()
+            "SELECT coalesce(sum(creatives), 0) FROM analytics.model_summary"
+        ).fetchone()
         photo_scores = conn.execute(
             "SELECT count(*) FROM analytics.scores WHERE image_source = 'photo' "
-            "AND metric IN ('alignment', 'realism')").fetchone()
+            "AND metric IN ('alignment', 'realism')"
+        ).fetchone()
     assert by_source["photo"] == shown.creative_count
     assert by_source.get("mixed", 0) >= 1
     drawn = sum(1 for r in rows if r.details["image_source"] != "photo")

@@ -9,8 +9,9 @@ from typing import Annotated
 
 import typer
 
-app = typer.Typer(help="The shop's product photos (object store, `catalog/` prefix).",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="The shop's product photos (object store, `catalog/` prefix).", no_args_is_help=True
+)
 
 
 @app.callback()
@@ -45,10 +46,13 @@ def upload(
             typer.echo(f"rejected {result.path}: {result.reason}", err=True)
         else:
             w, h = result.size or (0, 0)
-            extra = "; ".join(("already stored", *result.notes) if result.already_there
-                              else result.notes)
-            typer.echo(f"{result.key}\t{result.path} ({result.format} {w}x{h}"
-                       f"{'; ' + extra if extra else ''})")
+            extra = "; ".join(
+                ("already stored", *result.notes) if result.already_there else result.notes
+            )
+            typer.echo(
+                f"{result.key}\t{result.path} ({result.format} {w}x{h}"
+                f"{'; ' + extra if extra else ''})"
+            )
     summary = f"{stored} stored, {rejected} rejected"
     if as_json:
         typer.echo(json.dumps({"stored": stored, "rejected": rejected}))

@@ -17,20 +17,26 @@ def encode(img: Image.Image, fmt: str = "PNG", **kw: object) -> bytes:
 
 
 def _chunk(kind: bytes, data: bytes) -> bytes:
-    return struct.pack(">I", len(data)) + kind + data + struct.pack(
-        ">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+    return (
+        struct.pack(">I", len(data))
+        + kind
+        + data
+        + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+    )
 
 
 def png_claiming(width: int, height: int) -> bytes:
     """A ~100-byte PNG whose header claims width x height (a decompression bomb's shape)."""
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
     idat = zlib.compress(b"\x00" * 64)
-    return (b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", ihdr) + _chunk(b"IDAT", idat)
-            + _chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", ihdr) + _chunk(b"IDAT", idat) + _chunk(b"IEND", b"")
+    )
 
 
-def product_on_white(size: int = 200, colour: tuple[int, int, int] = (200, 30, 40),
-                     shadow: bool = False) -> Image.Image:
+def product_on_white(
+    size: int = 200, colour: tuple[int, int, int] = (200, 30, 40), shadow: bool = False
+) -> Image.Image:
     """An anti-aliased disc (drawn at 4x, reduced) on white, with a white square inside it
     that does not touch the background, and optionally a soft grey shadow under it."""
     big = Image.new("RGB", (size * 4, size * 4), (255, 255, 255))
@@ -48,11 +54,11 @@ def gradient16(width: int = 32, height: int = 8) -> Image.Image:
     return Image.fromarray(np.tile(ramp, (height, 1)))
 
 
-def animated_gif(colours: tuple[tuple[int, int, int], ...] = ((255, 0, 0), (0, 0, 255),
-                                                              (0, 255, 0))) -> bytes:
+def animated_gif(
+    colours: tuple[tuple[int, int, int], ...] = ((255, 0, 0), (0, 0, 255), (0, 255, 0)),
+) -> bytes:
     frames = [Image.new("RGB", (16, 16), c) for c in colours]
-    return encode(frames[0], "GIF", save_all=True, append_images=frames[1:], duration=50,
-                  loop=0)
+    return encode(frames[0], "GIF", save_all=True, append_images=frames[1:], duration=50, loop=0)
 
 
 def exif_rotated_jpeg() -> bytes:

@@ -17,7 +17,7 @@ def _crop_offset(original: Image.Image, framed: Image.Image, alpha: np.ndarray) 
     side = framed.width
     w, h = box[2] - box[0], box[3] - box[1]
     ox, oy = (side - w) // 2, (side - h) // 2
-    return np.asarray(framed)[oy:oy + h, ox:ox + w], box  # type: ignore[return-value]
+    return np.asarray(framed)[oy : oy + h, ox : ox + w], box  # type: ignore[return-value]
 
 
 def test_product_on_white_is_cut_out_with_a_soft_edge() -> None:
@@ -38,7 +38,7 @@ def test_product_pixels_are_unchanged_after_compositing() -> None:
     alpha = border_matte(np.asarray(photo))
     assert alpha is not None
     part, box = _crop_offset(photo, framed, alpha)
-    original = np.asarray(photo)[box[1]:box[3], box[0]:box[2]]
+    original = np.asarray(photo)[box[1] : box[3], box[0] : box[2]]
     opaque = part[..., 3] == 255
     assert opaque.sum() > 7000  # the disc is 100 px across
     assert np.array_equal(part[opaque][:, :3], original[opaque])
@@ -46,7 +46,7 @@ def test_product_pixels_are_unchanged_after_compositing() -> None:
     canvas = Image.new("RGB", (framed.width + 40, framed.height + 40), (20, 120, 60))
     tile = scale_photo(framed, framed.width)
     paste_cutout(canvas, tile, (20, 20), shadow=4, shadow_colour=(0, 0, 0))
-    out = np.asarray(canvas)[20:20 + framed.height, 20:20 + framed.width]
+    out = np.asarray(canvas)[20 : 20 + framed.height, 20 : 20 + framed.width]
     fa = np.asarray(framed)
     full = fa[..., 3] == 255
     assert np.array_equal(out[full], fa[full][:, :3])
@@ -64,7 +64,7 @@ def test_alpha_png_is_kept_exactly() -> None:
     assert matte == "alpha"
     px = np.asarray(framed)
     ys, xs = np.nonzero(px[..., 3])
-    assert np.array_equal(px[ys.min():ys.max() + 1, xs.min():xs.max() + 1], body)
+    assert np.array_equal(px[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1], body)
 
 
 def test_a_scene_photo_is_kept_whole() -> None:
@@ -74,9 +74,10 @@ def test_a_scene_photo_is_kept_whole() -> None:
     assert matte == "none"
     px = np.asarray(framed)
     ys, xs = np.nonzero(px[..., 3])
-    assert np.array_equal(px[ys.min():ys.max() + 1, xs.min():xs.max() + 1, :3],
-                          np.asarray(scene))
-    assert (px[ys.min():ys.max() + 1, xs.min():xs.max() + 1, 3] == 255).all()
+    assert np.array_equal(
+        px[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1, :3], np.asarray(scene)
+    )
+    assert (px[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1, 3] == 255).all()
 
 
 def test_shadow_becomes_a_faint_dark_shadow_not_a_grey_patch() -> None:

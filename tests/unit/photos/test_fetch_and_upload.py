@@ -54,8 +54,9 @@ def test_fetch_decodes_and_cuts_out(tmp_path: Path, store: FileStore) -> None:
     assert got.image.mode == "RGBA" and got.image.getpixel((0, 0))[3] == 0
 
 
-def test_fetch_refuses_missing_oversized_and_outside_keys(store: FileStore,
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_fetch_refuses_missing_oversized_and_outside_keys(
+    store: FileStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
     missing = fetch_photo(store, "catalog/none/x.png", LIMITS)
     assert isinstance(missing, PhotoRejection) and "no such photo" in missing.reason
     path = store.root / "catalog" / "big" / "x.png"

@@ -10,11 +10,27 @@ from shared.events import CampaignEvent, Rejection, parse_event
 from shared.photos.keys import MAX_KEY_LENGTH, check_catalog_key, content_key, safe_name
 from shared.samples import sample_events
 
-BAD = ["../x", "/etc/passwd", "http://169.254.169.254/latest/meta-data", "https://shop/x.png",
-       "catalog/../x", "catalog/a/../../creatives/x.png", "catalog/", "catalog", "catalog//x",
-       "catalog/./x", "catalog/.hidden", "catalog/a\\b", "catalog/a b", "catalog/%2e%2e/x",
-       "Catalog/x.png", "creatives/c/e/x.png", "catalog/x\n", "file:///etc/passwd",
-       "catalog/" + "a" * MAX_KEY_LENGTH]
+BAD = [
+    "../x",
+    "/etc/passwd",
+    "http://169.254.169.254/latest/meta-data",
+    "https://shop/x.png",
+    "catalog/../x",
+    "catalog/a/../../creatives/x.png",
+    "catalog/",
+    "catalog",
+    "catalog//x",
+    "catalog/./x",
+    "catalog/.hidden",
+    "catalog/a\\b",
+    "catalog/a b",
+    "catalog/%2e%2e/x",
+    "Catalog/x.png",
+    "creatives/c/e/x.png",
+    "catalog/x\n",
+    "file:///etc/passwd",
+    "catalog/" + "a" * MAX_KEY_LENGTH,
+]
 
 
 @pytest.mark.parametrize("key", BAD)
@@ -51,5 +67,5 @@ def test_content_keys_are_stable_and_safe() -> None:
     assert a == content_key(b"same bytes", "My Shoe (1).JPG")
     assert a != content_key(b"other bytes", "My Shoe (1).JPG")
     assert a.startswith("catalog/") and a.endswith("/My-Shoe-1-.JPG")
-    assert check_catalog_key(content_key(b"x", "../../etc/passwd")) .endswith("/passwd")
+    assert check_catalog_key(content_key(b"x", "../../etc/passwd")).endswith("/passwd")
     assert safe_name("....") == "photo" and safe_name("_x.png") == "p_x.png"

@@ -30,8 +30,15 @@ def _rejected(data: bytes, limits: PhotoLimits | None = None) -> str:
     return result.reason
 
 
-@pytest.mark.parametrize("data", [b"hello, not a picture", b"<html><img src=x></html>",
-                                  b"%PDF-1.7\n" + b"\x00" * 100, b"\x89PNG\r\n\x1a\n"])
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"hello, not a picture",
+        b"<html><img src=x></html>",
+        b"%PDF-1.7\n" + b"\x00" * 100,
+        b"\x89PNG\r\n\x1a\n",
+    ],
+)
 def test_not_an_image(data: bytes) -> None:
     assert "not an image" in _rejected(data) or "unreadable" in _rejected(data)
 

@@ -42,8 +42,13 @@ def _spy_generate(ctx: Context) -> list[ImageRequest]:
 
 def _rows(ctx: Context, event_id: str) -> list[Creative]:
     with session_scope(ctx.db_url) as s:
-        rows = s.execute(select(Creative).where(Creative.event_id == event_id)
-                         .order_by(Creative.index)).scalars().all()
+        rows = (
+            s.execute(
+                select(Creative).where(Creative.event_id == event_id).order_by(Creative.index)
+            )
+            .scalars()
+            .all()
+        )
         s.expunge_all()
         return list(rows)
 
@@ -70,8 +75,7 @@ def test_cart_with_a_photo_is_mixed(ctx: Context, tmp_path: Any) -> None:
     key = _upload(ctx, tmp_path, hostile.product_on_white(120))
     seen = _spy_generate(ctx)
     cart = sample_events("mx")[2]
-    cart = cart.model_copy(update={"products": [cart.product.model_copy(
-        update={"photo": key})]})
+    cart = cart.model_copy(update={"products": [cart.product.model_copy(update={"photo": key})]})
     assert handle_message(cart.canonical_json(), ctx).status == "done"
     assert seen and all(r.key[1] >= 1 for r in seen)  # complements only
     kinds = {r.details["image_source"] for r in _rows(ctx, cart.event_id) if r.details}
@@ -100,15 +104,18 @@ def test_scorer_sees_generated_images_only(ctx: Context, tmp_path: Any) -> None:
     key = _upload(ctx, tmp_path, hostile.product_on_white(120))
     rated: list[set[tuple[int, int]]] = []
 
-    def scorer(event: CampaignEvent, plan: EventPlan, images: dict[tuple[int, int], Image.Image],
-               creatives: list[Image.Image]) -> list[tuple[dict[str, float], bool, str | None]]:
+    def scorer(
+        event: CampaignEvent,
+        plan: EventPlan,
+        images: dict[tuple[int, int], Image.Image],
+        creatives: list[Image.Image],
+    ) -> list[tuple[dict[str, float], bool, str | None]]:
         rated.append(set(images))
         return [({"alignment": 0.5}, True, None) for _ in creatives]
 
     ctx.scorer = scorer
     cart = sample_events("sc")[2]
-    cart = cart.model_copy(update={"products": [cart.product.model_copy(
-        update={"photo": key})]})
+    cart = cart.model_copy(update={"products": [cart.product.model_copy(update={"photo": key})]})
     assert handle_message(cart.canonical_json(), ctx).status == "done"
     assert rated and all(k[1] >= 1 for k in rated[0])
 

@@ -23,8 +23,9 @@ from shared.samples import sample_events
 
 
 def _photo(key: str = "catalog/ab/shoe.png") -> PhotoResult:
-    return PhotoResult(Image.new("RGBA", (8, 8), (1, 2, 3, 255)), "f" * 64, "PNG", (8, 8),
-                       key=key, matte="border")
+    return PhotoResult(
+        Image.new("RGBA", (8, 8), (1, 2, 3, 255)), "f" * 64, "PNG", (8, 8), key=key, matte="border"
+    )
 
 
 def _with_photo(event: CampaignEvent, index: int = 0) -> CampaignEvent:
@@ -64,8 +65,7 @@ def test_photo_only_creative_names_no_model() -> None:
     plan = plan_event(_with_photo(sample_events("r")[0]))
     from_photos = photos_for(plan, {0: _photo()})
     cp = plan.creatives[0]
-    row = {"model_version_id": "sha256:abc", "prompt": "red running shoe",
-           "details": {"plan": {}}}
+    row = {"model_version_id": "sha256:abc", "prompt": "red running shoe", "details": {"plan": {}}}
     annotate_row(row, cp.image_keys, from_photos)
     assert row["details"]["image_source"] == "photo" and "plan" in row["details"]
     assert row["model_version_id"] is None and row["prompt"] == "photo catalog/ab/shoe.png"
