@@ -11,12 +11,14 @@ its place would be the one thing it told us not to do.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from PIL import Image
 
 from shared.personalize import EventPlan, ImageRequest
 from shared.photos.load import PhotoRejection, PhotoResult
+from shared.records import CreativeRecord
 
 Key = tuple[int, int]
 PhotoMap = dict[Key, PhotoResult]  # image key -> the photo shown there
@@ -65,9 +67,16 @@ def merge_images(
     from_photos: Mapping[Key, PhotoResult],
 ) -> dict[Key, Image.Image]:
     """Every image the plan needs: the GAN's, in request order, plus the photos' cut-outs."""
-    images = {r.key: img for r, img in zip(to_generate, generated, strict=True)}
-    images.update({k: p.image for k, p in from_photos.items()})
-    return images
+    return with_photos(
+        {r.key: img for r, img in zip(to_generate, generated, strict=True)}, from_photos
+    )
+
+
+def with_photos(
+    images: Mapping[Key, Image.Image], from_photos: Mapping[Key, PhotoResult]
+) -> dict[Key, Image.Image]:
+    """`images` (the GAN's) with the photos' cut-outs added at their keys."""
+    return {**images, **{k: p.image for k, p in from_photos.items()}}
 
 
 def generated_only(
@@ -104,15 +113,20 @@ def source_kind(sources: Sequence[Mapping[str, Any]]) -> str:
     return "mixed" if len(kinds) > 1 else (kinds.pop() if kinds else "generated")
 
 
-def annotate_row(
-    row: dict[str, Any], keys: Sequence[Key], from_photos: Mapping[Key, PhotoResult]
-) -> None:
-    """Record on a creative row where its images came from. A creative of photos only was not
-    made by the model, so it names no model version and its prompt says what it shows: the
-    model's metrics (analytics.model_summary) then never include it."""
-    sources = image_sources(keys, from_photos)
-    kind = source_kind(sources)
-    row["details"] = {**(row.get("details") or {}), "image_sources": sources, "image_source": kind}
-    if kind == "photo":
-        row["model_version_id"] = None
-        row["prompt"] = " | ".join(f"photo {s['key']}" for s in sources)
+def annotate_records(
+    records: Sequence[CreativeRecord], plan: EventPlan, from_photos: Mapping[Key, PhotoResult]
+) -> list[CreativeRecord]:
+    """The plan's creative records with where their images came from (`details.image_sources`,
+    `details.image_source`). A creative of photos only was not made by the model: its prompt
+    says what it shows, and the ledger records it without a model version
+    (shared/db/group_commit.creative_row), so the model's metrics never include it."""
+    out = []
+    for record, cp in zip(records, plan.creatives, strict=True):
+        sources = image_sources(cp.image_keys, from_photos)
+        kind = source_kind(sources)
+        details = {**record.details, "image_sources": sources, "image_source": kind}
+        prompt = (
+            " | ".join(f"photo {s['key']}" for s in sources) if kind == "photo" else record.prompt
+        )
+        out.append(replace(record, details=details, prompt=prompt))
+    return out

@@ -10,7 +10,7 @@ from shared.personalize import plan_event
 from shared.photos.load import PhotoRejection, PhotoResult
 from shared.photos.resolve import (
     PhotoUnavailable,
-    annotate_row,
+    annotate_records,
     generated_only,
     image_sources,
     merge_images,
@@ -19,6 +19,7 @@ from shared.photos.resolve import (
     source_kind,
     split_requests,
 )
+from shared.records import CreativeRecord
 from shared.samples import sample_events
 
 
@@ -61,18 +62,37 @@ def test_recommendation_photo_only_for_the_product_that_has_one() -> None:
     assert all(r.key[1] != 1 for r in todo)
 
 
-def test_photo_only_creative_names_no_model() -> None:
+def _record(prompt: str) -> CreativeRecord:
+    return CreativeRecord(
+        "id",
+        0,
+        "300x250",
+        300,
+        250,
+        "v",
+        "bold",
+        prompt,
+        1,
+        "k",
+        "image/png",
+        1,
+        0.0,
+        0.0,
+        0.0,
+        {"plan": {}},
+    )
+
+
+def test_records_say_where_their_images_came_from() -> None:
     plan = plan_event(_with_photo(sample_events("r")[0]))
     from_photos = photos_for(plan, {0: _photo()})
-    cp = plan.creatives[0]
-    row = {"model_version_id": "sha256:abc", "prompt": "red running shoe", "details": {"plan": {}}}
-    annotate_row(row, cp.image_keys, from_photos)
-    assert row["details"]["image_source"] == "photo" and "plan" in row["details"]
-    assert row["model_version_id"] is None and row["prompt"] == "photo catalog/ab/shoe.png"
-    plain = {"model_version_id": "sha256:abc", "prompt": "p", "details": {}}
-    annotate_row(plain, cp.image_keys, {})
-    assert plain["details"]["image_source"] == "generated"
-    assert plain["model_version_id"] == "sha256:abc"
+    records = [_record("red running shoe") for _ in plan.creatives]
+    (photo, *_) = annotate_records(records, plan, from_photos)
+    assert photo.details["image_source"] == "photo" and "plan" in photo.details
+    assert photo.details["image_sources"][0]["key"] == "catalog/ab/shoe.png"
+    assert photo.prompt == "photo catalog/ab/shoe.png"
+    (plain, *_) = annotate_records(records, plan, {})
+    assert plain.details["image_source"] == "generated" and plain.prompt == "red running shoe"
 
 
 def test_an_unusable_photo_fails_with_every_reason() -> None:
