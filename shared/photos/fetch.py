@@ -23,7 +23,7 @@ from shared.photos.keys import check_catalog_key
 from shared.photos.load import PhotoLimits, PhotoRejection, PhotoResult, load_photo
 from shared.storage import ObjectStore
 
-CACHE_SIZE = 16
+CACHE_SIZE = 16  # entries are shared between threads and events: never mutate their images
 _cache: OrderedDict[str, PhotoResult] = OrderedDict()
 _cache_lock = threading.Lock()
 
