@@ -1,7 +1,7 @@
 """analytics: image_source (generated | photo | mixed) on creatives and scores
 
 Revision ID: 0006
-Revises: 0002
+Revises: 0004 (re-chained after 0005_feedback and 0004_review landed on main)
 Create Date: 2026-11-30
 
 A creative may show the shop's own photo instead of a generated image (shared/photos). The
@@ -24,7 +24,7 @@ from types import ModuleType
 from alembic import op
 
 revision: str = "0006"
-down_revision: str | None = "0002"
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

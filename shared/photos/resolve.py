@@ -16,8 +16,8 @@ from typing import Any
 
 from PIL import Image
 
-from shared.personalize import EventPlan, ImageRequest
 from shared.photos.load import PhotoRejection, PhotoResult
+from shared.plan import EventPlan, ImageRequest
 from shared.records import CreativeRecord
 
 Key = tuple[int, int]
