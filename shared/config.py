@@ -116,6 +116,15 @@ class Settings(BaseSettings):
     web_login_window_s: int = Field(default=300, ge=1, le=86400)
     web_page_size: int = Field(default=48, ge=1, le=500, description="Creatives per queue page")
 
+    # --- product photos from the shop's catalog (shared/photos) ---
+    photo_max_bytes: int = Field(default=20 * 1024 * 1024, ge=1024,
+                                 description="Largest catalog photo file accepted (bytes)")
+    photo_max_pixels: int = Field(default=25_000_000, ge=4096, le=89_478_485,  # Pillow's own
+                                  description="Largest photo (width x height), checked from the "
+                                  "header before decoding")
+    photo_max_side: int = Field(default=1024, ge=64, le=8192,
+                                description="Photos are decoded and cut out at most this big")
+
     @field_validator("database_url")
     @classmethod
     def _normalise_db_url(cls, v: str | None) -> str | None:

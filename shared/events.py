@@ -21,10 +21,12 @@ from pydantic import (
     Field,
     ValidationError,
     field_validator,
+    model_serializer,
     model_validator,
 )
 
 from shared.config import get_settings
+from shared.photos.keys import CatalogKey
 from shared.placements import DEFAULT_SIZE, PLACEMENTS
 
 SCHEMA_VERSION = 1
@@ -76,6 +78,15 @@ class Product(_Strict):
     price: Decimal = Field(ge=0, le=10_000_000, max_digits=12, decimal_places=2)
     currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
     brand: _text(100, min_len=0) = ""  # type: ignore[valid-type]
+    photo: CatalogKey | None = None  # the shop's photo, shown unaltered (shared/photos)
+
+    @model_serializer(mode="wrap")
+    def _omit_absent_photo(self, handler: Any) -> Any:
+        # Events without photos keep the payload hash they had before the field existed.
+        data = handler(self)
+        if isinstance(data, dict) and data.get("photo") is None:
+            data.pop("photo", None)
+        return data
 
 
 class Audience(_Strict):

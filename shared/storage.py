@@ -27,6 +27,7 @@ class ObjectStore(Protocol):
     def put(self, key: str, data: bytes, content_type: str) -> None: ...
     def get(self, key: str) -> bytes: ...
     def exists(self, key: str) -> bool: ...
+    def size(self, key: str) -> int | None: ...
     def list(self, prefix: str) -> list[str]: ...
     def url(self, key: str, expiry_s: int) -> str: ...
     def ensure_bucket(self) -> None: ...
@@ -74,6 +75,11 @@ class FileStore:
 
     def exists(self, key: str) -> bool:
         return self._path(key).is_file()
+
+    def size(self, key: str) -> int | None:
+        """Bytes of the object (None if absent), without reading it."""
+        path = self._path(key)
+        return path.stat().st_size if path.is_file() else None
 
     def list(self, prefix: str) -> list[str]:
         base = self.root
@@ -141,6 +147,16 @@ class S3Store:
             if exc.code in ("NoSuchKey", "NoSuchObject", "ResourceNotFound"):
                 return False
             raise
+
+    def size(self, key: str) -> int | None:
+        """Bytes of the object (None if absent), without downloading it."""
+        try:
+            stat = self._call(self.client.stat_object, self.bucket, check_key(key))
+        except S3Error as exc:
+            if exc.code in ("NoSuchKey", "NoSuchObject", "ResourceNotFound"):
+                return None
+            raise
+        return int(stat.size or 0)
 
     def list(self, prefix: str) -> list[str]:
         objs = self._call(lambda: list(self.client.list_objects(self.bucket, prefix=prefix,

@@ -1,7 +1,8 @@
 """`adgen demo`: the whole system on embedded defaults, or on whatever the ADGEN_* URLs say.
 
-Applies migrations, starts a real worker process, publishes sample events of all four types,
-waits for them, prints a summary and writes a contact sheet of the creatives.
+Applies migrations, starts a real worker process, uploads a sample shop photo, publishes sample
+events of all four types plus one that shows the photo, waits for them, prints a summary and
+writes a contact sheet of the creatives.
 """
 
 from __future__ import annotations
@@ -27,8 +28,10 @@ from shared.db.models import TERMINAL_STATUSES, Creative, Event
 from shared.events import CampaignEvent
 from shared.generation import save_untrained_model
 from shared.imaging import contact_sheet
+from shared.photos.load import PhotoLimits
+from shared.photos.upload import upload_photo
 from shared.publisher import Publisher
-from shared.samples import sample_events
+from shared.samples import SAMPLE_PHOTO_NAME, photo_event, sample_events, sample_product_photo
 from shared.storage import open_store, redact_url
 from workers.launcher import WorkerSpec, child_command, child_env
 
@@ -53,6 +56,20 @@ def ensure_model(settings: Settings, console: Console) -> Path:
     console.print(f"[bold yellow]No trained model at {model_dir}: running an UNTRAINED generator "
                   f"({fallback}). Images will be noise-like.[/]")
     return fallback
+
+
+def upload_sample_photo(settings: Settings) -> str:
+    """Put the demo's product photo into the catalog, as `adgen catalog upload` would."""
+    store = open_store(settings.resolved_storage_url, secure=settings.storage_secure)
+    store.ensure_bucket()
+    photo_dir = settings.home / "sample-photos"
+    photo_dir.mkdir(parents=True, exist_ok=True)
+    path = photo_dir / SAMPLE_PHOTO_NAME
+    path.write_bytes(sample_product_photo())
+    result = upload_photo(store, path, PhotoLimits.from_settings(settings))
+    if result.key is None:
+        raise RuntimeError(f"the sample photo was rejected: {result.reason}")
+    return result.key
 
 
 def wait_for(event_ids: list[str], db_url: str, timeout_s: float, console: Console
@@ -100,7 +117,9 @@ def run_demo(out: Path | None = None, timeout_s: float = 600, count: int = 1,
     console.print(f"  worker   pid {worker.pid} (log: {log_path})")
     try:
         prefix = "demo-" + datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
-        events = sample_events(prefix, count=count)
+        photo_key = upload_sample_photo(settings)
+        events = [*sample_events(prefix, count=count), photo_event(prefix, photo_key)]
+        console.print(f"  uploaded the sample shop photo as {photo_key}")
         publisher = Publisher(settings)
         for ev in events:
             publisher.publish(ev)

@@ -9,7 +9,7 @@ from PIL import Image, ImageDraw
 
 from shared.compose.colors import NAMED, RGB, dominant_colour, hex_to_rgb
 from shared.compose.layouts import Box, Layout, build_layout
-from shared.compose.scaling import paste_card, scale_product
+from shared.compose.scaling import paste_card, paste_cutout, scale_photo, scale_product
 from shared.compose.styles import Theme, make_theme
 from shared.events import CampaignEvent
 
@@ -25,10 +25,19 @@ def base_colour(plan: CreativePlan, product_images: list[Image.Image],
     if event.brand is not None:
         return hex_to_rgb(event.brand.primary_color)
     if product_images:
-        found = dominant_colour(product_images[0])
+        found = dominant_colour(_on_white(product_images[0]))
         if found is not None:
             return found
     return NAMED.get(plan.accent, FALLBACK_BASE)
+
+
+def _on_white(image: Image.Image) -> Image.Image:
+    """A photo cut-out flattened on white, so its transparent pixels' colour does not count."""
+    if image.mode != "RGBA":
+        return image
+    flat = Image.new("RGB", image.size, (255, 255, 255))
+    flat.paste(image, (0, 0), image.getchannel("A"))
+    return flat
 
 
 def _pad(box: Box, p: int) -> Box:
@@ -95,7 +104,12 @@ def paste_products(canvas: Image.Image, layout: Layout, theme: Theme,
     for element in layout.elements:
         if element.image_index >= 0:
             x0, y0, x1, y1 = element.box
-            tile = scale_product(product_images[element.image_index], x1 - x0)
+            image = product_images[element.image_index]
+            if image.mode == "RGBA":  # a shop's photo cut-out: its own shape, no card
+                photo = scale_photo(image, x1 - x0)
+                paste_cutout(canvas, photo, (x0, y0), layout.shadow, theme.shadow)
+                continue
+            tile = scale_product(image, x1 - x0)
             paste_card(canvas, tile, (x0, y0), layout.tiles_radius, layout.shadow, theme.shadow)
 
 

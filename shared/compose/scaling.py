@@ -1,4 +1,7 @@
-"""Scaling the small generated product image to its tile, and the tile's card and shadow.
+"""Scaling a product image to its tile, and the tile's card and shadow.
+
+Generated images (RGB) become rounded cards; a shop's photo cut-out (RGBA, `shared/photos`) is
+pasted by its own alpha with a shadow of its own shape (`scale_photo`, `paste_cutout`).
 
 A 64 px sample blown up to 400 px in one LANCZOS step looks soft, and NEAREST looks blocky.
 We double with LANCZOS until at or above the target, make one gentle LANCZOS reduction to the
@@ -67,3 +70,32 @@ def paste_card(canvas: Image.Image, tile: Image.Image, xy: tuple[int, int], radi
         colour = Image.new("RGB", layer.size, shadow_colour)
         canvas.paste(colour, (xy[0] - pad, xy[1] - pad), layer)
     canvas.paste(tile, xy, mask)
+
+
+def scale_photo(image: Image.Image, side: int) -> Image.Image:
+    """An RGBA cut-out as a `side` px square: padded (never cropped) and resampled, nothing else.
+    No sharpening: the shop's pixels are only resampled (Pillow resizes RGBA premultiplied, so
+    edges get no dark fringe)."""
+    img = image if image.mode == "RGBA" else image.convert("RGBA")
+    if img.width != img.height:
+        s = max(img.size)
+        square = Image.new("RGBA", (s, s), (0, 0, 0, 0))
+        square.paste(img, ((s - img.width) // 2, (s - img.height) // 2))
+        img = square
+    if img.width != side:
+        img = img.resize((side, side), FILTER, reducing_gap=3.0 if img.width > side else None)
+    return img
+
+
+def paste_cutout(canvas: Image.Image, tile: Image.Image, xy: tuple[int, int], shadow: int,
+                 shadow_colour: RGB) -> None:
+    """Paste an RGBA `tile` by its alpha, over a soft shadow cast by the product's own shape."""
+    alpha = tile.getchannel("A")
+    if shadow > 0:
+        pad = shadow * 3
+        layer = Image.new("L", (tile.width + 2 * pad, tile.height + 2 * pad), 0)
+        layer.paste(alpha.point(lambda v: v * 80 // 255), (pad, pad + shadow // 2))
+        layer = layer.filter(ImageFilter.GaussianBlur(shadow))
+        colour = Image.new("RGB", layer.size, shadow_colour)
+        canvas.paste(colour, (xy[0] - pad, xy[1] - pad), layer)
+    canvas.paste(tile.convert("RGB"), xy, alpha)

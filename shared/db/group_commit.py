@@ -40,7 +40,9 @@ def creative_row(result: EventResult, record: CreativeRecord, verdict: Verdict |
     row = asdict(record)
     row.update(
         event_id=event.event_id, campaign_id=event.campaign.id, ad_type=event.type,
-        model_version_id=result.model.version,
+        # A creative of the shop's photos only was not drawn by the model (shared/photos).
+        model_version_id=(None if record.details.get("image_source") == "photo"
+                          else result.model.version),
         generate_ms=result.generate_ms / max(1, len(result.creatives)),
         servable=verdict.servable if verdict else True,
         servable_reason=verdict.reason if verdict else None,

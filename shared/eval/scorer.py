@@ -136,6 +136,8 @@ class QualityScorer:
                      images: dict[tuple[int, int], Image.Image]) -> ImageScores:
         reqs = [r for r in plan.images if r.key in images]
         keys = [r.key for r in reqs]
+        if not keys:  # every image is a shop's photo: the model has nothing to be rated on
+            return ImageScores([], {})
         raw = pil_to_uint8([images[k] for k in keys], self.evaluator.cfg.image_size)
         outs = self.forward_fn([(raw[i], r.prompt) for i, r in enumerate(reqs)])
         embedding, cat_logits, features, text = (

@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from workers.cli.catalog_cmd import app as catalog_app
 from workers.cli.compose_cmd import app as compose_app
 from workers.cli.data_cmd import app as data_app
 from workers.cli.eval_cmd import app as eval_app
@@ -32,6 +33,7 @@ workers_app = typer.Typer(help="Inspect running workers.", no_args_is_help=True)
 app.add_typer(workers_app, name="workers")
 app.add_typer(data_app, name="data")
 app.add_typer(compose_app, name="compose")
+app.add_typer(catalog_app, name="catalog")
 app.add_typer(eval_app, name="eval")
 app.command("train")(train)
 app.command("publish")(publish)
