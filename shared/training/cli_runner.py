@@ -15,12 +15,13 @@ def run_training_cli(data: Path, out: Path, config: Path | None = None, resume: 
                      steps: int | None = None, batch_size: int | None = None, seed: int = 0,
                      device: str = "auto", precision: str = "auto", threads: int | None = None,
                      sample_every: int = 250, checkpoint_every: int = 250,
-                     init_from: Path | None = None) -> TrainResult:
+                     init_from: Path | None = None, keep_every: int = 0) -> TrainResult:
     cfg = GANConfig.load(config) if config else GANConfig()
     opts = TrainOptions(data=Path(data), out=Path(out), cfg=cfg, steps=steps,
                         batch_size=batch_size, seed=seed, device=device, precision=precision,
                         threads=threads, resume=resume, sample_every=sample_every,
-                        checkpoint_every=checkpoint_every, init_from=init_from)
+                        checkpoint_every=checkpoint_every, init_from=init_from,
+                        keep_every=keep_every)
     bar = tqdm(total=steps or cfg.steps, unit="step", dynamic_ncols=True, mininterval=2.0)
 
     def progress(step: int, total: int, stats: dict[str, float]) -> None:

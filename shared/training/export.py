@@ -21,8 +21,8 @@ from shared.catalog.augment import visible_colour, with_colour, without_colour
 from shared.eval.metrics import kind_accuracy_metric
 from shared.eval.model import Evaluator, pil_to_uint8, uint8_to_input
 from shared.gan.checkpoint import load_model, save_model
-from shared.gan.discriminator import Discriminator
 from shared.gan.generator import Generator
+from shared.gan.projected import AnyDiscriminator
 from shared.training.data import Embed, colour_of
 from shared.training.loop import default_prompts
 from shared.training.visuals import captioned_grid, to_pil
@@ -138,7 +138,7 @@ class ExportReport:
 
 
 @torch.no_grad()
-def grid(gen: Generator, disc: Discriminator | None, z_dim: int, prompts: list[str],
+def grid(gen: Generator, disc: AnyDiscriminator | None, z_dim: int, prompts: list[str],
          embed: Embed, samples_per_prompt: int, title: str, out: Path,
          evaluator: Evaluator | None = None, data: Path | None = None) -> GridReport:
     """A captioned grid (noise per seed, exactly as the worker makes it) and what it measures;

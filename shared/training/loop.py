@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import random
+import shutil
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -19,9 +20,9 @@ import torch
 
 from shared.gan.checkpoint import save_model
 from shared.gan.config import GANConfig
-from shared.gan.discriminator import Discriminator
 from shared.gan.ema import EMA
 from shared.gan.generator import Generator
+from shared.gan.projected import build_discriminator
 from shared.training.data import Embed, TrainingSet, load_training_set
 from shared.training.state import load_training_state, save_training_state
 from shared.training.step import Batch, autocast, train_step
@@ -50,6 +51,7 @@ class TrainOptions:
     log_every: int = 10
     sample_every: int = 250
     checkpoint_every: int = 250
+    keep_every: int = 0             # also keep a copy of model/ every n steps (learning curves)
     prompts: list[str] | None = None  # fixed sample-grid prompts (None: held-out captions)
     n_prompts: int = 32
 
@@ -155,7 +157,7 @@ def train(opts: TrainOptions, progress_fn: ProgressFn | None = None,
     torch.manual_seed(opts.seed)
     fmt = torch.channels_last if channels_last else torch.contiguous_format
     gen = Generator(cfg).to(device)
-    disc = Discriminator(cfg).to(device)
+    disc = build_discriminator(cfg).to(device)
     gen.to(memory_format=fmt)  # type: ignore[call-overload]  # (missing from torch's stubs)
     disc.to(memory_format=fmt)  # type: ignore[call-overload]
     ema = EMA(gen, cfg.ema_beta)
@@ -187,6 +189,10 @@ def train(opts: TrainOptions, progress_fn: ProgressFn | None = None,
                    meta={"step": step, "wall_s": round(wall, 1), "train_images": len(data),
                          "data": str(opts.data), "seed": opts.seed, "bf16": bf16, **lineage,
                          "total_steps": step + int(lineage.get("init_steps") or 0)})
+        if opts.keep_every and step % opts.keep_every == 0:
+            kept = out / "snapshots" / f"step_{step:06d}"
+            shutil.rmtree(kept, ignore_errors=True)
+            shutil.copytree(out / "model", kept)
 
     def samples(step: int) -> None:
         with torch.no_grad(), autocast(device, bf16):
@@ -239,7 +245,8 @@ def _warm_start_config(model_dir: Path, requested: GANConfig) -> GANConfig:
     """The architecture comes from the model we start from; training knobs from the request."""
     base = GANConfig.load(model_dir / "config.json")
     arch = ("image_size", "z_dim", "text_dim", "text_scale", "ngf", "ndf", "g_mults", "d_mults",
-            "cond_hidden")
+            "cond_hidden", "d_arch", "proj_size", "proj_taps", "proj_mix", "proj_head",
+            "proj_uncond")
     return GANConfig(**{**asdict(requested), **{k: getattr(base, k) for k in arch}})
 
 
