@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import torch
 from torch import nn
@@ -46,10 +47,11 @@ def shared_lite(name: str) -> nn.Module:
     return load_lite(name)
 
 
-def lite_taps(net: nn.Module, x: torch.Tensor, taps: tuple[int, ...]) -> list[torch.Tensor]:
+def lite_taps(net: Any, x: torch.Tensor, taps: tuple[int, ...]) -> list[torch.Tensor]:
     """Outputs of the given MBConv blocks (0-based) for x in [-1, 1]; stops after the last tap.
 
-    Drop-connect is off because the network stays in eval mode."""
+    Drop-connect is off because the network stays in eval mode.  ``net`` is the untyped
+    third-party EfficientNet (its private stem/blocks are what we tap)."""
     x = net._swish(net._bn0(net._conv_stem(x)))
     out: list[torch.Tensor] = []
     for idx, block in enumerate(net._blocks):
@@ -61,7 +63,7 @@ def lite_taps(net: nn.Module, x: torch.Tensor, taps: tuple[int, ...]) -> list[to
     return out
 
 
-def lite_pooled_and_logits(net: nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def lite_pooled_and_logits(net: Any, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """(pooled 1280-d head features, 1000 ImageNet logits) for x in [-1, 1]."""
     feats = net.extract_features(x)
     pooled = feats.mean(dim=(2, 3))

@@ -31,6 +31,7 @@ class FrozenConv(nn.Module):
         super().__init__()
         w = torch.empty(c_out, c_in, k, k)
         nn.init.kaiming_normal_(w, nonlinearity="linear")
+        self.weight: torch.Tensor
         self.register_buffer("weight", w)
         self.pad = k // 2
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
+from torch import nn
 
 from shared.gan.config import GANConfig
 from shared.gan.diffaugment import diff_augment
@@ -32,11 +34,12 @@ def autocast(device: torch.device, bf16: bool) -> contextlib.AbstractContextMana
 
 def train_step(cfg: GANConfig, gen: Generator, disc: AnyDiscriminator,
                opt_g: torch.optim.Optimizer, opt_d: torch.optim.Optimizer, batch: Batch,
-               aug_gen: torch.Generator | None, bf16: bool = False,
-               gp_every: int = 1) -> dict[str, float]:
+               aug_gen: torch.Generator | None, bf16: bool = False, gp_every: int = 1,
+               grad_sync: Callable[[nn.Module], None] | None = None) -> dict[str, float]:
     """D update then G update on one batch.  With ``gp_every`` > 1 the MA-GP is applied lazily
     (every n-th step, weight scaled by n), which keeps its effect and saves its double backward.
-    The matching-aware branch (today's D, or the hybrid's) and the projected branch add up."""
+    The matching-aware branch (today's D, or the hybrid's) and the projected branch add up.
+    ``grad_sync`` averages a module's gradients across ranks before its optimiser steps."""
     device = batch.images.device
     ma, proj = _branches(disc)
     with autocast(device, bf16):
@@ -60,6 +63,8 @@ def train_step(cfg: GANConfig, gen: Generator, disc: AnyDiscriminator,
             stats.update(p_real=real.mean(), p_fake=fake_l.mean(), p_wrong=wrong.mean())
     opt_d.zero_grad(set_to_none=True)
     (loss_d + gp).backward()
+    if grad_sync is not None:
+        grad_sync(disc)
     opt_d.step()
     # --- generator: make D call (fake, text) a real matching pair (fresh augmentation).
     disc.requires_grad_(False)
@@ -76,6 +81,8 @@ def train_step(cfg: GANConfig, gen: Generator, disc: AnyDiscriminator,
             stats["mode_seeking"] = ms
     opt_g.zero_grad(set_to_none=True)
     loss_g.backward()
+    if grad_sync is not None:
+        grad_sync(gen)
     opt_g.step()
     disc.requires_grad_(True)
     stats.update(loss_d=loss_d, loss_g=loss_g, ma_gp=gp)
