@@ -8,6 +8,7 @@ prompt fixes the colour), so "half as diverse as real" is a concrete bar.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -32,7 +33,13 @@ def sample_diversity(images: list[Image.Image], cells: list[str]) -> float:
 
 
 def real_diversity(data: Path, prompts: list[str], size: int = 64) -> float:
-    """The same figure for the catalog's base + jittered renders of the prompts' products."""
+    """The same figure for the catalog's base + jittered renders of the prompts' products
+    (cached: a learning curve asks for the same prompts at every snapshot)."""
+    return _real_diversity(Path(data), tuple(prompts), size)
+
+
+@lru_cache(maxsize=8)
+def _real_diversity(data: Path, prompts: tuple[str, ...], size: int) -> float:
     kinds = {without_colour(p) for p in prompts}
     images: list[Image.Image] = []
     groups: list[str] = []

@@ -36,6 +36,7 @@ log = logging.getLogger("adgen.eval")
 
 JSON_NAME, MD_NAME, GRID_NAME = "eval_report.json", "EVAL_REPORT.md", "eval_grid.png"
 REAL, MODEL, FLOOR = "real held-out (ceiling)", "model", "untrained (floor)"
+BASELINE = "retrieve + recolour (no GAN)"
 
 
 @dataclass
@@ -46,6 +47,7 @@ class ReportOptions:
     batch_size: int = 128
     grid_columns: int = 10
     command: str = ""
+    baseline: bool = True  # also measure retrieve + recolour (shared/eval/baseline.py)
 
 
 @dataclass
@@ -130,6 +132,19 @@ def lite2_measure(images: torch.Tensor, concepts: list[str], ref: np.ndarray | N
     return out, enc.features
 
 
+def baseline_set(data_dir: Path, runtime: GeneratorRuntime, prompts: list[str],
+                 seeds: list[int], size: int) -> torch.Tensor:
+    """The retrieve + recolour baseline's pictures for the same prompts and seeds (retrieval
+    over the *train* split: the held-out products themselves are never retrieved)."""
+    from shared.eval.baseline import RetrieveRecolour
+    from shared.training.export import seeded_noise
+    from shared.training.visuals import to_pil
+
+    base = RetrieveRecolour.build(data_dir, runtime.encoder.encode, size=size)
+    images = base(seeded_noise(seeds, 100), runtime.encoder.encode(prompts).float())
+    return pil_to_uint8(to_pil(images), size)
+
+
 def untrained_runtime(like: GeneratorRuntime, tmp: Path) -> GeneratorRuntime:
     cfg = asdict(like.bundle.config)
     save_untrained_model(tmp, seed=0, **cfg)
@@ -191,12 +206,18 @@ def run_report(model_dir: Path, data_dir: Path, out_dir: Path, evaluator_dir: Pa
                                     "untrained", evaluator.cfg.image_size)
         rows[FLOOR] = row(floor_images, picks, real_feats) | lite2_row(floor_images, picks,
                                                                         lite2_feats)
+    if opts.baseline:
+        base_images = baseline_set(data_dir, runtime, gen_prompts, seeds, evaluator.cfg.image_size)
+        rows[BASELINE] = row(base_images, picks, real_feats) | lite2_row(base_images, picks,
+                                                                          lite2_feats)
     grid_idx = _distinct_concepts(held, opts.grid_columns)
     grid_idx = [i for i in grid_idx if i < opts.samples]
     out_dir.mkdir(parents=True, exist_ok=True)
-    grid_path = save_grid(out_dir / GRID_NAME, [prompts.chosen[i] for i in grid_idx], {
-        "real": held.images[grid_idx], "model": model_images[grid_idx],
-        "untrained": floor_images[grid_idx]})
+    grid_rows = {"real": held.images[grid_idx], "model": model_images[grid_idx],
+                 "untrained": floor_images[grid_idx]}
+    if opts.baseline:
+        grid_rows["retrieve+recolour"] = base_images[grid_idx]
+    grid_path = save_grid(out_dir / GRID_NAME, [prompts.chosen[i] for i in grid_idx], grid_rows)
     info = {
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "command": opts.command,
@@ -260,7 +281,7 @@ def _cell(key: str, fmt: str, m: dict[str, float]) -> str:
 
 def markdown_table(rows: dict[str, dict[str, float]], model_label: str) -> str:
     names = {REAL: "Real held-out (ceiling)", MODEL: f"`{model_label}`",
-             FLOOR: "Untrained generator (floor)"}
+             FLOOR: "Untrained generator (floor)", BASELINE: "Retrieve + recolour (no GAN)"}
     head = "| Metric | " + " | ".join(names[r] for r in rows) + " |"
     sep = "|---|" + "---|" * len(rows)
     lines = [head, sep]
@@ -320,7 +341,10 @@ How to read it (details in docs/evaluation.md):
 ![samples]({grid_path.name})
 
 Grid rows: real held-out picture, this model, the untrained floor; same caption and seed per
-column.
+column; and (when measured) the "retrieve + recolour" row: the no-GAN baseline: the nearest *training* catalog
+picture to the prompt (sentence embeddings), hue-rotated to the asked colour. On held-out
+products it can only show a different, similar product; that is what a shop without a
+generator would serve.
 """, encoding="utf-8")
     return [js, md, grid_path]
 
