@@ -51,12 +51,13 @@ def on_white(rgba: Image.Image) -> Image.Image:
 class RetrieveRecolour:
     pictures: dict[str, list[CatalogItem]]  # concept -> its pictures (no coloured backgrounds)
     captions: list[tuple[str, str | None]]  # (concept, colour or None) per retrieval row
-    caption_emb: torch.Tensor                # [rows, D], unit norm
+    caption_emb: torch.Tensor  # [rows, D], unit norm
     size: int
 
     @classmethod
-    def build(cls, data: str | Path, embed: Embed, size: int = 64,
-              split: str | None = "train") -> RetrieveRecolour:
+    def build(
+        cls, data: str | Path, embed: Embed, size: int = 64, split: str | None = "train"
+    ) -> RetrieveRecolour:
         pictures: dict[str, list[CatalogItem]] = {}
         names: dict[str, set[str]] = {}
         for it in load_catalog(data, split):
@@ -64,7 +65,8 @@ class RetrieveRecolour:
             if "__background" not in it.file_name:  # those carry no white to cut out
                 pictures.setdefault(concept, []).append(it)
             names.setdefault(concept, set()).update(
-                without_colour(c) for c in it.captions if " background" not in c)
+                without_colour(c) for c in it.captions if " background" not in c
+            )
         rows: list[tuple[str, str | None]] = []
         texts: list[str] = []
         for concept in sorted(pictures):
@@ -96,7 +98,9 @@ class RetrieveRecolour:
     def __call__(self, z: torch.Tensor, text_emb: torch.Tensor) -> torch.Tensor:
         # The noise chooses the picture: a stable function of z, as a seed chooses a GAN sample.
         picks = (z[:, 0].double().abs() * 1e6).long().tolist()
-        images = [self.picture(c, colour, p)
-                  for (c, colour), p in zip(self.retrieve(text_emb), picks, strict=True)]
+        images = [
+            self.picture(c, colour, p)
+            for (c, colour), p in zip(self.retrieve(text_emb), picks, strict=True)
+        ]
         arr = np.stack([np.asarray(im) for im in images]).astype(np.float32)
         return torch.from_numpy(arr).permute(0, 3, 1, 2).div(127.5).sub(1.0)

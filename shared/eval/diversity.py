@@ -22,8 +22,11 @@ from shared.eval.registry import compute
 
 
 def _uint8(images: list[Image.Image]) -> torch.Tensor:
-    return torch.from_numpy(np.stack([np.asarray(im.convert("RGB")) for im in images])
-                            ).permute(0, 3, 1, 2).contiguous()
+    return (
+        torch.from_numpy(np.stack([np.asarray(im.convert("RGB")) for im in images]))
+        .permute(0, 3, 1, 2)
+        .contiguous()
+    )
 
 
 def sample_diversity(images: list[Image.Image], cells: list[str]) -> float:

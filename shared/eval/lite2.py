@@ -21,7 +21,7 @@ LITE2_SIZE = 224
 @dataclass
 class Lite2Output:
     features: np.ndarray  # [N, 1280] pooled head features (float64)
-    probs: np.ndarray     # [N, 1000] ImageNet class probabilities
+    probs: np.ndarray  # [N, 1000] ImageNet class probabilities
 
 
 @torch.no_grad()
@@ -30,9 +30,10 @@ def lite2_encode(images: torch.Tensor, batch_size: int = 64) -> Lite2Output:
     net = shared_lite(LITE2)
     feats, probs = [], []
     for i in range(0, len(images), batch_size):
-        x = images[i:i + batch_size].float().div(127.5).sub(1.0)
-        x = F.interpolate(x, size=(LITE2_SIZE, LITE2_SIZE), mode="bilinear",
-                          align_corners=False, antialias=True)
+        x = images[i : i + batch_size].float().div(127.5).sub(1.0)
+        x = F.interpolate(
+            x, size=(LITE2_SIZE, LITE2_SIZE), mode="bilinear", align_corners=False, antialias=True
+        )
         pooled, logits = lite_pooled_and_logits(net, x)
         feats.append(pooled.double())
         probs.append(logits.double().softmax(dim=1))

@@ -341,10 +341,10 @@ How to read it (details in docs/evaluation.md):
 ![samples]({grid_path.name})
 
 Grid rows: real held-out picture, this model, the untrained floor; same caption and seed per
-column; and (when measured) the "retrieve + recolour" row: the no-GAN baseline: the nearest *training* catalog
-picture to the prompt (sentence embeddings), hue-rotated to the asked colour. On held-out
-products it can only show a different, similar product; that is what a shop without a
-generator would serve.
+column; and (when measured) "retrieve + recolour", the no-GAN baseline: the nearest
+*training* catalog picture to the prompt (sentence embeddings), hue-rotated to the asked
+colour. On held-out products it can only show a different, similar product; that is what a
+shop without a generator would serve.
 """, encoding="utf-8")
     return [js, md, grid_path]
 

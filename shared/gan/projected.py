@@ -44,8 +44,10 @@ class ScaleHead(nn.Module):
 
     def __init__(self, c_in: int, width: int, size: int, text_dim: int, uncond: bool) -> None:
         super().__init__()
-        layers: list[nn.Module] = [spectral_norm(nn.Conv2d(c_in, width, 3, 1, 1)),
-                                   nn.LeakyReLU(0.2)]
+        layers: list[nn.Module] = [
+            spectral_norm(nn.Conv2d(c_in, width, 3, 1, 1)),
+            nn.LeakyReLU(0.2),
+        ]
         while size > 4:
             layers += [spectral_norm(nn.Conv2d(width, width, 4, 2, 1)), nn.LeakyReLU(0.2)]
             size //= 2
@@ -70,14 +72,15 @@ class ProjectedDiscriminator(nn.Module):
         net = load_lite(LITE0)
         self.__dict__["_net"] = net  # not a submodule: frozen, never saved, never trained
         with torch.no_grad():  # one tiny forward tells the taps' widths and sizes
-            probe = lite_taps(net, torch.zeros(1, 3, cfg.proj_size, cfg.proj_size),
-                              tuple(cfg.proj_taps))
+            probe = lite_taps(
+                net, torch.zeros(1, 3, cfg.proj_size, cfg.proj_size), tuple(cfg.proj_taps)
+            )
         chans, sizes = [t.shape[1] for t in probe], [t.shape[-1] for t in probe]
         self.ccm = nn.ModuleList(FrozenConv(c, cfg.proj_mix, 1) for c in chans)
         self.csm = nn.ModuleList(FrozenConv(cfg.proj_mix, cfg.proj_mix, 3) for _ in chans)
         self.heads = nn.ModuleList(
-            ScaleHead(cfg.proj_mix, cfg.proj_head, s, cfg.text_dim, cfg.proj_uncond)
-            for s in sizes)
+            ScaleHead(cfg.proj_mix, cfg.proj_head, s, cfg.text_dim, cfg.proj_uncond) for s in sizes
+        )
 
     def _feature_net(self, like: torch.Tensor) -> nn.Module:
         net: nn.Module = self.__dict__["_net"]
@@ -88,13 +91,15 @@ class ProjectedDiscriminator(nn.Module):
     def features(self, images: torch.Tensor) -> list[torch.Tensor]:
         """Frozen part: Lite0 taps mixed across channels and scales.  No trainable parameter
         is used, so the D step runs it under no_grad; gradients still flow to the images."""
-        x = F.interpolate(images, size=(self.cfg.proj_size,) * 2, mode="bilinear",
-                          align_corners=False)
+        x = F.interpolate(
+            images, size=(self.cfg.proj_size,) * 2, mode="bilinear", align_corners=False
+        )
         taps = lite_taps(self._feature_net(x), x, tuple(self.cfg.proj_taps))
         mixed = [ccm(t) for ccm, t in zip(self.ccm, taps, strict=True)]
         for i in range(len(mixed) - 2, -1, -1):  # top-down: coarse semantics into fine maps
-            mixed[i] = mixed[i] + F.interpolate(mixed[i + 1], size=mixed[i].shape[-2:],
-                                                mode="bilinear", align_corners=False)
+            mixed[i] = mixed[i] + F.interpolate(
+                mixed[i + 1], size=mixed[i].shape[-2:], mode="bilinear", align_corners=False
+            )
         return [csm(m) for csm, m in zip(self.csm, mixed, strict=True)]
 
     def logits(self, feats: list[torch.Tensor], text_emb: torch.Tensor) -> torch.Tensor:

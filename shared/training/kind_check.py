@@ -77,18 +77,37 @@ def curve(run_dir: Path, data: Path, embed: Embed, evaluator: Evaluator, prompts
     return rows
 
 
+def plot(run_dirs: list[Path], out: Path, prompts: int = 128) -> None:
+    """One figure: kind top-1 of each run's kind_curve.jsonl against images seen and wall time
+    (chance is 1 / prompts: the candidates are the other prompts' products)."""
+    from shared.training.visuals import kind_curve_plot
+
+    curves = {}
+    for run in run_dirs:
+        lines = (run / "kind_curve.jsonl").read_text().splitlines()
+        curves[run.name] = [json.loads(line) for line in lines if line.strip()]
+    kind_curve_plot(curves, out, chance=1 / prompts,
+                    title=f"kind top-1, {prompts} learnt products in unseen colours")
+
+
 def main(model_dir: str, data: Path, prompts: int = 128, seeds: int = 2, seed: int = 1,
-         evaluator: Path = Path("models/evaluator"), run_dir: Path | None = None) -> None:
-    """MODEL_DIR, "baseline", or "curve" with --run-dir RUN_DIR."""
+         evaluator: Path = Path("models/evaluator"), run_dir: list[Path] | None = None,
+         out: Path = Path("kind_curve.png")) -> None:
+    """MODEL_DIR, "baseline", "curve" with --run-dir RUN, or "plot" with --run-dir A
+    --run-dir B --out FIG.png (from their kind_curve.jsonl)."""
+    if model_dir == "plot":
+        plot(run_dir or [], out, prompts)
+        return
     from shared.eval.model import load_evaluator
     from shared.text.encoder import TextEncoder
 
     embed, judge = TextEncoder(device="cpu").encode, load_evaluator(evaluator)
     if model_dir == "curve":
-        if run_dir is None:
+        if not run_dir:
             raise SystemExit("curve needs --run-dir RUN_DIR")
-        for row in curve(run_dir, data, embed, judge, prompts, seeds, seed):
-            print(json.dumps(row))
+        for run in run_dir:
+            for row in curve(run, data, embed, judge, prompts, seeds, seed):
+                print(json.dumps(row))
         return
     print(json.dumps(measure(model_dir, data, embed, judge, prompts, seeds, seed), indent=2))
 

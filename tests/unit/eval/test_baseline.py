@@ -33,8 +33,10 @@ def test_retrieves_the_product_and_rotates_it_to_the_asked_colour(tmp_path: Path
     z = torch.randn(len(prompts), 8)
     images = base(z, _bag_of_words(prompts))
     assert images.shape == (3, 3, 32, 32) and images.min() >= -1 and images.max() <= 1
-    pil = [Image.fromarray(((im.permute(1, 2, 0).numpy() + 1) * 127.5).round().astype(np.uint8))
-           for im in images]
+    pil = [
+        Image.fromarray(((im.permute(1, 2, 0).numpy() + 1) * 127.5).round().astype(np.uint8))
+        for im in images
+    ]
     assert [product_colour(p) for p in pil[:2]] == ["green", "blue"]
     assert product_colour(pil[2]) == "blue"  # no colour asked: the catalog's own blue circle
     circle = np.asarray(pil[0]).min(axis=2) < 200

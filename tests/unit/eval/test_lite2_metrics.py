@@ -99,8 +99,9 @@ def test_lite2_reads_a_rendered_product(no_network: None) -> None:
     from shared.catalog.format import RESIZE_FILTER, to_rgb
     from shared.eval.lite2 import lite2_encode
 
-    png = cairosvg.svg2png(url=str(openmoji_svg_dir() / "1F528.svg"), output_width=256,
-                           output_height=256)
+    png = cairosvg.svg2png(
+        url=str(openmoji_svg_dir() / "1F528.svg"), output_width=256, output_height=256
+    )
     hammer = to_rgb(Image.open(io.BytesIO(png))).resize((64, 64), RESIZE_FILTER)  # as the catalog
     x = torch.from_numpy(np.array(hammer)).permute(2, 0, 1)[None]
     out = lite2_encode(x)

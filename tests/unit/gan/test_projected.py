@@ -22,15 +22,28 @@ from shared.gan.projected import (
 from shared.training.step import Batch, mode_seeking, train_step
 
 # 16 px images read by Lite0 at 64 px: taps at 16/8/4/2 px, fast enough for unit tests.
-TINY = {"image_size": 16, "z_dim": 8, "ngf": 4, "ndf": 4, "cond_hidden": 16, "proj_size": 64,
-        "proj_mix": 16, "proj_head": 16}
+TINY = {
+    "image_size": 16,
+    "z_dim": 8,
+    "ngf": 4,
+    "ndf": 4,
+    "cond_hidden": 16,
+    "proj_size": 64,
+    "proj_mix": 16,
+    "proj_head": 16,
+}
 
 
 def _batch(cfg: GANConfig, n: int = 4, seed: int = 0) -> Batch:
     g = torch.Generator().manual_seed(seed)
     text = torch.nn.functional.normalize(torch.randn(n, cfg.text_dim, generator=g), dim=1)
-    return Batch(torch.rand(n, 3, cfg.image_size, cfg.image_size, generator=g) * 2 - 1, text,
-                 text.roll(1, 0), torch.randn(n, cfg.z_dim, generator=g), 1)
+    return Batch(
+        torch.rand(n, 3, cfg.image_size, cfg.image_size, generator=g) * 2 - 1,
+        text,
+        text.roll(1, 0),
+        torch.randn(n, cfg.z_dim, generator=g),
+        1,
+    )
 
 
 def test_projected_gradient_reaches_the_generator_and_only_heads_train() -> None:
@@ -64,10 +77,13 @@ def test_train_step_updates_heads_not_mixing_nor_features() -> None:
     assert {"d_real", "p_real", "p_wrong", "mode_seeking", "ma_gp"} <= stats.keys()
     assert all(np.isfinite(v) for v in stats.values())
     assert all(torch.equal(a, b) for a, b in zip(mixing, disc.proj.ccm.buffers(), strict=True))
-    assert all(torch.equal(a, b) for a, b in zip(
-        lite, disc.proj.__dict__["_net"].parameters(), strict=True))
-    assert any(not torch.equal(a, b) for a, b in zip(
-        heads, disc.proj.heads.parameters(), strict=True))
+    assert all(
+        torch.equal(a, b)
+        for a, b in zip(lite, disc.proj.__dict__["_net"].parameters(), strict=True)
+    )
+    assert any(
+        not torch.equal(a, b) for a, b in zip(heads, disc.proj.heads.parameters(), strict=True)
+    )
 
 
 def test_mode_seeking_is_large_for_a_generator_that_ignores_noise() -> None:
@@ -102,13 +118,15 @@ def test_checkpoint_round_trip_without_the_feature_network(tmp_path: Path, arch:
     bundle = load_model(tmp_path)
     assert type(bundle.discriminator) is type(disc)
     batch = _batch(cfg)
-    assert torch.allclose(bundle.discriminator.score(batch.images, batch.text),
-                          disc.score(batch.images, batch.text))
+    assert torch.allclose(
+        bundle.discriminator.score(batch.images, batch.text), disc.score(batch.images, batch.text)
+    )
 
 
 def test_a_config_saved_before_d_arch_existed_loads_as_todays_design(tmp_path: Path) -> None:
-    data = json.loads(GANConfig(**{k: v for k, v in TINY.items() if not k.startswith("proj")}
-                                ).to_json())
+    data = json.loads(
+        GANConfig(**{k: v for k, v in TINY.items() if not k.startswith("proj")}).to_json()
+    )
     for key in [k for k in data if k.startswith("proj") or k in ("d_arch", "mode_seeking")]:
         del data[key]
     (tmp_path / "config.json").write_text(json.dumps(data))
@@ -126,12 +144,35 @@ def test_hybrid_overfits_four_shapes(tmp_path: Path) -> None:
     from tests.unit.training.helpers import fake_embed, synthetic_catalog
 
     pixels = synthetic_catalog(tmp_path / "cat", size=16)
-    cfg = GANConfig(d_arch="hybrid", image_size=16, z_dim=8, ngf=8, ndf=8, cond_hidden=32,
-                    proj_size=64, proj_mix=16, proj_head=16, diffaugment="", lr_g=3e-4,
-                    lr_d=3e-4, ema_beta=0.98, proj_uncond=False)
-    opts = TrainOptions(data=tmp_path / "cat", out=tmp_path / "run", cfg=cfg, steps=150,
-                        batch_size=16, device="cpu", precision="fp32", threads=1,
-                        sample_every=10_000, checkpoint_every=10_000, gp_every=4)
+    cfg = GANConfig(
+        d_arch="hybrid",
+        image_size=16,
+        z_dim=8,
+        ngf=8,
+        ndf=8,
+        cond_hidden=32,
+        proj_size=64,
+        proj_mix=16,
+        proj_head=16,
+        diffaugment="",
+        lr_g=3e-4,
+        lr_d=3e-4,
+        ema_beta=0.98,
+        proj_uncond=False,
+    )
+    opts = TrainOptions(
+        data=tmp_path / "cat",
+        out=tmp_path / "run",
+        cfg=cfg,
+        steps=150,
+        batch_size=16,
+        device="cpu",
+        precision="fp32",
+        threads=1,
+        sample_every=10_000,
+        checkpoint_every=10_000,
+        gp_every=4,
+    )
     bundle = load_model(train(opts, embed=fake_embed).model_dir)
     captions = list(pixels)
     z = torch.randn(8 * len(captions), cfg.z_dim, generator=torch.Generator().manual_seed(9))

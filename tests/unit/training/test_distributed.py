@@ -60,9 +60,21 @@ def test_two_gloo_ranks_train_in_lockstep(tmp_path: Path) -> None:
     (tmp_path / "script.py").write_text(SCRIPT)
     (tmp_path / "digests").mkdir()
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nnodes", "1",
-           "--nproc_per_node", "2", str(tmp_path / "script.py"), str(tmp_path / "cat"),
-           str(tmp_path / "run"), "3", str(tmp_path / "digests")]
+    cmd = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nnodes",
+        "1",
+        "--nproc_per_node",
+        "2",
+        str(tmp_path / "script.py"),
+        str(tmp_path / "cat"),
+        str(tmp_path / "run"),
+        "3",
+        str(tmp_path / "digests"),
+    ]
     done = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     digests = {p.name: p.read_text() for p in (tmp_path / "digests").iterdir()}
