@@ -36,7 +36,8 @@ def load_lite(name: str) -> nn.Module:
     from efficientnet_lite_pytorch import EfficientNet
 
     net = EfficientNet.from_name(name, image_size=None)  # None: size-agnostic 'same' padding
-    state = torch.load(weights_file(name), map_location="cpu", weights_only=True)
+    path = weights_file(name)
+    state = torch.load(path, map_location="cpu", weights_only=True)
     net.load_state_dict(state, strict=True)
     return net.eval().requires_grad_(False)
 
