@@ -1,14 +1,14 @@
 """The baseline a shop would pick without any GAN: retrieve the catalog picture nearest to the
 text and hue-rotate it to the asked colour ("retrieve + recolour").
 
-Retrieval is by sentence embedding, against every training caption of a concept written plain
-and in each palette colour ("handbag", "red handbag", ...), so the nearest caption names both
-the product and the colour the prompt asks for; the picture is then hue-rotated the way the
-catalog builder recolours (``augment.recolour``; where the result does not clearly read as the
-colour, e.g. a multi-coloured product, it is rotated anyway, as a shop would).  The
-noise picks which picture of the retrieved product is used (its styles and placements), so
-different seeds give different, but real, pictures.  It plugs into the same grid/kind_check code
-as a generator: ``baseline(z, text_emb)`` returns images in [-1, 1].
+Retrieval is by sentence embedding, against each training product's name written plain and in
+each palette colour ("handbag", "red handbag", ...), so the nearest caption names both the
+product and the colour the prompt asks for; the picture is then hue-rotated the way the catalog
+builder recolours (``augment.recolour``: kept only if the result reads as that colour, else the
+picture is served in its own colour).  The noise picks which picture of the retrieved product
+is used (its styles and placements), so different seeds give different, but real, pictures.
+It plugs into the same grid/kind_check code as a generator: ``baseline(z, text_emb)`` returns
+images in [-1, 1].
 """
 
 from __future__ import annotations
@@ -20,14 +20,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from shared.catalog.augment import (
-    PALETTE,
-    dominant_hue,
-    recolour,
-    shift_hue,
-    with_colour,
-    without_colour,
-)
+from shared.catalog.augment import PALETTE, recolour, with_colour, without_colour
 from shared.catalog.format import CatalogItem, load_catalog, load_image
 from shared.training.data import Embed
 
@@ -59,21 +52,23 @@ class RetrieveRecolour:
         cls, data: str | Path, embed: Embed, size: int = 64, split: str | None = "train"
     ) -> RetrieveRecolour:
         pictures: dict[str, list[CatalogItem]] = {}
-        names: dict[str, set[str]] = {}
+        plain: dict[str, str] = {}
         for it in load_catalog(data, split):
             concept = it.concept or it.caption
             if "__background" not in it.file_name:  # those carry no white to cut out
                 pictures.setdefault(concept, []).append(it)
-            names.setdefault(concept, set()).update(
-                without_colour(c) for c in it.captions if " background" not in c
-            )
+            for cap in it.captions:
+                bare = without_colour(cap)
+                if concept not in plain or len(bare) < len(plain[concept]):
+                    plain[concept] = bare
+        # One name per product (its shortest): indexing every alias, with forced rotation,
+        # measured worse (kind top-1 0.23 vs 0.43, docs/evaluation.md).
         rows: list[tuple[str, str | None]] = []
         texts: list[str] = []
         for concept in sorted(pictures):
-            for name in sorted(names[concept]):
-                for colour in (None, *PALETTE):
-                    rows.append((concept, colour))
-                    texts.append(with_colour(name, colour) if colour else name)
+            for colour in (None, *PALETTE):
+                rows.append((concept, colour))
+                texts.append(with_colour(plain[concept], colour) if colour else plain[concept])
         emb = torch.nn.functional.normalize(embed(texts).float(), dim=1)
         return cls(pictures, rows, emb, size)
 
@@ -88,10 +83,7 @@ class RetrieveRecolour:
         if colour is None:
             return image
         cut = cut_out(image)
-        changed = recolour(cut, colour)
-        if changed is None:  # not clearly that colour after the rotation: rotate anyway
-            hue = dominant_hue(cut)
-            changed = shift_hue(cut, PALETTE[colour][0] - hue) if hue is not None else None
+        changed = recolour(cut, colour)  # None unless the result reads as that colour
         return on_white(changed) if changed is not None else image
 
     @torch.no_grad()
