@@ -13,6 +13,8 @@ python -m pip install -q --upgrade pip 2>&1 | grep -v "is ignored" || true
 python -c "import torch, sys; sys.exit(0 if torch.__version__.startswith('2.13.0') else 1)" 2>/dev/null \
   || python -m pip install -q torch==2.13.0 2>&1 | grep -v "is ignored" || true
 python -m pip install -q -e ".[test]" 2>&1 | grep -v "is ignored" || true
+# The catalog builder reads Debian's emoji-test.txt (unicode-data) and draws Noto Color Emoji.
+command -v apt-get >/dev/null && ! dpkg -s unicode-data fonts-noto-color-emoji >/dev/null 2>&1 && { $([ "$(id -u)" = 0 ] || echo sudo) apt-get install -y -q unicode-data fonts-noto-color-emoji >/dev/null || echo "WARNING: install unicode-data fonts-noto-color-emoji with apt-get for adgen data build"; }
 python -c "import torch, shared, workers; print('adgen installed; torch', torch.__version__)"
 python -c "from shared.compose.fonts import font_report
 for r in font_report(): print(f'fonts: {r.script}:', r.font or f'MISSING, install: {r.fix}')"

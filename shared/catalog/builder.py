@@ -12,7 +12,7 @@ from PIL import Image, ImageDraw, ImageFont
 from tqdm import tqdm
 
 from shared.catalog import augment
-from shared.catalog.concepts import EMOJI_TEST, Concept, load_concepts
+from shared.catalog.concepts import Concept, load_concepts
 from shared.catalog.format import CatalogItem, split_for, write_metadata
 
 NOTO_FONT = Path("/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf")
@@ -105,10 +105,11 @@ def _variants(base: Image.Image, captions: list[str], size: int, rng: random.Ran
 
 def build_catalog(out: str | Path, size: int = 64, limit: int | None = None,
                   augment: bool = True, seed: int = 0, progress: bool = False,
-                  emoji_test: Path = EMOJI_TEST) -> BuildSummary:
+                  emoji_test: Path | None = None) -> BuildSummary:
+    concepts = load_concepts(emoji_test)  # first: a missing file stops before any output
+    concepts = concepts[:limit] if limit else concepts
     out = Path(out)
     (out / "images").mkdir(parents=True, exist_ok=True)
-    concepts = load_concepts(emoji_test)[:limit] if limit else load_concepts(emoji_test)
     svg_dir, font = openmoji_svg_dir(), noto_font()
     summary, items = BuildSummary(out), []
     for concept in tqdm(concepts, desc="rendering", unit="concept", disable=not progress):

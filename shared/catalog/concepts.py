@@ -9,6 +9,12 @@ from pathlib import Path
 import emoji
 
 EMOJI_TEST = Path("/usr/share/unicode/emoji/emoji-test.txt")
+EMOJI_TEST_PACKAGE = "unicode-data"  # the Debian package that ships EMOJI_TEST
+
+
+class MissingSystemData(RuntimeError):
+    """A file the builder reads from the operating system is absent; the message says which
+    package provides it and how to install it (one line, meant for a terminal)."""
 
 # Unicode emoji subgroup -> product category.  Subgroups absent here are not products.
 SUBGROUP_CATEGORY: dict[str, str] = {
@@ -74,8 +80,18 @@ def _category(subgroup: str, name: str) -> str:
     return category
 
 
-def load_concepts(emoji_test: Path = EMOJI_TEST) -> list[Concept]:
+def require_emoji_test(emoji_test: Path | None = None) -> Path:
+    path = emoji_test or EMOJI_TEST
+    if not path.is_file():
+        raise MissingSystemData(
+            f"{path} not found: it comes with the Debian package {EMOJI_TEST_PACKAGE}; install it "
+            f"with `sudo apt-get install -y {EMOJI_TEST_PACKAGE}` (scripts/setup.sh does this)")
+    return path
+
+
+def load_concepts(emoji_test: Path | None = None) -> list[Concept]:
     """Fully-qualified, single-skin-tone product emoji in Unicode order."""
+    emoji_test = require_emoji_test(emoji_test)
     concepts: list[Concept] = []
     subgroup = ""
     line_re = re.compile(r"^([0-9A-F ]+);\s*fully-qualified\s*#\s*\S+\s+E[\d.]+\s+(.+)$")

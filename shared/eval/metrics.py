@@ -108,3 +108,66 @@ def reference_fidelity_metric(images: torch.Tensor, refs: torch.Tensor) -> dict[
     """PSNR/SSIM to the nearest real reference picture (nearest in evaluator features)."""
     p, s = reference_fidelity(images, refs)
     return {"psnr_ref": float(p.mean()), "ssim_ref": float(s.mean())}
+
+
+# --- EfficientNet-Lite2 (ImageNet) features: a judge we did not train (shared/eval/lite2.py) --
+
+@register_metric("fd_lite2")
+def fd_lite2_metric(features: np.ndarray, ref_features: np.ndarray) -> dict[str, float]:
+    """Fréchet distance on Lite2 pooled features (1280-d): an FID analogue, not FID (different
+    network); biased upwards for small N, so N is reported beside it."""
+    mu1, s1 = feature_stats(features)
+    mu2, s2 = feature_stats(ref_features)
+    return {"fd_lite2": frechet_distance(mu1, s1, mu2, s2), "fd_lite2_n": float(len(features)),
+            "fd_lite2_n_ref": float(len(ref_features))}
+
+
+@register_metric("kid_lite2")
+def kid_lite2_metric(features: np.ndarray, ref_features: np.ndarray,
+                     seed: int = 0) -> dict[str, float]:
+    """KID on Lite2 pooled features: unbiased, comparable across sample counts."""
+    mean, std = kernel_inception_distance(features, ref_features, seed=seed)
+    return {"kid_lite2": mean, "kid_lite2_std": std,
+            "kid_lite2_n": float(min(len(features), len(ref_features)))}
+
+
+@register_metric("is_lite2")
+def is_lite2_metric(probs: np.ndarray, splits: int = 1) -> dict[str, float]:
+    """Inception Score analogue on Lite2's 1000 ImageNet classes: 1 for identical predictions,
+    up to 1000 for confident predictions spread evenly over the classes."""
+    mean, std = inception_score(probs, splits)
+    return {"is_lite2": mean, "is_lite2_std": std, "is_lite2_classes": float(probs.shape[1])}
+
+
+@register_metric("imagenet_agreement")
+def imagenet_agreement_metric(probs: np.ndarray, wanted: list[tuple[int, ...]],
+                              k: int = 5) -> dict[str, float]:
+    """Share of images whose top-k ImageNet classes include one the prompt's product maps to
+    (``wanted[i]``, empty for products without an ImageNet class: skipped); N reported."""
+    keep = [i for i, w in enumerate(wanted) if w]
+    if not keep:
+        return {}
+    top = np.argsort(-np.asarray(probs)[keep], axis=1)[:, :k]
+    hits = [bool(set(t.tolist()) & set(wanted[i])) for t, i in zip(top, keep, strict=True)]
+    return {"imagenet_top5": float(np.mean(hits)), "imagenet_n": float(len(keep))}
+
+
+@register_metric("seed_diversity")
+def seed_diversity_metric(features: np.ndarray, groups: list[str]) -> dict[str, float]:
+    """Mean pairwise cosine distance between images of the same group (the seeds of one prompt,
+    or the real renders of one concept), averaged over groups with at least two images."""
+    x = np.asarray(features, np.float64)
+    x = x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+    by_group: dict[str, list[int]] = {}
+    for i, g in enumerate(groups):
+        by_group.setdefault(g, []).append(i)
+    spreads = []
+    for rows in by_group.values():
+        if len(rows) < 2:
+            continue
+        sims = x[rows] @ x[rows].T
+        n = len(rows)
+        spreads.append(float((n * n - sims.sum()) / (n * (n - 1))))  # mean of 1 - cos, i != j
+    if not spreads:
+        return {}
+    return {"seed_diversity": float(np.mean(spreads)), "seed_diversity_groups": float(len(spreads))}

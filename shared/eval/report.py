@@ -24,6 +24,8 @@ from tqdm import tqdm
 from shared.eval.bank import ReferenceBank
 from shared.eval.data import SplitData, load_split
 from shared.eval.grid import save_grid
+from shared.eval.imagenet_map import IMAGENET_CLASSES
+from shared.eval.lite2 import lite2_encode
 from shared.eval.model import Evaluator, load_evaluator, pil_to_uint8, uint8_to_input
 from shared.eval.registry import compute
 from shared.gan.checkpoint import load_model
@@ -34,6 +36,7 @@ log = logging.getLogger("adgen.eval")
 
 JSON_NAME, MD_NAME, GRID_NAME = "eval_report.json", "EVAL_REPORT.md", "eval_grid.png"
 REAL, MODEL, FLOOR = "real held-out (ceiling)", "model", "untrained (floor)"
+BASELINE = "retrieve + recolour (no GAN)"
 
 
 @dataclass
@@ -44,6 +47,7 @@ class ReportOptions:
     batch_size: int = 128
     grid_columns: int = 10
     command: str = ""
+    baseline: bool = True  # also measure retrieve + recolour (shared/eval/baseline.py)
 
 
 @dataclass
@@ -114,6 +118,33 @@ def measure(evaluator: Evaluator, bank: ReferenceBank | None, images: torch.Tens
     return out, feats
 
 
+def lite2_measure(images: torch.Tensor, concepts: list[str], ref: np.ndarray | None,
+                  seed: int) -> tuple[dict[str, float], np.ndarray]:
+    """The Lite2 (ImageNet) metrics for one row; ``ref`` None: FD/KID left to the caller."""
+    enc = lite2_encode(images)
+    out: dict[str, float] = {}
+    if ref is not None:
+        out |= compute("fd_lite2", enc.features, ref)
+        out |= compute("kid_lite2", enc.features, ref, seed=seed)
+    out |= compute("is_lite2", enc.probs)
+    out |= compute("imagenet_agreement", enc.probs,
+                   [IMAGENET_CLASSES.get(c, ()) for c in concepts])
+    return out, enc.features
+
+
+def baseline_set(data_dir: Path, runtime: GeneratorRuntime, prompts: list[str],
+                 seeds: list[int], size: int) -> torch.Tensor:
+    """The retrieve + recolour baseline's pictures for the same prompts and seeds (retrieval
+    over the *train* split: the held-out products themselves are never retrieved)."""
+    from shared.eval.baseline import RetrieveRecolour
+    from shared.training.export import seeded_noise
+    from shared.training.visuals import to_pil
+
+    base = RetrieveRecolour.build(data_dir, runtime.encoder.encode, size=size)
+    images = base(seeded_noise(seeds, 100), runtime.encoder.encode(prompts).float())
+    return pil_to_uint8(to_pil(images), size)
+
+
 def untrained_runtime(like: GeneratorRuntime, tmp: Path) -> GeneratorRuntime:
     cfg = asdict(like.bundle.config)
     save_untrained_model(tmp, seed=0, **cfg)
@@ -154,24 +185,39 @@ def run_report(model_dir: Path, data_dir: Path, out_dir: Path, evaluator_dir: Pa
                              ref, opts.seed)
         return metrics
 
+    def lite2_row(images: torch.Tensor, idx: list[int], ref: np.ndarray | None
+                  ) -> dict[str, float]:
+        return lite2_measure(images, [held.concepts[i] for i in idx], ref, opts.seed)[0]
+
     rows: dict[str, dict[str, float]] = {}
     rows[REAL] = row(held.images, list(range(n)), real_feats)
     ab = row(held.images[torch.from_numpy(half_a)], half_a.tolist(), real_feats[half_b])
     rows[REAL] |= {k: ab[k] for k in ("fid", "fid_n", "fid_n_ref", "kid", "kid_std", "kid_n")}
+    real_lite2, lite2_feats = lite2_measure(held.images, held.concepts, None, opts.seed)
+    rows[REAL] |= real_lite2 | compute("fd_lite2", lite2_feats[half_a], lite2_feats[half_b]) | (
+        compute("kid_lite2", lite2_feats[half_a], lite2_feats[half_b], seed=opts.seed))
     model_images = generate_set(runtime, gen_prompts, seeds, opts.batch_size, "model",
                                 evaluator.cfg.image_size)
-    rows[MODEL] = row(model_images, picks, real_feats)
+    rows[MODEL] = row(model_images, picks, real_feats) | lite2_row(model_images, picks,
+                                                                    lite2_feats)
     with tempfile.TemporaryDirectory() as tmp:
         floor = untrained_runtime(runtime, Path(tmp))
         floor_images = generate_set(floor, gen_prompts, seeds, opts.batch_size,
                                     "untrained", evaluator.cfg.image_size)
-        rows[FLOOR] = row(floor_images, picks, real_feats)
+        rows[FLOOR] = row(floor_images, picks, real_feats) | lite2_row(floor_images, picks,
+                                                                        lite2_feats)
+    if opts.baseline:
+        base_images = baseline_set(data_dir, runtime, gen_prompts, seeds, evaluator.cfg.image_size)
+        rows[BASELINE] = row(base_images, picks, real_feats) | lite2_row(base_images, picks,
+                                                                          lite2_feats)
     grid_idx = _distinct_concepts(held, opts.grid_columns)
     grid_idx = [i for i in grid_idx if i < opts.samples]
     out_dir.mkdir(parents=True, exist_ok=True)
-    grid_path = save_grid(out_dir / GRID_NAME, [prompts.chosen[i] for i in grid_idx], {
-        "real": held.images[grid_idx], "model": model_images[grid_idx],
-        "untrained": floor_images[grid_idx]})
+    grid_rows = {"real": held.images[grid_idx], "model": model_images[grid_idx],
+                 "untrained": floor_images[grid_idx]}
+    if opts.baseline:
+        grid_rows["retrieve+recolour"] = base_images[grid_idx]
+    grid_path = save_grid(out_dir / GRID_NAME, [prompts.chosen[i] for i in grid_idx], grid_rows)
     info = {
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "command": opts.command,
@@ -206,6 +252,10 @@ TABLE: tuple[tuple[str, str, str], ...] = (
     ("is_analogue", "IS analogue (AdGen category head)", "{:.2f}"),
     ("category_accuracy", "Category accuracy (evaluator head)", "{:.3f}"),
     ("alignment_mean", "Mean alignment (calibrated 0..1)", "{:.3f}"),
+    ("fd_lite2", "FD_lite2 (ImageNet EfficientNet-Lite2 features), lower is better", "{:.2f}"),
+    ("kid_lite2", "KID_lite2 x1000, lower is better", "kid_lite2"),
+    ("is_lite2", "IS_lite2 (Lite2 ImageNet head)", "{:.2f}"),
+    ("imagenet_top5", "ImageNet agreement: mapped class in Lite2 top-5", "{:.3f}"),
     ("psnr_ref", "PSNR to nearest reference (dB)", "{:.2f}"),
     ("ssim_ref", "SSIM to nearest reference", "{:.3f}"),
 )
@@ -214,11 +264,14 @@ TABLE: tuple[tuple[str, str, str], ...] = (
 def _cell(key: str, fmt: str, m: dict[str, float]) -> str:
     if key not in m:
         return "n/a"
-    if fmt == "kid":
-        return f"{m['kid'] * 1000:.2f} ± {m['kid_std'] * 1000:.2f} (n={m['kid_n']:.0f})"
+    if fmt in ("kid", "kid_lite2"):
+        return (f"{m[fmt] * 1000:.2f} ± {m[fmt + '_std'] * 1000:.2f} "
+                f"(n={m[fmt + '_n']:.0f})")
     text = fmt.format(m[key])
-    if key == "fid":
-        text += f" (n={m['fid_n']:.0f} vs {m['fid_n_ref']:.0f})"
+    if key in ("fid", "fd_lite2"):
+        text += f" (n={m[key + '_n']:.0f} vs {m[key + '_n_ref']:.0f})"
+    if key == "imagenet_top5":
+        text += f" (n={m['imagenet_n']:.0f})"
     if key == "r_precision":
         text += f" (of {m['r_precision_candidates']:.0f})"
     if key == "is_analogue":
@@ -228,7 +281,7 @@ def _cell(key: str, fmt: str, m: dict[str, float]) -> str:
 
 def markdown_table(rows: dict[str, dict[str, float]], model_label: str) -> str:
     names = {REAL: "Real held-out (ceiling)", MODEL: f"`{model_label}`",
-             FLOOR: "Untrained generator (floor)"}
+             FLOOR: "Untrained generator (floor)", BASELINE: "Retrieve + recolour (no GAN)"}
     head = "| Metric | " + " | ".join(names[r] for r in rows) + " |"
     sep = "|---|" + "---|" * len(rows)
     lines = [head, sep]
@@ -269,6 +322,11 @@ How to read it (details in docs/evaluation.md):
 - The real row's FID/KID compares two random halves of the held-out images; the generated rows
   compare N samples with all held-out images. FID is biased upwards for small N (hence N beside
   it); KID is unbiased, so compare KID across rows.
+- FD_lite2 / KID_lite2 / IS_lite2 / ImageNet agreement use EfficientNet-Lite2 trained on
+  ImageNet (a network neither the generator nor its discriminator sees): FD and KID on its
+  1280-d pooled features (names say what they are: not Inception FID/KID), IS on its 1000-class
+  head, and the share of images whose top-5 ImageNet classes include the class our hand-made map
+  (`shared/eval/imagenet_map.py`) gives the prompt's product (n = images with a mapped product).
 - R-precision: the true caption ranked first among it and 99 captions of other held-out concepts
   (chance = 0.01).
 - Alignment and R-precision can exceed the real row. The generator is conditioned on the same
@@ -283,7 +341,10 @@ How to read it (details in docs/evaluation.md):
 ![samples]({grid_path.name})
 
 Grid rows: real held-out picture, this model, the untrained floor; same caption and seed per
-column.
+column; and (when measured) "retrieve + recolour", the no-GAN baseline: the nearest
+*training* catalog picture to the prompt (sentence embeddings), hue-rotated to the asked
+colour. On held-out products it can only show a different, similar product; that is what a
+shop without a generator would serve.
 """, encoding="utf-8")
     return [js, md, grid_path]
 

@@ -16,8 +16,8 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 from shared.gan.config import GANConfig
-from shared.gan.discriminator import Discriminator
 from shared.gan.generator import Generator
+from shared.gan.projected import AnyDiscriminator, build_discriminator
 
 CONFIG, GENERATOR, DISCRIMINATOR, META = (
     "config.json", "generator.safetensors", "discriminator.safetensors", "meta.json")
@@ -27,7 +27,7 @@ CONFIG, GENERATOR, DISCRIMINATOR, META = (
 class ModelBundle:
     config: GANConfig
     generator: Generator
-    discriminator: Discriminator | None
+    discriminator: AnyDiscriminator | None
     meta: dict[str, Any] = field(default_factory=dict)
     version: str = ""
 
@@ -71,9 +71,9 @@ def load_model(model_dir: str | Path, device: str | torch.device = "cpu",
     gen = Generator(cfg)
     gen.load_state_dict(load_file(str(root / GENERATOR), device="cpu"))
     gen.to(device).eval().requires_grad_(False)
-    disc: Discriminator | None = None
+    disc: AnyDiscriminator | None = None
     if with_discriminator and (root / DISCRIMINATOR).exists():
-        disc = Discriminator(cfg)
+        disc = build_discriminator(cfg)
         disc.load_state_dict(load_file(str(root / DISCRIMINATOR), device="cpu"))
         disc.to(device).eval().requires_grad_(False)
     meta_path = root / META

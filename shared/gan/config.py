@@ -37,11 +37,25 @@ class GANConfig:
     colour_negative_prob: float = 0.5  # share of mismatches that only swap the colour word
     ema_beta: float = 0.999
     diffaugment: str = "color,translation,cutout"
+    # Discriminator design (docs/gan.md): "dfgan" (today's matching-aware D; configs saved
+    # before this field existed load as it), "projected" (frozen EfficientNet-Lite0 features +
+    # per-scale heads) or "hybrid" (both; G is trained against their sum).
+    d_arch: str = "dfgan"
+    proj_size: int = 128          # upsampled to this before Lite0 (64 px: weak semantics)
+    proj_taps: tuple[int, ...] = (2, 4, 10, 15)  # Lite0 blocks read: 24/40/112/320 channels
+    proj_mix: int = 64            # channels after the frozen random cross-channel mixing
+    proj_head: int = 64           # width of each per-scale head
+    proj_uncond: bool = True      # unconditional logit beside the sentence projection
+    proj_weight: float = 1.0      # weight of the projected branch in the hybrid's losses
+    mode_seeking: float = 0.0     # MSGAN term weight (0: off); costs half a G forward per step
     extra: dict[str, object] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.g_mults = tuple(self.g_mults)
         self.d_mults = tuple(self.d_mults)
+        self.proj_taps = tuple(self.proj_taps)
+        if self.d_arch not in ("dfgan", "projected", "hybrid"):
+            raise ValueError(f"d_arch must be dfgan, projected or hybrid, got {self.d_arch!r}")
         self.betas = (float(self.betas[0]), float(self.betas[1]))
         n = self.image_size
         while n > 4 and n % 2 == 0:

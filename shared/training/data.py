@@ -58,6 +58,14 @@ class TrainingSet:
         images = self.images[idx].float().div_(127.5).sub_(1.0)
         return images.to(device), text.to(device), wrong.to(device)
 
+    def shard(self, rank: int, world: int) -> TrainingSet:
+        """Every ``world``-th item from ``rank`` on: disjoint shards that cover the catalog."""
+        keep = torch.arange(rank, len(self.items), world)
+        return TrainingSet([self.items[i] for i in keep.tolist()], self.images[keep],
+                           self.caption_emb, self.caption_item, self.colour_neg[keep],
+                           self.has_colour_neg[keep],
+                           [self.item_captions[i] for i in keep.tolist()])
+
     def _other_rows(self, idx: torch.Tensor, g: torch.Generator) -> torch.Tensor:
         other = torch.randint(0, len(self.items), idx.shape, generator=g)
         same = other == idx

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import random
 import shutil
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -21,11 +22,12 @@ from shared.catalog.augment import visible_colour, with_colour, without_colour
 from shared.eval.metrics import kind_accuracy_metric
 from shared.eval.model import Evaluator, pil_to_uint8, uint8_to_input
 from shared.gan.checkpoint import load_model, save_model
-from shared.gan.discriminator import Discriminator
-from shared.gan.generator import Generator
+from shared.gan.projected import AnyDiscriminator
 from shared.training.data import Embed, colour_of
 from shared.training.loop import default_prompts
 from shared.training.visuals import captioned_grid, to_pil
+
+SampleFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]  # (z, sentence) -> images
 
 
 def product_colour(image: Image.Image) -> str | None:
@@ -79,6 +81,8 @@ class GridReport:
     kind_top5: float = float("nan")  # held fixed (kind_candidates_for); chance 1/K and 5/K
     kind_candidates: int = 0
     real_kind_top1: float = float("nan")  # the same judge on real pictures of these products
+    seed_diversity: float = float("nan")  # Lite2 cosine distance between seeds of one prompt
+    real_diversity: float = float("nan")  # ... between real renders of one product
 
 
 def kind_candidates_for(prompts: list[str]) -> list[list[str]]:
@@ -138,11 +142,13 @@ class ExportReport:
 
 
 @torch.no_grad()
-def grid(gen: Generator, disc: Discriminator | None, z_dim: int, prompts: list[str],
+def grid(gen: SampleFn, disc: AnyDiscriminator | None, z_dim: int, prompts: list[str],
          embed: Embed, samples_per_prompt: int, title: str, out: Path,
-         evaluator: Evaluator | None = None, data: Path | None = None) -> GridReport:
+         evaluator: Evaluator | None = None, data: Path | None = None,
+         diversity: bool = False) -> GridReport:
     """A captioned grid (noise per seed, exactly as the worker makes it) and what it measures;
-    kind accuracy with an ``evaluator``, and its real-picture ceiling from catalog ``data``."""
+    kind accuracy with an ``evaluator``, and its real-picture ceiling from catalog ``data``;
+    with ``diversity``, the Lite2 spread of seeds beside that of real renders."""
     cells = [p for p in prompts for _ in range(samples_per_prompt)]
     seeds = [1000 + i for i in range(len(cells))]
     emb = embed(cells).float()
@@ -165,6 +171,12 @@ def grid(gen: Generator, disc: Discriminator | None, z_dim: int, prompts: list[s
         if data is not None:
             ceiling = real_kind_ceiling(data, prompts, embed, evaluator)
             report.real_kind_top1 = ceiling.get("kind_top1", float("nan"))
+    if diversity and samples_per_prompt > 1:
+        from shared.eval.diversity import real_diversity, sample_diversity
+
+        report.seed_diversity = sample_diversity(pil, cells)
+        if data is not None:
+            report.real_diversity = real_diversity(data, prompts)
     return report
 
 

@@ -1,10 +1,14 @@
 """Measure a model's grids at a larger scale than the model card shows them.
 
     python -m shared.training.kind_check MODEL_DIR DATA_DIR [--prompts 128] [--seeds 2]
+    python -m shared.training.kind_check baseline DATA_DIR      # retrieve + recolour, no GAN
+    python -m shared.training.kind_check curve DATA_DIR --run-dir RUN  # every snapshots/step_N
 
 Same measures as the export grids (colour match, D gap, kind accuracy with the colour word held
 fixed, real-picture ceiling) over more prompts, so two models can be told apart: with 32
 prompts and near-identical seeds one product more or less moves kind accuracy by 3 points.
+Also the Lite2 diversity of seeds beside that of real renders.  ``curve`` writes one JSON line
+per snapshot (with its step, images seen and wall time) to RUN_DIR/kind_curve.jsonl.
 """
 
 from __future__ import annotations
@@ -18,33 +22,94 @@ from typing import Any
 from shared.eval.model import Evaluator
 from shared.gan.checkpoint import load_model
 from shared.training.data import Embed
-from shared.training.export import grid, unseen_colour_prompts
+from shared.training.export import SampleFn, grid, unseen_colour_prompts
 from shared.training.loop import default_prompts
 
+BASELINE = "baseline"
 
-def measure(model_dir: Path, data: Path, embed: Embed, evaluator: Evaluator, prompts: int = 128,
-            seeds: int = 2, seed: int = 1) -> dict[str, Any]:
-    bundle = load_model(model_dir)
+
+def measure(model_dir: Path | str, data: Path, embed: Embed, evaluator: Evaluator,
+            prompts: int = 128, seeds: int = 2, seed: int = 1,
+            diversity: bool = True) -> dict[str, Any]:
+    """``model_dir`` "baseline": the retrieve + recolour baseline instead of a model."""
     sets = {"held_out": default_prompts(data, prompts, seed),
             "unseen_colours": unseen_colour_prompts(data, prompts, seed)}
-    out: dict[str, Any] = {"model": str(model_dir), "version": bundle.version}
+    gen: SampleFn
+    if str(model_dir) == BASELINE:
+        from shared.eval.baseline import RetrieveRecolour
+
+        gen, disc, z_dim = RetrieveRecolour.build(data, embed), None, 100
+        out: dict[str, Any] = {"model": BASELINE, "version": "retrieve+recolour"}
+    else:
+        bundle = load_model(model_dir)
+        gen, disc, z_dim = bundle.generator, bundle.discriminator, bundle.config.z_dim
+        out = {"model": str(model_dir), "version": bundle.version,
+               "step": bundle.meta.get("step"), "wall_s": bundle.meta.get("wall_s")}
     with tempfile.TemporaryDirectory() as tmp:
         for name, chosen in sets.items():
-            report = asdict(grid(bundle.generator, bundle.discriminator, bundle.config.z_dim,
-                                 chosen, embed, seeds, name, Path(tmp) / f"{name}.png",
-                                 evaluator, data))
+            report = asdict(grid(gen, disc, z_dim, chosen, embed, seeds, name,
+                                 Path(tmp) / f"{name}.png", evaluator, data, diversity))
             report["prompts"] = len(chosen)
             out[name] = report
     return out
 
 
-def main(model_dir: Path, data: Path, prompts: int = 128, seeds: int = 2, seed: int = 1,
-         evaluator: Path = Path("models/evaluator")) -> None:
+def curve(run_dir: Path, data: Path, embed: Embed, evaluator: Evaluator, prompts: int = 128,
+          seeds: int = 2, seed: int = 1) -> list[dict[str, Any]]:
+    """kind_check on every kept snapshot not measured yet (appends to kind_curve.jsonl)."""
+    path = run_dir / "kind_curve.jsonl"
+    done = {json.loads(line)["snapshot"] for line in path.open()} if path.exists() else set()
+    batch = json.loads((run_dir / "options.json").read_text())["batch_size"]
+    rows = []
+    for snap in sorted((run_dir / "snapshots").glob("step_*")):
+        if snap.name in done or not (snap / "meta.json").exists():
+            continue
+        m = measure(snap, data, embed, evaluator, prompts, seeds, seed, diversity=True)
+        u = m["unseen_colours"]
+        row = {"snapshot": snap.name, "step": m["step"], "images_seen": m["step"] * batch,
+               "wall_s": m["wall_s"], "kind_top1": u["kind_top1"], "kind_top5": u["kind_top5"],
+               "colour_match": u["colour_match"], "seed_diversity": u["seed_diversity"],
+               "real_diversity": u["real_diversity"], "real_kind_top1": u["real_kind_top1"],
+               "held_out_kind_top1": m["held_out"]["kind_top1"]}
+        with path.open("a") as fh:
+            fh.write(json.dumps(row) + "\n")
+        rows.append(row)
+    return rows
+
+
+def plot(run_dirs: list[Path], out: Path, prompts: int = 128) -> None:
+    """One figure: kind top-1 of each run's kind_curve.jsonl against images seen and wall time
+    (chance is 1 / prompts: the candidates are the other prompts' products)."""
+    from shared.training.visuals import kind_curve_plot
+
+    curves = {}
+    for run in run_dirs:
+        lines = (run / "kind_curve.jsonl").read_text().splitlines()
+        curves[run.name] = [json.loads(line) for line in lines if line.strip()]
+    kind_curve_plot(curves, out, chance=1 / prompts,
+                    title=f"kind top-1, {prompts} learnt products in unseen colours")
+
+
+def main(model_dir: str, data: Path, prompts: int = 128, seeds: int = 2, seed: int = 1,
+         evaluator: Path = Path("models/evaluator"), run_dir: list[Path] | None = None,
+         out: Path = Path("kind_curve.png")) -> None:
+    """MODEL_DIR, "baseline", "curve" with --run-dir RUN, or "plot" with --run-dir A
+    --run-dir B --out FIG.png (from their kind_curve.jsonl)."""
+    if model_dir == "plot":
+        plot(run_dir or [], out, prompts)
+        return
     from shared.eval.model import load_evaluator
     from shared.text.encoder import TextEncoder
 
-    print(json.dumps(measure(model_dir, data, TextEncoder(device="cpu").encode,
-                             load_evaluator(evaluator), prompts, seeds, seed), indent=2))
+    embed, judge = TextEncoder(device="cpu").encode, load_evaluator(evaluator)
+    if model_dir == "curve":
+        if not run_dir:
+            raise SystemExit("curve needs --run-dir RUN_DIR")
+        for run in run_dir:
+            for row in curve(run, data, embed, judge, prompts, seeds, seed):
+                print(json.dumps(row))
+        return
+    print(json.dumps(measure(model_dir, data, embed, judge, prompts, seeds, seed), indent=2))
 
 
 if __name__ == "__main__":

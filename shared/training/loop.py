@@ -8,7 +8,9 @@ options.json (written before the first step), log.jsonl, samples/, loss.png, sta
 from __future__ import annotations
 
 import json
+import os
 import random
+import shutil
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -19,10 +21,11 @@ import torch
 
 from shared.gan.checkpoint import save_model
 from shared.gan.config import GANConfig
-from shared.gan.discriminator import Discriminator
 from shared.gan.ema import EMA
 from shared.gan.generator import Generator
+from shared.gan.projected import build_discriminator
 from shared.training.data import Embed, TrainingSet, load_training_set
+from shared.training.distributed import Ranks, close_ranks, init_ranks
 from shared.training.state import load_training_state, save_training_state
 from shared.training.step import Batch, autocast, train_step
 from shared.training.visuals import captioned_grid, loss_plot, to_pil
@@ -50,6 +53,8 @@ class TrainOptions:
     log_every: int = 10
     sample_every: int = 250
     checkpoint_every: int = 250
+    keep_every: int = 0             # also keep a copy of model/ every n steps (learning curves)
+    distributed: bool = False       # join torchrun's process group (shared/training/distributed)
     prompts: list[str] | None = None  # fixed sample-grid prompts (None: held-out captions)
     n_prompts: int = 32
 
@@ -62,6 +67,7 @@ class TrainResult:
     model_dir: Path
     aborted: bool = False
     last: dict[str, float] = field(default_factory=dict)
+    generator: torch.nn.Module | None = None  # the trained (non-EMA) generator, this rank's copy
 
 
 def resolve_device(device: str) -> torch.device:
@@ -120,11 +126,23 @@ def _default_embed() -> Embed:
 
 def train(opts: TrainOptions, progress_fn: ProgressFn | None = None,
           abort_fn: AbortFn | None = None, embed: Embed | None = None) -> TrainResult:
-    cfg, out = opts.cfg, Path(opts.out)
-    steps = opts.steps or cfg.steps
-    batch_size = opts.batch_size or cfg.batch_size
-    cfg.steps, cfg.batch_size = steps, batch_size
+    cfg = opts.cfg
+    cfg.steps = opts.steps or cfg.steps
+    cfg.batch_size = opts.batch_size or cfg.batch_size
     device = resolve_device(opts.device)
+    ranks = Ranks()
+    if opts.distributed:
+        ranks, device = init_ranks(device)
+    try:
+        return _train(opts, cfg, device, ranks, progress_fn, abort_fn, embed)
+    finally:
+        close_ranks(ranks)
+
+
+def _train(opts: TrainOptions, cfg: GANConfig, device: torch.device, ranks: Ranks,
+           progress_fn: ProgressFn | None, abort_fn: AbortFn | None,
+           embed: Embed | None) -> TrainResult:
+    out, steps, batch_size = Path(opts.out), cfg.steps, cfg.batch_size
     bf16 = resolve_precision(opts.precision, device)
     channels_last = resolve_channels_last(opts.channels_last, device, bf16)
     if opts.threads:
@@ -143,27 +161,33 @@ def train(opts: TrainOptions, progress_fn: ProgressFn | None = None,
 
     embed = embed or _default_embed()
     data = load_training_set(opts.data, cfg.image_size, embed, opts.split, seed=opts.seed)
+    catalog_size = len(data)
+    if ranks.active:
+        data = data.shard(ranks.rank, ranks.world)
     prompts = opts.prompts or default_prompts(opts.data, opts.n_prompts, opts.seed)
     prompt_emb = embed(prompts).float().to(device)
     resolved = {**asdict(opts), "cfg": json.loads(cfg.to_json()), "steps": steps,
                 "batch_size": batch_size, "device": str(device), "bf16": bf16,
                 "channels_last": channels_last, "threads": torch.get_num_threads(),
-                "train_images": len(data), "prompts": prompts, "torch": torch.__version__}
-    (out / "options.json").write_text(json.dumps(resolved, indent=2, default=str) + "\n")
-    cfg.save(out / "config.json")
+                "train_images": catalog_size, "prompts": prompts, "torch": torch.__version__,
+                "world_size": ranks.world, "images_per_step": batch_size * ranks.world}
+    if ranks.writer:
+        (out / "options.json").write_text(json.dumps(resolved, indent=2, default=str) + "\n")
+        cfg.save(out / "config.json")
 
     torch.manual_seed(opts.seed)
     fmt = torch.channels_last if channels_last else torch.contiguous_format
     gen = Generator(cfg).to(device)
-    disc = Discriminator(cfg).to(device)
+    disc = build_discriminator(cfg).to(device)
     gen.to(memory_format=fmt)  # type: ignore[call-overload]  # (missing from torch's stubs)
     disc.to(memory_format=fmt)  # type: ignore[call-overload]
     ema = EMA(gen, cfg.ema_beta)
     opt_g = torch.optim.Adam(gen.parameters(), lr=cfg.lr_g, betas=cfg.betas)
     opt_d = torch.optim.Adam(disc.parameters(), lr=cfg.lr_d, betas=cfg.betas)
-    rngs = {"data": torch.Generator().manual_seed(opts.seed),
-            "noise": torch.Generator().manual_seed(opts.seed + 1),
-            "aug": torch.Generator(device=device).manual_seed(opts.seed + 2)}
+    rank_seed = opts.seed + ranks.seed_offset()  # each rank its own data, noise, augmentation
+    rngs = {"data": torch.Generator().manual_seed(rank_seed),
+            "noise": torch.Generator().manual_seed(rank_seed + 1),
+            "aug": torch.Generator(device=device).manual_seed(rank_seed + 2)}
     sample_z = torch.randn(len(prompts), cfg.z_dim,
                            generator=torch.Generator().manual_seed(opts.seed + 3)).to(device)
     modules = {"gen": gen, "disc": disc, "gen_ema": ema.model}
@@ -180,15 +204,30 @@ def train(opts: TrainOptions, progress_fn: ProgressFn | None = None,
         _truncate_log(log_path, start)
     elif opts.init_from is not None:
         _warm_start(Path(opts.init_from), gen, disc, ema.model)
+    if ranks.active:
+        ranks.broadcast(gen, disc, ema.model)
+        if start and not ranks.writer:  # the state file holds rank 0's RNGs: derive our own
+            for i, g in enumerate(rngs.values()):
+                g.manual_seed(rank_seed + 7919 * start + i)
+    sync = ranks.average_gradients if ranks.active else None
 
     def checkpoint(step: int, wall: float) -> None:
+        if not ranks.writer:
+            return
         save_training_state(state_path, modules, optims, rngs, {"step": step, "wall_s": wall})
         save_model(out / "model", cfg, ema.model, disc,
                    meta={"step": step, "wall_s": round(wall, 1), "train_images": len(data),
                          "data": str(opts.data), "seed": opts.seed, "bf16": bf16, **lineage,
+                         "world_size": ranks.world, "images_seen": step * batch_size * ranks.world,
                          "total_steps": step + int(lineage.get("init_steps") or 0)})
+        if opts.keep_every and step % opts.keep_every == 0:
+            kept = out / "snapshots" / f"step_{step:06d}"
+            shutil.rmtree(kept, ignore_errors=True)
+            shutil.copytree(out / "model", kept)
 
     def samples(step: int) -> None:
+        if not ranks.writer:
+            return
         with torch.no_grad(), autocast(device, bf16):
             images = ema.model(sample_z, prompt_emb)
         grid = captioned_grid(to_pil(images), prompts, title=f"step {step} (EMA generator)")
@@ -197,15 +236,16 @@ def train(opts: TrainOptions, progress_fn: ProgressFn | None = None,
 
     t0, seen, step, aborted = time.perf_counter(), 0, start, False
     last: dict[str, float] = {}
-    with open(log_path, "a", encoding="utf-8") as log:
+    with open(log_path if ranks.writer else os.devnull, "a", encoding="utf-8") as log:
         for step in range(start + 1, steps + 1):
-            if abort_fn is not None and abort_fn():
+            if ranks.agree(abort_fn is not None and abort_fn()):
                 aborted, step = True, step - 1
                 break
             batch = _batch(data, batch_size, cfg, rngs, device, fmt, step)
-            last = train_step(cfg, gen, disc, opt_g, opt_d, batch, rngs["aug"], bf16, opts.gp_every)
+            last = train_step(cfg, gen, disc, opt_g, opt_d, batch, rngs["aug"], bf16, opts.gp_every,
+                              grad_sync=sync)
             ema.update(gen, step)
-            seen += batch_size
+            seen += batch_size * ranks.world
             wall = elapsed + time.perf_counter() - t0
             last["images_per_s"] = seen / max(time.perf_counter() - t0, 1e-9)
             if step % opts.log_every == 0 or step == steps:
@@ -214,18 +254,18 @@ def train(opts: TrainOptions, progress_fn: ProgressFn | None = None,
                 log.flush()
             if progress_fn is not None:
                 progress_fn(step, steps, last)
-            if step % opts.sample_every == 0 or step == steps:
+            if ranks.writer and (step % opts.sample_every == 0 or step == steps):
                 samples(step)
                 loss_plot(log_path, out / "loss.png")
             if step % opts.checkpoint_every == 0 or step == steps:
                 checkpoint(step, wall)
     wall = elapsed + time.perf_counter() - t0
-    if aborted or step % opts.checkpoint_every:
+    if ranks.writer and (aborted or step % opts.checkpoint_every):
         checkpoint(step, wall)
         samples(step)
         loss_plot(log_path, out / "loss.png")
     ips = seen / max(time.perf_counter() - t0, 1e-9)
-    return TrainResult(step, wall, ips, out / "model", aborted, last)
+    return TrainResult(step, wall, ips, out / "model", aborted, last, gen)
 
 
 def _batch(data: TrainingSet, batch_size: int, cfg: GANConfig, rngs: dict[str, torch.Generator],
@@ -239,7 +279,8 @@ def _warm_start_config(model_dir: Path, requested: GANConfig) -> GANConfig:
     """The architecture comes from the model we start from; training knobs from the request."""
     base = GANConfig.load(model_dir / "config.json")
     arch = ("image_size", "z_dim", "text_dim", "text_scale", "ngf", "ndf", "g_mults", "d_mults",
-            "cond_hidden")
+            "cond_hidden", "d_arch", "proj_size", "proj_taps", "proj_mix", "proj_head",
+            "proj_uncond")
     return GANConfig(**{**asdict(requested), **{k: getattr(base, k) for k in arch}})
 
 

@@ -67,3 +67,33 @@ def loss_plot(log_path: str | Path, out_path: str | Path, smooth: int = 25) -> N
     fig.tight_layout()
     fig.savefig(out_path, dpi=80)
     plt.close(fig)
+
+
+def kind_curve_plot(curves: dict[str, list[dict[str, float]]], out_path: str | Path,
+                    chance: float | None = None, title: str = "") -> None:
+    """kind top-1 against training images seen and against wall time, one line per run
+    (rows as kind_check's curve writes them), both panels in one figure."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), sharey=True)
+    for name, rows in curves.items():
+        rows = sorted(rows, key=lambda r: r["step"])
+        y = [r["kind_top1"] for r in rows]
+        axes[0].plot([r["images_seen"] for r in rows], y, marker="o", label=name)
+        axes[1].plot([r["wall_s"] / 60 for r in rows], y, marker="o", label=name)
+    for ax, xlabel in zip(axes, ("training images seen", "wall time (min, contended CPU)"),
+                          strict=True):
+        if chance is not None:
+            ax.axhline(chance, color="grey", linestyle=":", label="chance")
+        ax.set_xlabel(xlabel)
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel("kind top-1, unseen colours (kind_check)")
+    axes[1].legend(fontsize=8)
+    if title:
+        fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    fig.savefig(out_path, dpi=110)
+    plt.close(fig)

@@ -26,6 +26,12 @@ def build(
 ) -> None:
     """Render the emoji product concepts into a catalog directory."""
     from shared.catalog.builder import build_catalog
+    from shared.catalog.concepts import MissingSystemData
 
-    summary = build_catalog(out, size=size, limit=limit, augment=augment, seed=seed, progress=True)
+    try:
+        summary = build_catalog(out, size=size, limit=limit, augment=augment, seed=seed,
+                                progress=True)
+    except MissingSystemData as exc:  # one line naming the package, not a traceback
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
     typer.echo(summary.describe())

@@ -24,6 +24,10 @@ def train(
     threads: Annotated[int | None, typer.Option("--threads", help="torch CPU threads.")] = None,
     sample_every: Annotated[int, typer.Option("--sample-every", help="Steps/grid.")] = 250,
     checkpoint_every: Annotated[int, typer.Option("--checkpoint-every", help="Steps/save.")] = 250,
+    distributed: Annotated[bool, typer.Option(
+        "--distributed", help="One rank under torchrun (gloo on CPU, NCCL on GPU).")] = False,
+    keep_every: Annotated[int, typer.Option(
+        "--keep-every", help="Also keep model/ as snapshots/step_N every N steps (0: never).")] = 0,
 ) -> None:
     """Train a generator/discriminator pair on a catalog; see docs/gan.md."""
     from shared.training.cli_runner import run_training_cli
@@ -32,4 +36,5 @@ def train(
         data=data, out=out, config=config, resume=resume, steps=steps,
         batch_size=batch_size, seed=seed, device=device, precision=precision, threads=threads,
         sample_every=sample_every, checkpoint_every=checkpoint_every, init_from=init_from,
+        keep_every=keep_every, distributed=distributed,
     )

@@ -81,3 +81,28 @@ def test_place_and_jitter_keep_size() -> None:
     assert augment.place(cut, 64).size == (64, 64)
     assert augment.jitter(cut, 64, random.Random(0)).size == (64, 64)
     assert augment.on_background(cut, (10, 20, 30)).getpixel((0, 0)) == (10, 20, 30)
+
+
+def test_missing_emoji_test_names_the_package(tmp_path: Path) -> None:
+    from shared.catalog.builder import build_catalog
+    from shared.catalog.concepts import MissingSystemData
+
+    with pytest.raises(MissingSystemData) as err:
+        build_catalog(tmp_path / "out", emoji_test=tmp_path / "absent.txt")
+    assert "unicode-data" in str(err.value) and "apt-get install -y unicode-data" in str(err.value)
+    assert not (tmp_path / "out").exists()  # nothing half-built
+
+
+def test_data_build_cli_says_one_line_on_missing_emoji_test(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from shared.catalog import concepts
+    from workers.cli.main import app
+
+    monkeypatch.setattr(concepts, "EMOJI_TEST", tmp_path / "absent.txt")
+    result = CliRunner().invoke(app, ["data", "build", "--out", str(tmp_path / "out")])
+    assert result.exit_code == 1
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and "Traceback" not in result.output
+    assert "unicode-data" in lines[0] and "apt-get install -y unicode-data" in lines[0]
