@@ -6,7 +6,7 @@ de, fr, ko, it, pt, ru). A title is matched against names in its own language fa
 against English alone (docs/multilingual.md). The embeddings are built by a command and stored
 as safetensors beside the other models, so a worker never encodes four thousand names:
 
-    python -m shared.text.concept_index --out models/text/concept_names.safetensors
+    adgen data concept-index --out models/text/concept_names.safetensors
 
 At run time only that file is read (no emoji-test.txt needed); a missing or stale file is
 rebuilt in memory on first use, which takes about a minute on one core.
@@ -14,7 +14,6 @@ rebuilt in memory on first use, which takes about a minute on one core.
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 from dataclasses import dataclass
@@ -99,16 +98,3 @@ def get_index(path: Path = INDEX_PATH) -> ConceptIndex:
         return read_index(path)
     log.warning("concept index %s missing; encoding the concept names now (slow)", path)
     return build_index()
-
-
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="Embed the catalog's concept names.")
-    parser.add_argument("--out", type=Path, default=INDEX_PATH)
-    args = parser.parse_args(argv)
-    index = build_index()
-    save_index(index, args.out)
-    print(f"wrote {args.out}: {len(index.texts)} names of {len(index.concepts)} concepts")
-
-
-if __name__ == "__main__":
-    main()

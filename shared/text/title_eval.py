@@ -1,6 +1,6 @@
 """Noun and colour accuracy of prompt building on labelled shop titles, per language.
 
-    python -m shared.text.title_eval [--data tests/data/titles_multilingual.jsonl] [--misses]
+    adgen eval titles [--data tests/data/titles_multilingual.jsonl] [--misses]
 
 Each line of the data: {"title", "lang", "expected_noun" (a catalog concept, null when the product
 is not in the catalog), "expected_colour" (a vocabulary colour or null), "in_catalog",
@@ -12,7 +12,6 @@ that names no colour must yield none).
 
 from __future__ import annotations
 
-import argparse
 import json
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -106,20 +105,3 @@ def table(scores: dict[str, LanguageScore]) -> str:
             f"({s.colour_hits}/{s.titles}) |"
         )
     return "\n".join(lines)
-
-
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=DATA)
-    parser.add_argument("--misses", action="store_true", help="also list every wrong title")
-    args = parser.parse_args(argv)
-    scores = evaluate(load_titles(args.data))
-    print(table(scores))
-    if args.misses:
-        for name, s in scores.items():
-            for miss in s.misses:
-                print(f"[{name}] {miss}")
-
-
-if __name__ == "__main__":
-    main()

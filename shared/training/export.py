@@ -11,7 +11,7 @@ import json
 import random
 import shutil
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -206,21 +206,3 @@ def export_model(run_dir: str | Path, out_dir: str | Path, data_dir: str | Path,
                   f"with them; {samples_per_prompt} seeds each; model {version}",
                   out / "samples_unseen_colours.png", evaluator, Path(data_dir))
     return ExportReport(version, held_out, unseen)
-
-
-def main(run_dir: Path, out_dir: Path, data: Path, n_prompts: int = 32,
-         evaluator: Path = Path("models/evaluator")) -> None:
-    """python -m shared.training.export RUN_DIR OUT_DIR DATA_DIR [--evaluator DIR]"""
-    from shared.eval.model import has_evaluator, load_evaluator
-    from shared.text.encoder import TextEncoder
-
-    judge = load_evaluator(evaluator) if has_evaluator(evaluator) else None
-    report = export_model(run_dir, out_dir, data, TextEncoder(device="cpu").encode, n_prompts,
-                          evaluator=judge)
-    print(json.dumps(asdict(report), indent=2))
-
-
-if __name__ == "__main__":
-    import typer
-
-    typer.run(main)

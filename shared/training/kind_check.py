@@ -1,8 +1,8 @@
 """Measure a model's grids at a larger scale than the model card shows them.
 
-    python -m shared.training.kind_check MODEL_DIR DATA_DIR [--prompts 128] [--seeds 2]
-    python -m shared.training.kind_check baseline DATA_DIR      # retrieve + recolour, no GAN
-    python -m shared.training.kind_check curve DATA_DIR --run-dir RUN  # every snapshots/step_N
+    adgen eval kinds MODEL_DIR DATA_DIR [--prompts 128] [--seeds 2]
+    adgen eval kinds baseline DATA_DIR      # retrieve + recolour, no GAN
+    adgen eval kinds curve DATA_DIR --run-dir RUN  # every snapshots/step_N
 
 Same measures as the export grids (colour match, D gap, kind accuracy with the colour word held
 fixed, real-picture ceiling) over more prompts, so two models can be told apart: with 32
@@ -88,31 +88,3 @@ def plot(run_dirs: list[Path], out: Path, prompts: int = 128) -> None:
         curves[run.name] = [json.loads(line) for line in lines if line.strip()]
     kind_curve_plot(curves, out, chance=1 / prompts,
                     title=f"kind top-1, {prompts} learnt products in unseen colours")
-
-
-def main(model_dir: str, data: Path, prompts: int = 128, seeds: int = 2, seed: int = 1,
-         evaluator: Path = Path("models/evaluator"), run_dir: list[Path] | None = None,
-         out: Path = Path("kind_curve.png")) -> None:
-    """MODEL_DIR, "baseline", "curve" with --run-dir RUN, or "plot" with --run-dir A
-    --run-dir B --out FIG.png (from their kind_curve.jsonl)."""
-    if model_dir == "plot":
-        plot(run_dir or [], out, prompts)
-        return
-    from shared.eval.model import load_evaluator
-    from shared.text.encoder import TextEncoder
-
-    embed, judge = TextEncoder(device="cpu").encode, load_evaluator(evaluator)
-    if model_dir == "curve":
-        if not run_dir:
-            raise SystemExit("curve needs --run-dir RUN_DIR")
-        for run in run_dir:
-            for row in curve(run, data, embed, judge, prompts, seeds, seed):
-                print(json.dumps(row))
-        return
-    print(json.dumps(measure(model_dir, data, embed, judge, prompts, seeds, seed), indent=2))
-
-
-if __name__ == "__main__":
-    import typer
-
-    typer.run(main)

@@ -35,3 +35,17 @@ def build(
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
     typer.echo(summary.describe())
+
+
+@app.command("concept-index")
+def concept_index(
+    out: Annotated[Path | None, typer.Option(help="Where to write the index")] = None,
+) -> None:
+    """Embed the catalog's concept names in every language the title reader matches against
+    (models/text/concept_names.safetensors; docs/multilingual.md)."""
+    from shared.text.concept_index import INDEX_PATH, build_index, save_index
+
+    target = out or INDEX_PATH
+    index = build_index()
+    save_index(index, target)
+    typer.echo(f"wrote {target}: {len(index.texts)} names of {len(index.concepts)} concepts")

@@ -82,3 +82,56 @@ def run(
                         evaluator_dir=evaluator or settings.resolved_evaluator_dir, opts=opts,
                         db_url=settings.resolved_database_url if record else None)
     typer.echo(report.markdown_table)
+
+
+@app.command("kinds")
+def kinds(
+    model: Annotated[str, typer.Argument(help='MODEL_DIR, or "baseline", "curve", "plot"')],
+    data: Annotated[Path, typer.Argument(help="Catalog dir (images/ + metadata.jsonl)")],
+    prompts: Annotated[int, typer.Option(help="Learnt products in unseen colours")] = 128,
+    seeds: Annotated[int, typer.Option(help="Samples per prompt")] = 2,
+    seed: Annotated[int, typer.Option(help="Seed for the prompt draw")] = 1,
+    evaluator: Annotated[Path, typer.Option(help="Evaluator dir")] = Path("models/evaluator"),
+    run_dir: Annotated[list[Path] | None, typer.Option(
+        "--run-dir", help="curve/plot: training run dir(s)")] = None,
+    out: Annotated[Path, typer.Option(help="plot: the figure")] = Path("kind_curve.png"),
+) -> None:
+    """Kind and colour accuracy at scale (docs/gan.md): a model, the retrieve + recolour
+    baseline, every snapshot of a run (curve), or the curves of several runs (plot)."""
+    import json
+
+    from shared.training import kind_check
+
+    if model == "plot":
+        kind_check.plot(run_dir or [], out, prompts)
+        return
+    from shared.eval.model import load_evaluator
+    from shared.text.encoder import TextEncoder
+
+    embed, judge = TextEncoder(device="cpu").encode, load_evaluator(evaluator)
+    if model == "curve":
+        if not run_dir:
+            raise typer.BadParameter("curve needs --run-dir RUN_DIR")
+        for run in run_dir:
+            for row in kind_check.curve(run, data, embed, judge, prompts, seeds, seed):
+                typer.echo(json.dumps(row))
+        return
+    report = kind_check.measure(model, data, embed, judge, prompts, seeds, seed)
+    typer.echo(json.dumps(report, indent=2))
+
+
+@app.command("titles")
+def titles(
+    data: Annotated[Path | None, typer.Option(help="Labelled titles (JSONL)")] = None,
+    misses: Annotated[bool, typer.Option(help="Also list every wrong title")] = False,
+) -> None:
+    """Noun and colour accuracy of the title reader on labelled shop titles, per language
+    (docs/multilingual.md)."""
+    from shared.text import title_eval
+
+    scores = title_eval.evaluate(title_eval.load_titles(data or title_eval.DATA))
+    typer.echo(title_eval.table(scores))
+    if misses:
+        for name, s in scores.items():
+            for miss in s.misses:
+                typer.echo(f"[{name}] {miss}")

@@ -16,6 +16,7 @@ from workers.cli.data_cmd import app as data_app
 from workers.cli.eval_cmd import app as eval_app
 from workers.cli.feedback_cmd import app as feedback_app
 from workers.cli.feedback_cmd import select_cmd, simulate_cmd
+from workers.cli.model_cmd import app as model_app
 from workers.cli.publish_cmd import publish
 from workers.cli.report_cmd import grant_analyst, report
 from workers.cli.status_cmd import status, workers_status
@@ -35,6 +36,7 @@ app.add_typer(data_app, name="data")
 app.add_typer(compose_app, name="compose")
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(eval_app, name="eval")
+app.add_typer(model_app, name="model")
 app.command("train")(train)
 app.command("publish")(publish)
 app.command("report")(report)
