@@ -14,6 +14,7 @@ import struct
 import time
 import zlib
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -56,9 +57,9 @@ def main() -> None:
     }
     limits = PhotoLimits(max_bytes=64 << 20)  # measure decoding, not the byte cap
     for name, data in cases.items():
-        t_load, result = best(lambda data=data: load_photo(data, limits), 2)
+        t_load, result = best(partial(load_photo, data, limits), 2)
         assert isinstance(result, PhotoResult), result
-        t_cut, (_, matte) = best(lambda result=result: cutout(result.image))
+        t_cut, (_, matte) = best(partial(cutout, result.image))
         print(
             f"{name:26} {len(data) / 1e6:6.1f} MB  load {t_load * 1000:8.1f} ms  "
             f"-> {result.image.size}  cutout {t_cut * 1000:6.1f} ms ({matte})"

@@ -24,7 +24,8 @@ from pathlib import Path
 import torch
 
 from shared.config import get_settings
-from shared.generation import GeneratorRuntime, save_untrained_model, to_pil
+from shared.gan.sampling import to_pil
+from shared.generation import GeneratorRuntime, save_untrained_model
 from shared.samples import sample_events
 
 BATCHES = (1, 8, 32, 64, 128, 256, 512, 1024)

@@ -108,9 +108,9 @@ def run_models(
     outs: list[Any] = []
     c1 = time.thread_time()
     for i in range(0, len(reqs), batch):
-        chunk = list(zip(images[i : i + batch], reqs[i : i + batch], strict=True))
-        raw = pil_to_uint8([im for im, _ in chunk], scorer.evaluator.cfg.image_size)
-        outs += scorer.forward([(raw[k], r.prompt) for k, (_, (_, r)) in enumerate(chunk)])
+        pairs = list(zip(images[i : i + batch], reqs[i : i + batch], strict=True))
+        raw = pil_to_uint8([im for im, _ in pairs], scorer.evaluator.cfg.image_size)
+        outs += scorer.forward([(raw[k], r.prompt) for k, (_, (_, r)) in enumerate(pairs)])
     score_cpu = time.thread_time() - c1
     by_event_img: dict[str, list[Image.Image]] = {}
     by_event_out: dict[str, list[Any]] = {}

@@ -8,19 +8,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 from PIL import Image
 
 from shared.gan.checkpoint import ModelBundle, load_model
+from shared.gan.sampling import seeded_noise, to_pil
 from shared.text.encoder import TextEncoder
-
-
-def to_pil(batch: torch.Tensor) -> list[Image.Image]:
-    """[N,3,H,W] in [-1,1] -> RGB images."""
-    arr = ((batch.detach().float().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
-    arr_np = arr.permute(0, 2, 3, 1).cpu().numpy()
-    return [Image.fromarray(np.ascontiguousarray(a), "RGB") for a in arr_np]
 
 
 @dataclass
@@ -60,13 +53,7 @@ class GeneratorRuntime:
         return int(self.bundle.config.z_dim)
 
     def noise(self, seeds: list[int]) -> torch.Tensor:
-        # Per-sample CPU generators: a creative's image depends on its seed alone, not on which
-        # other creatives share its batch (so batching and redelivery give the same pixels).
-        z = torch.stack([
-            torch.randn(self.z_dim, generator=torch.Generator().manual_seed(int(s)))
-            for s in seeds
-        ])
-        return z.to(self.device)
+        return seeded_noise(seeds, self.z_dim).to(self.device)
 
     @torch.inference_mode()
     def generate(self, prompts: list[str], seeds: list[int]) -> list[Image.Image]:

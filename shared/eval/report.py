@@ -137,8 +137,7 @@ def baseline_set(data_dir: Path, runtime: GeneratorRuntime, prompts: list[str],
     """The retrieve + recolour baseline's pictures for the same prompts and seeds (retrieval
     over the *train* split: the held-out products themselves are never retrieved)."""
     from shared.eval.baseline import RetrieveRecolour
-    from shared.training.export import seeded_noise
-    from shared.training.visuals import to_pil
+    from shared.gan.sampling import seeded_noise, to_pil
 
     base = RetrieveRecolour.build(data_dir, runtime.encoder.encode, size=size)
     images = base(seeded_noise(seeds, 100), runtime.encoder.encode(prompts).float())

@@ -23,9 +23,10 @@ from shared.eval.metrics import kind_accuracy_metric
 from shared.eval.model import Evaluator, pil_to_uint8, uint8_to_input
 from shared.gan.checkpoint import load_model, save_model
 from shared.gan.projected import AnyDiscriminator
+from shared.gan.sampling import seeded_noise, to_pil
 from shared.training.data import Embed, colour_of
 from shared.training.loop import default_prompts
-from shared.training.visuals import captioned_grid, to_pil
+from shared.training.visuals import captioned_grid
 
 SampleFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]  # (z, sentence) -> images
 
@@ -36,11 +37,6 @@ def product_colour(image: Image.Image) -> str | None:
     alpha = np.where(rgb.min(axis=2) > 225, 0, 255).astype(np.uint8)
     rgba = np.dstack([rgb.astype(np.uint8), alpha])
     return visible_colour(Image.fromarray(rgba, "RGBA"))
-
-
-def seeded_noise(seeds: list[int], z_dim: int) -> torch.Tensor:
-    return torch.stack([torch.randn(z_dim, generator=torch.Generator().manual_seed(s))
-                        for s in seeds])
 
 
 def unseen_colour_prompts(data: Path, n: int, seed: int) -> list[str]:

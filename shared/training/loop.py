@@ -24,11 +24,12 @@ from shared.gan.config import GANConfig
 from shared.gan.ema import EMA
 from shared.gan.generator import Generator
 from shared.gan.projected import build_discriminator
+from shared.gan.sampling import to_pil
 from shared.training.data import Embed, TrainingSet, load_training_set
 from shared.training.distributed import Ranks, close_ranks, init_ranks
 from shared.training.state import load_training_state, save_training_state
 from shared.training.step import Batch, autocast, train_step
-from shared.training.visuals import captioned_grid, loss_plot, to_pil
+from shared.training.visuals import captioned_grid, loss_plot
 
 ProgressFn = Callable[[int, int, dict[str, float]], None]
 AbortFn = Callable[[], bool]
@@ -306,7 +307,3 @@ def _truncate_log(log_path: Path, step: int) -> None:
     keep = [line for line in log_path.read_text().splitlines()
             if line.strip() and json.loads(line).get("step", 0) <= step]
     log_path.write_text("".join(line + "\n" for line in keep))
-
-
-def read_options(out: Path) -> dict[str, Any]:
-    return dict(json.loads((Path(out) / "options.json").read_text()))

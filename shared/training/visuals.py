@@ -6,14 +6,7 @@ import json
 import textwrap
 from pathlib import Path
 
-import torch
 from PIL import Image, ImageDraw, ImageFont
-
-
-def to_pil(images: torch.Tensor) -> list[Image.Image]:
-    """[N, 3, H, W] in [-1, 1] -> RGB images."""
-    arr = ((images.detach().float().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
-    return [Image.fromarray(a.permute(1, 2, 0).cpu().numpy()) for a in arr]
 
 
 def captioned_grid(images: list[Image.Image], captions: list[str], columns: int = 8,
