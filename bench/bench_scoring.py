@@ -53,8 +53,10 @@ def main() -> None:
             pics = runtime.generate([q.prompt for q in plan.images], [q.seed for q in plan.images])
             images = {q.key: im for q, im in zip(plan.images, pics, strict=True)}
             t1 = time.perf_counter()
-            composed = [compose_creative(cp, [images[k] for k in cp.image_keys], event)
-                        for cp in plan.creatives]
+            composed = [
+                compose_creative(cp, [images[k] for k in cp.image_keys], event)
+                for cp in plan.creatives
+            ]
             t2 = time.perf_counter()
             for im in composed:
                 Encoding().encode(im)
@@ -69,14 +71,20 @@ def main() -> None:
 
     per = {k: 1000 * v / creatives for k, v in totals.items()}
     work = per["generate"] + per["compose"] + per["encode"]
-    print(f"model {args.model} ({runtime.version}{', untrained' if runtime.untrained else ''}), "
-          f"evaluator {args.evaluator}")
-    print(f"{platform.processor() or platform.machine()}, torch threads "
-          f"{torch.get_num_threads()}, {creatives} creatives over {args.rounds} rounds")
+    print(
+        f"model {args.model} ({runtime.version}{', untrained' if runtime.untrained else ''}), "
+        f"evaluator {args.evaluator}"
+    )
+    print(
+        f"{platform.processor() or platform.machine()}, torch threads "
+        f"{torch.get_num_threads()}, {creatives} creatives over {args.rounds} rounds"
+    )
     for k, v in per.items():
         print(f"  {k:<9} {v:8.2f} ms/creative")
-    print(f"scoring / (generate+compose+encode) = {per['score'] / work:.3f} "
-          f"({100 * per['score'] / (work + per['score']):.1f}% of the creative's time)")
+    print(
+        f"scoring / (generate+compose+encode) = {per['score'] / work:.3f} "
+        f"({100 * per['score'] / (work + per['score']):.1f}% of the creative's time)"
+    )
 
 
 if __name__ == "__main__":

@@ -40,9 +40,9 @@ def cpu_by_group() -> dict[str, float]:
             cmd = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
         except OSError:  # gone in the meantime
             continue
-        fields = stat[stat.rindex(")") + 2:].split()
+        fields = stat[stat.rindex(")") + 2 :].split()
         seconds = (int(fields[11]) + int(fields[12])) / TICK  # utime, stime
-        group = _group(int(entry.name), cmd or stat[stat.index("(") + 1:stat.rindex(")")])
+        group = _group(int(entry.name), cmd or stat[stat.index("(") + 1 : stat.rindex(")")])
         out[group] = out.get(group, 0.0) + seconds
     return out
 

@@ -36,13 +36,16 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize()
 
 
-def generator_rate(rt: GeneratorRuntime, batch: int, dtype: torch.dtype | None, seconds: float
-                   ) -> float:
+def generator_rate(
+    rt: GeneratorRuntime, batch: int, dtype: torch.dtype | None, seconds: float
+) -> float:
     gen = rt.bundle.generator
     z = torch.randn(batch, rt.z_dim, device=rt.device)
     emb = rt.encoder.encode(["red running shoe"] * batch).to(rt.device)
-    with torch.inference_mode(), torch.autocast(rt.device.type, dtype=dtype or torch.float32,
-                                                enabled=dtype is not None):
+    with (
+        torch.inference_mode(),
+        torch.autocast(rt.device.type, dtype=dtype or torch.float32, enabled=dtype is not None),
+    ):
         for _ in range(3):
             gen(z, emb)
         _sync(rt.device)
@@ -77,15 +80,19 @@ def _render_chunk(pngs: list[bytes]) -> int:
     return len(pngs)
 
 
-def end_to_end(rt: GeneratorRuntime, batch: int, dtype: torch.dtype | None, seconds: float,
-               procs: int) -> float:
+def end_to_end(
+    rt: GeneratorRuntime, batch: int, dtype: torch.dtype | None, seconds: float, procs: int
+) -> float:
     import io
 
     gen = rt.bundle.generator
     emb = rt.encoder.encode(["red running shoe"] * batch).to(rt.device)
     done = 0
-    with ProcessPoolExecutor(procs) as pool, torch.inference_mode(), torch.autocast(
-            rt.device.type, dtype=dtype or torch.float32, enabled=dtype is not None):
+    with (
+        ProcessPoolExecutor(procs) as pool,
+        torch.inference_mode(),
+        torch.autocast(rt.device.type, dtype=dtype or torch.float32, enabled=dtype is not None),
+    ):
         pending = []
         t0 = time.perf_counter()
         while time.perf_counter() - t0 < seconds:
@@ -96,8 +103,9 @@ def end_to_end(rt: GeneratorRuntime, batch: int, dtype: torch.dtype | None, seco
                 im.save(buf, format="PNG", compress_level=1)
                 pngs.append(buf.getvalue())
             step = max(1, len(pngs) // procs)
-            pending += [pool.submit(_render_chunk, pngs[i:i + step])
-                        for i in range(0, len(pngs), step)]
+            pending += [
+                pool.submit(_render_chunk, pngs[i : i + step]) for i in range(0, len(pngs), step)
+            ]
             while len(pending) > 4 * procs:  # bounded queue: the device waits for the CPUs
                 done += pending.pop(0).result()
         done += sum(f.result() for f in pending)
@@ -126,27 +134,40 @@ def main() -> None:
     batches = (1, 8, 32) if args.quick else BATCHES
     seconds = 0.5 if args.quick else args.seconds
     results: dict[str, object] = {"device": str(dev), "model": str(model_dir), "gen": {}}
-    print(f"{'batch':>6} {'fp32 img/s':>12} {'bf16 img/s':>12}" +
-          (f" {'bf16+compile':>13}" if args.compile else ""))
+    print(
+        f"{'batch':>6} {'fp32 img/s':>12} {'bf16 img/s':>12}"
+        + (f" {'bf16+compile':>13}" if args.compile else "")
+    )
     compiled = torch.compile(rt.bundle.generator) if args.compile else None
     for b in batches:
-        row = {"fp32": generator_rate(rt, b, None, seconds),
-               "bf16": generator_rate(rt, b, torch.bfloat16, seconds)}
+        row = {
+            "fp32": generator_rate(rt, b, None, seconds),
+            "bf16": generator_rate(rt, b, torch.bfloat16, seconds),
+        }
         if compiled is not None:
             orig = rt.bundle.generator
             rt.bundle.generator = compiled  # type: ignore[assignment]
             row["bf16_compile"] = generator_rate(rt, b, torch.bfloat16, seconds)
             rt.bundle.generator = orig
         results["gen"][b] = row  # type: ignore[index]
-        print(f"{b:>6} {row['fp32']:>12.0f} {row['bf16']:>12.0f}" +
-              (f" {row['bf16_compile']:>13.0f}" if compiled is not None else ""))
+        print(
+            f"{b:>6} {row['fp32']:>12.0f} {row['bf16']:>12.0f}"
+            + (f" {row['bf16_compile']:>13.0f}" if compiled is not None else "")
+        )
     e2e_batch = 32 if args.quick else 512
-    e2e = end_to_end(rt, e2e_batch, torch.bfloat16 if dev.type == "cuda" else None,
-                     2.0 if args.quick else 20.0, args.cpu_procs)
+    e2e = end_to_end(
+        rt,
+        e2e_batch,
+        torch.bfloat16 if dev.type == "cuda" else None,
+        2.0 if args.quick else 20.0,
+        args.cpu_procs,
+    )
     results["e2e_creatives_per_s"] = e2e
     results["cpu_procs"] = args.cpu_procs
-    print(f"end-to-end (generate + compose 300x250 + PNG, {args.cpu_procs} CPU procs, batch "
-          f"{e2e_batch}): {e2e:.0f} creatives/s; target for the whole host: 8000/s")
+    print(
+        f"end-to-end (generate + compose 300x250 + PNG, {args.cpu_procs} CPU procs, batch "
+        f"{e2e_batch}): {e2e:.0f} creatives/s; target for the whole host: 8000/s"
+    )
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
 

@@ -55,8 +55,12 @@ def real_stack(model_dir: Path | None = None) -> Iterator[Stack]:
         amqp = stack.enter_context(rabbit_vhost())
         s3 = start_seaweed(tmp / "seaweed")
         stack.callback(s3.stop)
-        env = {"ADGEN_HOME": str(tmp / "home"), "ADGEN_BROKER_URL": amqp,
-               "ADGEN_DATABASE_URL": pg, "ADGEN_STORAGE_URL": s3.url("bench")}
+        env = {
+            "ADGEN_HOME": str(tmp / "home"),
+            "ADGEN_BROKER_URL": amqp,
+            "ADGEN_DATABASE_URL": pg,
+            "ADGEN_STORAGE_URL": s3.url("bench"),
+        }
         if model_dir is not None:
             env["ADGEN_MODEL_DIR"] = str(model_dir)
         yield Stack(env, tmp)
@@ -64,11 +68,17 @@ def real_stack(model_dir: Path | None = None) -> Iterator[Stack]:
 
 
 @contextmanager
-def warm_worker(stack: Stack, name: str, concurrency: int, overrides: dict[str, str],
-                metrics_port: int = 0) -> Iterator[WorkerProcess]:
+def warm_worker(
+    stack: Stack, name: str, concurrency: int, overrides: dict[str, str], metrics_port: int = 0
+) -> Iterator[WorkerProcess]:
     env = {**os.environ, **stack.env, **overrides}
-    w = start_worker(env, stack.tmp / f"{name}.log", name=name, concurrency=concurrency,
-                     metrics_port=metrics_port)
+    w = start_worker(
+        env,
+        stack.tmp / f"{name}.log",
+        name=name,
+        concurrency=concurrency,
+        metrics_port=metrics_port,
+    )
     try:
         w.wait_ready(timeout_s=300)
         yield w
@@ -82,8 +92,14 @@ def single_creative_events(prefix: str, n: int, size: str = "300x250") -> list[C
     out = []
     for i in range(n):
         ev = base[i % len(base)]
-        out.append(ev.model_copy(update={"event_id": f"{prefix}-{i:05d}",
-                                         "creative": ev.creative.model_copy(update={"seed": i})}))
+        out.append(
+            ev.model_copy(
+                update={
+                    "event_id": f"{prefix}-{i:05d}",
+                    "creative": ev.creative.model_copy(update={"seed": i}),
+                }
+            )
+        )
     return out
 
 
@@ -91,16 +107,20 @@ def wait_done(db_url: str, ids: list[str], timeout_s: float = 1800) -> float:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         with session_scope(db_url) as s:
-            n = s.execute(select(func.count()).select_from(Event).where(
-                Event.event_id.in_(ids), Event.status.in_(TERMINAL_STATUSES))).scalar_one()
+            n = s.execute(
+                select(func.count())
+                .select_from(Event)
+                .where(Event.event_id.in_(ids), Event.status.in_(TERMINAL_STATUSES))
+            ).scalar_one()
         if n == len(ids):
             return time.perf_counter()
         time.sleep(0.1)
     raise TimeoutError(f"only {n}/{len(ids)} events finished")
 
 
-def publish_stream(settings: Settings, events: list[CampaignEvent],
-                   interval_s: float = 0.0) -> dict[str, datetime]:
+def publish_stream(
+    settings: Settings, events: list[CampaignEvent], interval_s: float = 0.0
+) -> dict[str, datetime]:
     pub = Publisher(settings)
     sent: dict[str, datetime] = {}
     for ev in events:

@@ -33,8 +33,15 @@ from shared.pipeline import Context, produce_and_commit
 from shared.records import EventResult
 from shared.storage import open_store
 
-STAGES = ("generator", "scoring networks", "scoring per event", "compose", "PNG encode",
-          "S3 client", "DB client (claim + group commit)")
+STAGES = (
+    "generator",
+    "scoring networks",
+    "scoring per event",
+    "compose",
+    "PNG encode",
+    "S3 client",
+    "DB client (claim + group commit)",
+)
 
 
 def _keep(writes: list[EventResult]) -> CommitFn:
@@ -56,11 +63,17 @@ def _cpu(totals: dict[str, float], name: str) -> Iterator[None]:
 
 def _chunks(xs: list[Any], n: int) -> Iterator[list[Any]]:
     for i in range(0, len(xs), n):
-        yield xs[i:i + n]
+        yield xs[i : i + n]
 
 
-def stage_costs(model_dir: Path, events: list[CampaignEvent], settings: Settings, batch: int,
-                dtype: str = "auto", db_group: int = 16) -> dict[str, float]:
+def stage_costs(
+    model_dir: Path,
+    events: list[CampaignEvent],
+    settings: Settings,
+    batch: int,
+    dtype: str = "auto",
+    db_group: int = 16,
+) -> dict[str, float]:
     """CPU ms per creative for each stage in STAGES (batched stages at `batch`), in a warm
     steady state like a long-running worker's: the first half of `events` warms the caches
     (sentence embeddings, layouts, allocator), the second half is measured. Give a stream that
@@ -74,10 +87,17 @@ def stage_costs(model_dir: Path, events: list[CampaignEvent], settings: Settings
     return _measure(rt, store, events[half:], settings, batch, db_group)
 
 
-def _measure(rt: GeneratorRuntime, store: Any, events: list[CampaignEvent], settings: Settings,
-             batch: int, db_group: int) -> dict[str, float]:
-    scorer = load_scorer(settings.resolved_evaluator_dir, rt, "cpu",
-                         GateThresholds.from_settings(settings))
+def _measure(
+    rt: GeneratorRuntime,
+    store: Any,
+    events: list[CampaignEvent],
+    settings: Settings,
+    batch: int,
+    db_group: int,
+) -> dict[str, float]:
+    scorer = load_scorer(
+        settings.resolved_evaluator_dir, rt, "cpu", GateThresholds.from_settings(settings)
+    )
     plans = [plan_event(e) for e in events]
     reqs = [r for p in plans for r in p.images]
     n = sum(len(p.creatives) for p in plans)
@@ -128,14 +148,18 @@ def _measure(rt: GeneratorRuntime, store: Any, events: list[CampaignEvent], sett
             with session_scope(db) as s:
                 repo.claim_event(session=s, event=ev, worker="stage-costs", max_attempts=3)
     writes: list[EventResult] = []
-    ctx = Context(ledger=SqlLedger(db, "stage-costs", commit_fn=_keep(writes)), store=store,
-                  runtime=rt, scorer=scorer)
+    ctx = Context(
+        ledger=SqlLedger(db, "stage-costs", commit_fn=_keep(writes)),
+        store=store,
+        runtime=rt,
+        scorer=scorer,
+    )
     for ev, p in zip(events, plans, strict=True):
-        produce_and_commit(ev, p, {r.key: by_key[(id(p), r.key)] for r in p.images}, ctx,
-                           generate_ms=0.0)
+        produce_and_commit(
+            ev, p, {r.key: by_key[(id(p), r.key)] for r in p.images}, ctx, generate_ms=0.0
+        )
     with _cpu(t, "DB client (claim + group commit)"):
         for group in _chunks(writes, db_group):
             problems = commit_events(db, group)
             assert not any(problems), problems
     return {k: t.get(k, 0.0) * 1000 / n for k in STAGES}
-

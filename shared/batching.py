@@ -71,8 +71,7 @@ class MicroBatcher(Generic[In, Out]):
         self._queue: deque[_Group[In, Out]] = deque()
         self._cond = threading.Condition()
         self._closed = False
-        self._thread = threading.Thread(target=self._loop, name=f"adgen-batch-{name}",
-                                        daemon=True)
+        self._thread = threading.Thread(target=self._loop, name=f"adgen-batch-{name}", daemon=True)
         self._thread.start()
 
     def submit(self, items: Sequence[In]) -> Future[list[Out]]:
@@ -109,7 +108,7 @@ class MicroBatcher(Generic[In, Out]):
                     return None
                 self._cond.wait()
             deadline = self._queue[0].enqueued + self.max_wait_s
-            while (sum(len(g.items) for g in self._queue) < self.max_batch and not self._closed):
+            while sum(len(g.items) for g in self._queue) < self.max_batch and not self._closed:
                 if self.expected is not None and self.expected() <= 0:
                     break
                 left = deadline - time.monotonic()
@@ -118,8 +117,9 @@ class MicroBatcher(Generic[In, Out]):
                 self._cond.wait(left)
             groups: list[_Group[In, Out]] = []
             total = 0
-            while self._queue and (not groups or total + len(self._queue[0].items)
-                                   <= self.max_batch):
+            while self._queue and (
+                not groups or total + len(self._queue[0].items) <= self.max_batch
+            ):
                 g = self._queue.popleft()
                 groups.append(g)
                 total += len(g.items)
@@ -143,7 +143,7 @@ class MicroBatcher(Generic[In, Out]):
                 self.on_batch(len(flat), seconds)
             i = 0
             for g in groups:
-                g.future.set_result(out[i:i + len(g.items)])
+                g.future.set_result(out[i : i + len(g.items)])
                 i += len(g.items)
 
     def _run(self, items: list[In]) -> list[Out]:

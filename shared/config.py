@@ -23,8 +23,9 @@ WELL_KNOWN_SECRETS = frozenset({"minioadmin", "guest", "changeme", "password", "
 
 class Settings(BaseSettings):
     # hide_input_in_errors: a rejected URL would otherwise be echoed whole, password included.
-    model_config = SettingsConfigDict(env_prefix="ADGEN_", extra="ignore",
-                                      hide_input_in_errors=True)
+    model_config = SettingsConfigDict(
+        env_prefix="ADGEN_", extra="ignore", hide_input_in_errors=True
+    )
 
     home: Path = Field(default=Path.home() / ".adgen", description="Embedded state lives here")
     broker_url: str | None = Field(default=None, description="Celery broker; default: filesystem")
@@ -52,78 +53,126 @@ class Settings(BaseSettings):
     )
 
     event_hmac_key: SecretStr | None = Field(
-        default=None, description="If set, events must carry a valid HMAC-SHA256 signature")
-    broker_heartbeat_s: int = Field(default=30, ge=0, le=600,
-                                    description="AMQP heartbeat; hung workers drop after ~2x")
+        default=None, description="If set, events must carry a valid HMAC-SHA256 signature"
+    )
+    broker_heartbeat_s: int = Field(
+        default=30, ge=0, le=600, description="AMQP heartbeat; hung workers drop after ~2x"
+    )
     worker_key: SecretStr | None = Field(
-        default=None, description="Shared by generate and render workers: seals the render "
+        default=None,
+        description="Shared by generate and render workers: seals the render "
         "hand-off (HMAC). Required with ADGEN_RENDER_QUEUE outside embedded mode; embedded "
-        "mode keeps one in ADGEN_HOME/worker.key")
-    task_max_retries: int = Field(default=8, ge=0, le=100,
-                                  description="Retries of transient errors per delivery")
+        "mode keeps one in ADGEN_HOME/worker.key",
+    )
+    task_max_retries: int = Field(
+        default=8, ge=0, le=100, description="Retries of transient errors per delivery"
+    )
 
     # --- worker operations (batching, concurrency, metrics, logs) ---
-    worker_concurrency: int = Field(default=8, ge=1, le=512,
-                                    description="Events in flight per worker process (threads)")
-    batch_max_size: int = Field(default=64, ge=1, le=4096,
-                                description="Most images in one generator forward pass")
-    batch_max_wait_ms: float = Field(default=20.0, ge=0, le=5000,
-                                     description="Longest a request waits for a batch to fill")
+    worker_concurrency: int = Field(
+        default=8, ge=1, le=512, description="Events in flight per worker process (threads)"
+    )
+    batch_max_size: int = Field(
+        default=64, ge=1, le=4096, description="Most images in one generator forward pass"
+    )
+    batch_max_wait_ms: float = Field(
+        default=20.0, ge=0, le=5000, description="Longest a request waits for a batch to fill"
+    )
     score_batch_max_size: int = Field(
-        default=64, ge=1, le=4096, description="Most images in one scoring forward pass "
-        "(evaluator + discriminator), shared across events; 1 = each event alone")
+        default=64,
+        ge=1,
+        le=4096,
+        description="Most images in one scoring forward pass "
+        "(evaluator + discriminator), shared across events; 1 = each event alone",
+    )
     db_batch_max_size: int = Field(
-        default=64, ge=1, le=4096, description="Most finished events written in one database "
-        "transaction (group commit); 1 = one transaction per event")
-    metrics_port: int = Field(default=9200, ge=0, le=65535,
-                              description="Prometheus port of the first worker (0 = off)")
+        default=64,
+        ge=1,
+        le=4096,
+        description="Most finished events written in one database "
+        "transaction (group commit); 1 = one transaction per event",
+    )
+    metrics_port: int = Field(
+        default=9200, ge=0, le=65535, description="Prometheus port of the first worker (0 = off)"
+    )
     log_json: bool = Field(default=False, description="JSON log lines (for log shippers)")
     render_queue: bool = Field(
-        default=False, description="Device workers hand images to CPU render workers "
-        "(queue adgen.render) instead of rendering in-process")
-    worker_role: str = Field(default="generate", pattern="^(generate|render)$",
-                             description="Set by the launcher for each worker process")
+        default=False,
+        description="Device workers hand images to CPU render workers "
+        "(queue adgen.render) instead of rendering in-process",
+    )
+    worker_role: str = Field(
+        default="generate",
+        pattern="^(generate|render)$",
+        description="Set by the launcher for each worker process",
+    )
     creative_format: str = Field(
-        default="png", pattern="^(png|webp|jpeg)$",
+        default="png",
+        pattern="^(png|webp|jpeg)$",
         description="Format creatives are stored in; recorded in content_type and the object "
-        "key's extension (see shared/encoding.py for the measured costs)")
-    creative_quality: int = Field(default=85, ge=1, le=100,
-                                  description="Quality of webp and jpeg creatives")
+        "key's extension (see shared/encoding.py for the measured costs)",
+    )
+    creative_quality: int = Field(
+        default=85, ge=1, le=100, description="Quality of webp and jpeg creatives"
+    )
     png_encoder: str = Field(
-        default="fast", pattern="^(fast|zlib)$",
+        default="fast",
+        pattern="^(fast|zlib)$",
         description="fast = fpng (~15x less CPU, ~15% larger, same pixels); zlib = Pillow at "
-        "png_compress_level")
+        "png_compress_level",
+    )
     compose_cache_mb: int = Field(
-        default=64, ge=0, le=65536, description="Memory for the static layers of creatives "
-        "(background, decoration, text) drawn once per layout and theme; 0 = off")
-    png_compress_level: int = Field(default=3, ge=0, le=9,
-                                    description="zlib level for creatives (3: ~2x faster than 6, "
-                                    "a few % larger); used with png_encoder=zlib")
-    torch_threads: int = Field(default=0, ge=0, le=256,
-                               description="Intra-op threads per worker (0 = torch default)")
-    inference_dtype: str = Field(default="auto", pattern="^(auto|float32|bfloat16)$",
-                                 description="auto = bfloat16 autocast on CUDA, float32 on CPU")
+        default=64,
+        ge=0,
+        le=65536,
+        description="Memory for the static layers of creatives "
+        "(background, decoration, text) drawn once per layout and theme; 0 = off",
+    )
+    png_compress_level: int = Field(
+        default=3,
+        ge=0,
+        le=9,
+        description="zlib level for creatives (3: ~2x faster than 6, "
+        "a few % larger); used with png_encoder=zlib",
+    )
+    torch_threads: int = Field(
+        default=0, ge=0, le=256, description="Intra-op threads per worker (0 = torch default)"
+    )
+    inference_dtype: str = Field(
+        default="auto",
+        pattern="^(auto|float32|bfloat16)$",
+        description="auto = bfloat16 autocast on CUDA, float32 on CPU",
+    )
 
     # --- review web app (`adgen web`) ---
     web_secret: SecretStr | None = Field(
-        default=None, description="Signs session cookies (32+ chars). Embedded mode: generated "
-        "once into ADGEN_HOME/web_secret; otherwise required")
-    web_cookie_secure: bool = Field(default=False,
-                                    description="Session cookie only over HTTPS (behind TLS)")
+        default=None,
+        description="Signs session cookies (32+ chars). Embedded mode: generated "
+        "once into ADGEN_HOME/web_secret; otherwise required",
+    )
+    web_cookie_secure: bool = Field(
+        default=False, description="Session cookie only over HTTPS (behind TLS)"
+    )
     web_session_max_age_s: int = Field(default=8 * 3600, ge=60, le=30 * 24 * 3600)
     web_login_max_failures: int = Field(
-        default=5, ge=1, le=1000, description="Failed logins per user or client address per window")
+        default=5, ge=1, le=1000, description="Failed logins per user or client address per window"
+    )
     web_login_window_s: int = Field(default=300, ge=1, le=86400)
     web_page_size: int = Field(default=48, ge=1, le=500, description="Creatives per queue page")
 
     # --- product photos from the shop's catalog (shared/photos) ---
-    photo_max_bytes: int = Field(default=20 * 1024 * 1024, ge=1024,
-                                 description="Largest catalog photo file accepted (bytes)")
-    photo_max_pixels: int = Field(default=25_000_000, ge=4096, le=89_478_485,  # Pillow's own
-                                  description="Largest photo (width x height), checked from the "
-                                  "header before decoding")
-    photo_max_side: int = Field(default=1024, ge=64, le=8192,
-                                description="Photos are decoded and cut out at most this big")
+    photo_max_bytes: int = Field(
+        default=20 * 1024 * 1024, ge=1024, description="Largest catalog photo file accepted (bytes)"
+    )
+    photo_max_pixels: int = Field(
+        default=25_000_000,
+        ge=4096,
+        le=89_478_485,  # Pillow's own
+        description="Largest photo (width x height), checked from the header before decoding",
+    )
+    photo_max_side: int = Field(
+        default=1024, ge=64, le=8192, description="Photos are decoded and cut out at most this big"
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -140,7 +189,9 @@ class Settings(BaseSettings):
     @classmethod
     def _check_storage_url(cls, v: str | None) -> str | None:
         if v is not None and urlsplit(v).scheme not in ("s3", "file"):
-            raise ValueError("ADGEN_STORAGE_URL must be s3://KEY:SECRET@host:port/bucket or file:///")
+            raise ValueError(
+                "ADGEN_STORAGE_URL must be s3://KEY:SECRET@host:port/bucket or file:///"
+            )
         return v
 
     @model_validator(mode="after")
@@ -167,9 +218,11 @@ class Settings(BaseSettings):
         if secret is None or self.allow_default_secrets or self.embedded:
             return self
         if secret in WELL_KNOWN_SECRETS or len(secret) < 32:
-            raise ValueError("web_secret must be 32+ characters and not a well-known value "
-                             "outside embedded mode (or ADGEN_ALLOW_DEFAULT_SECRETS=1 for a dev "
-                             "box)")
+            raise ValueError(
+                "web_secret must be 32+ characters and not a well-known value "
+                "outside embedded mode (or ADGEN_ALLOW_DEFAULT_SECRETS=1 for a dev "
+                "box)"
+            )
         return self
 
     def __repr_args__(self):  # type: ignore[no-untyped-def]
@@ -213,51 +266,75 @@ class Settings(BaseSettings):
     # --- evaluation (quality gate) ---
     # Thresholds for shared/eval/scorer.py; a negative value switches that check off.
     gate_min_alignment: float = Field(
-        default=0.2, le=1, description="Calibrated text-image alignment (0..1) below: not servable")
+        default=0.2, le=1, description="Calibrated text-image alignment (0..1) below: not servable"
+    )
     gate_min_realism: float = Field(
-        default=-1, le=1, description="Discriminator realism (0..1) below: not servable; <0 off")
+        default=-1, le=1, description="Discriminator realism (0..1) below: not servable; <0 off"
+    )
     gate_min_category_confidence: float = Field(
-        default=-1, le=1, description="Evaluator confidence in the product's category; <0 off")
+        default=-1, le=1, description="Evaluator confidence in the product's category; <0 off"
+    )
     gate_max_duplicate_similarity: float = Field(
-        default=0.98, description="Feature cosine to another variant above: near-duplicate")
+        default=0.98, description="Feature cosine to another variant above: near-duplicate"
+    )
     gate_min_product_std: float = Field(
-        default=4.0, description="Pixel std (0..255) of a product image below: blank")
+        default=4.0, description="Pixel std (0..255) of a product image below: blank"
+    )
 
     # --- online feedback loop (shared/feedback/, docs/feedback.md) ---
-    feedback_max_batch: int = Field(default=2000, ge=1, le=100_000,
-                                    description="Most feedback events in one delivery")
-    feedback_max_message_bytes: int = Field(default=1024 * 1024, ge=1024,
-                                            description="Largest feedback delivery accepted")
-    feedback_future_skew_s: float = Field(default=300, ge=0,
-                                          description="Timestamps further ahead are rejected")
-    feedback_max_age_days: float = Field(default=30, gt=0,
-                                         description="Timestamps older than this are rejected")
+    feedback_max_batch: int = Field(
+        default=2000, ge=1, le=100_000, description="Most feedback events in one delivery"
+    )
+    feedback_max_message_bytes: int = Field(
+        default=1024 * 1024, ge=1024, description="Largest feedback delivery accepted"
+    )
+    feedback_future_skew_s: float = Field(
+        default=300, ge=0, description="Timestamps further ahead are rejected"
+    )
+    feedback_max_age_days: float = Field(
+        default=30, gt=0, description="Timestamps older than this are rejected"
+    )
     feedback_attribution_window_h: float = Field(
-        default=168, gt=0, description="A conversion counts when it follows its click within this")
-    feedback_policy: str = Field(default="thompson_quality",
-                                 pattern="^(uniform|thompson_flat|thompson_quality)$",
-                                 description="Serving plan policy")
-    feedback_exploration: float = Field(default=0.05, ge=0, le=1,
-                                        description="Traffic share spread uniformly over creatives")
-    feedback_prior_ctr: float = Field(default=0.02, gt=0, lt=1,
-                                      description="Prior CTR of a context before any feedback")
+        default=168, gt=0, description="A conversion counts when it follows its click within this"
+    )
+    feedback_policy: str = Field(
+        default="thompson_quality",
+        pattern="^(uniform|thompson_flat|thompson_quality)$",
+        description="Serving plan policy",
+    )
+    feedback_exploration: float = Field(
+        default=0.05, ge=0, le=1, description="Traffic share spread uniformly over creatives"
+    )
+    feedback_prior_ctr: float = Field(
+        default=0.02, gt=0, lt=1, description="Prior CTR of a context before any feedback"
+    )
     feedback_prior_rel_error: float = Field(
-        default=0.5, gt=0, le=10, description="Relative error (1 sd) of the quality prior's mean; "
-        "sets the prior strength")
+        default=0.5,
+        gt=0,
+        le=10,
+        description="Relative error (1 sd) of the quality prior's mean; sets the prior strength",
+    )
     feedback_prior_quality_slope: float = Field(
-        default=1.0, ge=0, le=10, description="log-CTR change per unit of quality score")
-    feedback_mc_draws: int = Field(default=4000, ge=100, le=200_000,
-                                   description="Monte Carlo draws for P(best)")
-    feedback_retire_p_best: float = Field(default=0.01, ge=0, lt=1,
-                                          description="Retire below this probability of being best")
+        default=1.0, ge=0, le=10, description="log-CTR change per unit of quality score"
+    )
+    feedback_mc_draws: int = Field(
+        default=4000, ge=100, le=200_000, description="Monte Carlo draws for P(best)"
+    )
+    feedback_retire_p_best: float = Field(
+        default=0.01, ge=0, lt=1, description="Retire below this probability of being best"
+    )
     feedback_retire_min_impressions: int = Field(
-        default=3000, ge=1, description="Evidence a creative needs before it may be retired")
-    feedback_retire_keep: int = Field(default=2, ge=1,
-                                      description="Live creatives never retired below this many")
-    feedback_regenerate: bool = Field(default=True,
-                                      description="Publish a regeneration event after retiring")
-    feedback_refresh_interval_s: float = Field(default=60, gt=0,
-                                               description="Celery beat: serving plan refresh")
+        default=3000, ge=1, description="Evidence a creative needs before it may be retired"
+    )
+    feedback_retire_keep: int = Field(
+        default=2, ge=1, description="Live creatives never retired below this many"
+    )
+    feedback_regenerate: bool = Field(
+        default=True, description="Publish a regeneration event after retiring"
+    )
+    feedback_refresh_interval_s: float = Field(
+        default=60, gt=0, description="Celery beat: serving plan refresh"
+    )
 
 
 @lru_cache(maxsize=1)

@@ -241,8 +241,9 @@ def parse_event(raw: str | bytes | dict[str, Any]) -> CampaignEvent | Rejection:
             try:
                 text = raw.decode("utf-8")
             except UnicodeDecodeError as exc:
-                return Rejection(reason=f"payload is not UTF-8: {exc}",
-                                 payload=cap_payload(raw, cap))
+                return Rejection(
+                    reason=f"payload is not UTF-8: {exc}", payload=cap_payload(raw, cap)
+                )
         else:
             text = raw
         try:
@@ -268,6 +269,7 @@ def parse_event(raw: str | bytes | dict[str, Any]) -> CampaignEvent | Rejection:
         )
     except (ValueError, TypeError, RecursionError) as exc:
         return Rejection(
-            reason=f"invalid event: {exc}", event_id=_safe_event_id(data),
+            reason=f"invalid event: {exc}",
+            event_id=_safe_event_id(data),
             payload=cap_payload(text, cap),
         )

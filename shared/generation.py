@@ -27,8 +27,9 @@ class GeneratorRuntime:
     autocast_dtype: torch.dtype | None = None  # bf16 autocast (CUDA default) or None = fp32
 
     @classmethod
-    def load(cls, model_dir: Path, device: str = "cpu", max_batch: int = 256,
-             dtype: str = "auto") -> GeneratorRuntime:
+    def load(
+        cls, model_dir: Path, device: str = "cpu", max_batch: int = 256, dtype: str = "auto"
+    ) -> GeneratorRuntime:
         bundle = load_model(model_dir, device=device)
         meta = bundle.meta or {}
         dev = torch.device(device)
@@ -36,10 +37,15 @@ class GeneratorRuntime:
             dtype = "bfloat16" if dev.type == "cuda" else "float32"
         if dev.type == "cuda":
             bundle.generator.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
-        return cls(bundle=bundle, encoder=TextEncoder(device=device), device=dev,
-                   model_dir=Path(model_dir), max_batch=max_batch,
-                   untrained=bool(meta.get("untrained", False)),
-                   autocast_dtype=torch.bfloat16 if dtype == "bfloat16" else None)
+        return cls(
+            bundle=bundle,
+            encoder=TextEncoder(device=device),
+            device=dev,
+            model_dir=Path(model_dir),
+            max_batch=max_batch,
+            untrained=bool(meta.get("untrained", False)),
+            autocast_dtype=torch.bfloat16 if dtype == "bfloat16" else None,
+        )
 
     @property
     def version(self) -> str:
@@ -61,11 +67,14 @@ class GeneratorRuntime:
             raise ValueError("one seed per prompt")
         out: list[Image.Image] = []
         for start in range(0, len(prompts), self.max_batch):
-            p = prompts[start:start + self.max_batch]
-            s = seeds[start:start + self.max_batch]
+            p = prompts[start : start + self.max_batch]
+            s = seeds[start : start + self.max_batch]
             emb = self.encoder.encode(p).to(self.device)
-            with torch.autocast(self.device.type, dtype=self.autocast_dtype or torch.float32,
-                                enabled=self.autocast_dtype is not None):
+            with torch.autocast(
+                self.device.type,
+                dtype=self.autocast_dtype or torch.float32,
+                enabled=self.autocast_dtype is not None,
+            ):
                 imgs = self.bundle.generator(self.noise(s), emb)
             out.extend(to_pil(imgs))
         return out

@@ -42,15 +42,25 @@ def _mac(body: dict[str, Any], key: str) -> str:
     return hmac.new(key.encode(), text.encode(), hashlib.sha256).hexdigest()
 
 
-def seal(event: CampaignEvent, attempt: int, images: dict[ImageKey, Image.Image],
-         generate_ms: float, key: str) -> dict[str, Any]:
+def seal(
+    event: CampaignEvent,
+    attempt: int,
+    images: dict[ImageKey, Image.Image],
+    generate_ms: float,
+    key: str,
+) -> dict[str, Any]:
     encoded: dict[str, str] = {}
     for (variant, idx), img in images.items():
         buf = io.BytesIO()
         img.save(buf, format="PNG", compress_level=1)
         encoded[f"{variant},{idx}"] = base64.b64encode(buf.getvalue()).decode("ascii")
-    body = {"v": VERSION, "event": event.canonical_json(), "attempt": attempt,
-            "images": encoded, "generate_ms": round(float(generate_ms), 3)}
+    body = {
+        "v": VERSION,
+        "event": event.canonical_json(),
+        "attempt": attempt,
+        "images": encoded,
+        "generate_ms": round(float(generate_ms), 3),
+    }
     return {**body, "mac": _mac(body, key)}
 
 
@@ -70,9 +80,13 @@ def _decode_image(key: str, b64: Any) -> tuple[ImageKey, Image.Image]:
 
 def open_handoff(message: Any, key: str | None, payload_cap: int) -> Handoff | Rejection:
     """Verify and decode a hand-off message; never raises for bad input."""
+
     def no(reason: str, event_id: str | None = None) -> Rejection:
-        return Rejection(reason=f"render hand-off refused: {reason}", event_id=event_id,
-                         payload=describe(message, payload_cap))
+        return Rejection(
+            reason=f"render hand-off refused: {reason}",
+            event_id=event_id,
+            payload=describe(message, payload_cap),
+        )
 
     if not key:
         return no("this worker has no worker key (ADGEN_WORKER_KEY) to verify hand-offs")

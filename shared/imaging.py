@@ -7,8 +7,9 @@ from collections.abc import Sequence
 from PIL import Image, ImageDraw, ImageFont
 
 
-def contact_sheet(items: Sequence[tuple[str, Image.Image]], cell: int = 240, columns: int = 5,
-                  title: str = "") -> Image.Image:
+def contact_sheet(
+    items: Sequence[tuple[str, Image.Image]], cell: int = 240, columns: int = 5, title: str = ""
+) -> Image.Image:
     """A grid of thumbnails (aspect kept) with a caption under each."""
     font = ImageFont.load_default(size=12)
     title_h = 28 if title else 0
@@ -27,6 +28,10 @@ def contact_sheet(items: Sequence[tuple[str, Image.Image]], cell: int = 240, col
         sheet.paste(thumb, (x0, y0))
         draw.rectangle([x0 - 1, y0 - 1, x0 + thumb.width, y0 + thumb.height], outline="#ccc")
         for j, line in enumerate(label.split("\n")[:2]):
-            draw.text((c * cell + 6, title_h + r * (cell + label_h) + cell + j * 14),
-                      line[:38], fill="#333", font=font)
+            draw.text(
+                (c * cell + 6, title_h + r * (cell + label_h) + cell + j * 14),
+                line[:38],
+                fill="#333",
+                font=font,
+            )
     return sheet

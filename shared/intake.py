@@ -54,8 +54,9 @@ def _published_at(value: Any, now: float) -> float | None:
     return float(value)
 
 
-def unpack_task_args(args: Sequence[Any], kwargs: Mapping[str, Any], cap: int
-                     ) -> tuple[Any, dict[str, Any]] | Rejection:
+def unpack_task_args(
+    args: Sequence[Any], kwargs: Mapping[str, Any], cap: int
+) -> tuple[Any, dict[str, Any]] | Rejection:
     """The event body and the publisher's keyword arguments of an event task, or why the task
     message itself is malformed (no body, several bodies, unknown keyword arguments)."""
     args, kwargs = list(args), dict(kwargs)
@@ -64,34 +65,45 @@ def unpack_task_args(args: Sequence[Any], kwargs: Mapping[str, Any], cap: int
     unknown = sorted(set(kwargs) - KNOWN_KWARGS)
     body = args[0] if args else None
     if not args:
-        return Rejection(reason="task message carries no event (empty args)",
-                         payload=describe({"args": args, "kwargs": kwargs}, cap))
+        return Rejection(
+            reason="task message carries no event (empty args)",
+            payload=describe({"args": args, "kwargs": kwargs}, cap),
+        )
     if len(args) > 1:
         # The first publisher versions sent (body, published_at, signature) positionally.
         if len(args) <= 3:
             extra = dict(zip(("published_at", "signature"), args[1:], strict=False))
             if set(extra) & set(kwargs):
-                return _rejection("an argument is given both by position and by name", body,
-                                  cap)
+                return _rejection("an argument is given both by position and by name", body, cap)
             kwargs.update(extra)
         else:
-            return _rejection(f"task message has {len(args)} positional arguments, expected 1",
-                              body, cap)
+            return _rejection(
+                f"task message has {len(args)} positional arguments, expected 1", body, cap
+            )
     if unknown:
         return _rejection(f"unknown task argument(s): {', '.join(unknown)[:200]}", body, cap)
     return body, kwargs
 
 
-def admit(args: Sequence[Any], kwargs: Mapping[str, Any], *, hmac_key: str | None,
-          payload_cap: int, now: float) -> Admitted | Rejection:
+def admit(
+    args: Sequence[Any],
+    kwargs: Mapping[str, Any],
+    *,
+    hmac_key: str | None,
+    payload_cap: int,
+    now: float,
+) -> Admitted | Rejection:
     """Turn an event task's arguments into an admitted event, or a rejection with its reason."""
     unpacked = unpack_task_args(args, kwargs, payload_cap)
     if isinstance(unpacked, Rejection):
         return unpacked
     body, extra = unpacked
     if not isinstance(body, (str, bytes, dict)):
-        return _rejection(f"event must be JSON text or a JSON object, not {type(body).__name__}",
-                          body, payload_cap)
+        return _rejection(
+            f"event must be JSON text or a JSON object, not {type(body).__name__}",
+            body,
+            payload_cap,
+        )
     if hmac_key:
         signature = extra.get("signature")
         if not isinstance(body, str):

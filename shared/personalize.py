@@ -24,52 +24,108 @@ from shared.text.product_noun import product_noun
 
 # Colour words in the generator's caption vocabulary (the catalog's palette plus the colours
 # emoji names use); other colour names a product text may use map onto them.
-COLOURS = ("red", "orange", "yellow", "green", "blue", "purple", "pink", "brown", "black",
-           "white")
-COLOUR_ALIASES = {"grey": "black", "gray": "black", "gold": "yellow", "golden": "yellow",
-                  "silver": "white", "navy": "blue", "beige": "brown", "tan": "brown",
-                  "violet": "purple", "crimson": "red", "teal": "green", "olive": "green",
-                  "cream": "white", "ivory": "white", "charcoal": "black", "turquoise": "blue"}
+COLOURS = ("red", "orange", "yellow", "green", "blue", "purple", "pink", "brown", "black", "white")
+COLOUR_ALIASES = {
+    "grey": "black",
+    "gray": "black",
+    "gold": "yellow",
+    "golden": "yellow",
+    "silver": "white",
+    "navy": "blue",
+    "beige": "brown",
+    "tan": "brown",
+    "violet": "purple",
+    "crimson": "red",
+    "teal": "green",
+    "olive": "green",
+    "cream": "white",
+    "ivory": "white",
+    "charcoal": "black",
+    "turquoise": "blue",
+}
 
 
 TONES: tuple[Tone, ...] = (
-    Tone("sporty", ("sport", "running", "fitness", "gym", "athlet", "cycling", "yoga"),
-         ("red", "blue", "orange"), "Built to move"),
-    Tone("outdoor", ("outdoor", "hiking", "camping", "trail", "climb", "nature"),
-         ("green", "brown", "orange"), "Made for the trail"),
-    Tone("luxury", ("luxury", "premium", "designer", "vip"),
-         ("black", "purple", "white"), "Exquisitely made", serif=True, pill=False),
-    Tone("family", ("family", "parent", "kids", "mom", "dad", "baby"),
-         ("yellow", "blue", "green"), "Loved by families"),
-    Tone("budget", ("budget", "deal", "bargain", "value", "discount", "saver"),
-         ("blue", "red", "green"), "Great value", pill=False),
-    Tone("young", ("young", "teen", "student", "gen z", "trend", "gaming"),
-         ("pink", "purple", "yellow"), "Fresh drop"),
-    Tone("professional", ("professional", "business", "office", "work", "b2b"),
-         ("black", "blue", "white"), "Ready for work", serif=True, pill=False),
+    Tone(
+        "sporty",
+        ("sport", "running", "fitness", "gym", "athlet", "cycling", "yoga"),
+        ("red", "blue", "orange"),
+        "Built to move",
+    ),
+    Tone(
+        "outdoor",
+        ("outdoor", "hiking", "camping", "trail", "climb", "nature"),
+        ("green", "brown", "orange"),
+        "Made for the trail",
+    ),
+    Tone(
+        "luxury",
+        ("luxury", "premium", "designer", "vip"),
+        ("black", "purple", "white"),
+        "Exquisitely made",
+        serif=True,
+        pill=False,
+    ),
+    Tone(
+        "family",
+        ("family", "parent", "kids", "mom", "dad", "baby"),
+        ("yellow", "blue", "green"),
+        "Loved by families",
+    ),
+    Tone(
+        "budget",
+        ("budget", "deal", "bargain", "value", "discount", "saver"),
+        ("blue", "red", "green"),
+        "Great value",
+        pill=False,
+    ),
+    Tone(
+        "young",
+        ("young", "teen", "student", "gen z", "trend", "gaming"),
+        ("pink", "purple", "yellow"),
+        "Fresh drop",
+    ),
+    Tone(
+        "professional",
+        ("professional", "business", "office", "work", "b2b"),
+        ("black", "blue", "white"),
+        "Ready for work",
+        serif=True,
+        pill=False,
+    ),
 )
-DEFAULT_TONE = Tone(DEFAULT_TONE_NAME, (), ("red", "blue", "green", "yellow", "purple", "orange"),
-                    "Just for you")
+DEFAULT_TONE = Tone(
+    DEFAULT_TONE_NAME, (), ("red", "blue", "green", "yellow", "purple", "orange"), "Just for you"
+)
 
 # Cart complements: keyword in the cart item -> (prompt noun from the generator's captions,
 # title shown to shoppers). First matching rule wins; the category rules are the fallback.
 COMPLEMENTS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
-    (r"running|sneaker|trainer|athletic", (("socks", "Sport socks"),
-                                           ("running shirt", "Running shirt"),
-                                           ("billed cap", "Cap"))),
+    (
+        r"running|sneaker|trainer|athletic",
+        (("socks", "Sport socks"), ("running shirt", "Running shirt"), ("billed cap", "Cap")),
+    ),
     (r"hiking|boot", (("socks", "Wool socks"), ("backpack", "Backpack"), ("gloves", "Gloves"))),
     (r"shoe|sandal|heel", (("socks", "Socks"), ("handbag", "Handbag"))),
-    (r"handbag|bag|purse|clutch|tote|backpack", (("purse", "Wallet"), ("sunglasses", "Sunglasses"),
-                                                 ("scarf", "Scarf"))),
-    (r"coffee|espresso|latte", (("hot beverage", "Mug"), ("cookie", "Cookies"),
-                                ("croissant", "Croissant"))),
+    (
+        r"handbag|bag|purse|clutch|tote|backpack",
+        (("purse", "Wallet"), ("sunglasses", "Sunglasses"), ("scarf", "Scarf")),
+    ),
+    (
+        r"coffee|espresso|latte",
+        (("hot beverage", "Mug"), ("cookie", "Cookies"), ("croissant", "Croissant")),
+    ),
     (r"\btea\b|teapot", (("teacup without handle", "Teacup"), ("honey pot", "Honey"))),
-    (r"laptop|computer|notebook pc", (("computer mouse", "Mouse"), ("keyboard", "Keyboard"),
-                                      ("briefcase", "Laptop bag"))),
+    (
+        r"laptop|computer|notebook pc",
+        (("computer mouse", "Mouse"), ("keyboard", "Keyboard"), ("briefcase", "Laptop bag")),
+    ),
     (r"phone|mobile", (("battery", "Power bank"), ("electric plug", "Charger"))),
     (r"camera", (("battery", "Spare battery"), ("backpack", "Camera bag"))),
-    (r"dress|skirt|blouse", (("high-heeled shoe", "Heels"), ("handbag", "Handbag"),
-                             ("ring", "Ring"))),
+    (
+        r"dress|skirt|blouse",
+        (("high-heeled shoe", "Heels"), ("handbag", "Handbag"), ("ring", "Ring")),
+    ),
     (r"shirt|tee|top\b|hoodie|sweater", (("jeans", "Jeans"), ("billed cap", "Cap"))),
     (r"jeans|trousers|pants|shorts", (("t-shirt", "T-shirt"), ("running shoe", "Sneakers"))),
     (r"book|novel", (("bookmark", "Bookmark"), ("glasses", "Reading glasses"))),
@@ -86,22 +142,46 @@ DEFAULT_COMPLEMENTS = (("wrapped gift", "Gift wrap"), ("shopping bags", "Tote ba
 # First match wins, so specific rules come before general ones.
 PRODUCT_NOUNS: tuple[tuple[str, str], ...] = (
     (r"running shoe|runner|sneaker|trainer|athletic shoe", "running shoe"),
-    (r"hiking boot|trail boot", "hiking boot"), (r"high heel|stiletto|pump", "high-heeled shoe"),
-    (r"sandal|flip-?flop", "sandal"), (r"ballet", "ballet shoes"), (r"\bboots?\b", "boot"),
-    (r"shoe|loafer|oxford", "shoe"), (r"backpack|rucksack", "backpack"),
-    (r"wallet|purse", "purse"), (r"clutch|pouch", "clutch bag"), (r"handbag|tote|\bbag", "handbag"),
-    (r"t-?shirt|\btee\b", "t-shirt"), (r"jeans|denim", "jeans"), (r"dress", "dress"),
-    (r"coat|jacket|parka", "coat"), (r"scarf", "scarf"), (r"glove", "gloves"), (r"sock", "socks"),
-    (r"\bcap\b|baseball hat", "billed cap"), (r"sunglass", "sunglasses"),
-    (r"glasses|spectacles", "glasses"), (r"shorts", "shorts"), (r"\bring\b", "ring"),
-    (r"necklace|pendant|gem", "gem stone"), (r"lipstick", "lipstick"),
+    (r"hiking boot|trail boot", "hiking boot"),
+    (r"high heel|stiletto|pump", "high-heeled shoe"),
+    (r"sandal|flip-?flop", "sandal"),
+    (r"ballet", "ballet shoes"),
+    (r"\bboots?\b", "boot"),
+    (r"shoe|loafer|oxford", "shoe"),
+    (r"backpack|rucksack", "backpack"),
+    (r"wallet|purse", "purse"),
+    (r"clutch|pouch", "clutch bag"),
+    (r"handbag|tote|\bbag", "handbag"),
+    (r"t-?shirt|\btee\b", "t-shirt"),
+    (r"jeans|denim", "jeans"),
+    (r"dress", "dress"),
+    (r"coat|jacket|parka", "coat"),
+    (r"scarf", "scarf"),
+    (r"glove", "gloves"),
+    (r"sock", "socks"),
+    (r"\bcap\b|baseball hat", "billed cap"),
+    (r"sunglass", "sunglasses"),
+    (r"glasses|spectacles", "glasses"),
+    (r"shorts", "shorts"),
+    (r"\bring\b", "ring"),
+    (r"necklace|pendant|gem", "gem stone"),
+    (r"lipstick", "lipstick"),
     (r"laptop|notebook pc", "laptop"),
-    (r"smartphone|phone", "mobile phone"), (r"camera", "camera"), (r"keyboard", "keyboard"),
-    (r"\bmouse\b", "computer mouse"), (r"coffee|espresso|\bmug\b", "hot beverage"),
-    (r"teapot", "teapot"), (r"\btea\b", "teacup without handle"), (r"wine", "wine glass"),
-    (r"notebook|journal", "notebook"), (r"\bbooks?\b|novel", "closed book"),
-    (r"pen\b|ballpoint", "pen"), (r"guitar", "guitar"), (r"violin", "violin"),
-    (r"football|soccer", "soccer ball"), (r"basketball", "basketball"),
+    (r"smartphone|phone", "mobile phone"),
+    (r"camera", "camera"),
+    (r"keyboard", "keyboard"),
+    (r"\bmouse\b", "computer mouse"),
+    (r"coffee|espresso|\bmug\b", "hot beverage"),
+    (r"teapot", "teapot"),
+    (r"\btea\b", "teacup without handle"),
+    (r"wine", "wine glass"),
+    (r"notebook|journal", "notebook"),
+    (r"\bbooks?\b|novel", "closed book"),
+    (r"pen\b|ballpoint", "pen"),
+    (r"guitar", "guitar"),
+    (r"violin", "violin"),
+    (r"football|soccer", "soccer ball"),
+    (r"basketball", "basketball"),
     (r"teddy|plush", "teddy bear"),
 )
 
@@ -171,9 +251,10 @@ def variant_colour(tone: Tone, variant: int) -> str:
     return tone.palette[variant % len(tone.palette)]
 
 
-def build_prompt(product: Product, segment: str, interests: list[str], variant: int,
-                 position: int = 0) -> str:
-    """"<colour> <product noun phrase>", like the catalog captions ("red running shoe").
+def build_prompt(
+    product: Product, segment: str, interests: list[str], variant: int, position: int = 0
+) -> str:
+    """ "<colour> <product noun phrase>", like the catalog captions ("red running shoe").
 
     The product's own colour is kept; otherwise the audience's tone picks it, varying by variant
     (and by `position`, so several products in one creative are not all one colour).
@@ -208,8 +289,14 @@ def _copy_for(event: CampaignEvent, shown: list[Product], tone: Tone) -> AdCopy:
         headline, price = brand, ""
     else:
         kicker = tone_kicker
-    return AdCopy(headline=headline, price=price, cta=phrase(event.type, locale), brand=brand,
-                  tagline=tagline, kicker=kicker)
+    return AdCopy(
+        headline=headline,
+        price=price,
+        cta=phrase(event.type, locale),
+        brand=brand,
+        tagline=tagline,
+        kicker=kicker,
+    )
 
 
 def _shown_products(event: CampaignEvent, size: str, variant: int) -> list[int]:
@@ -242,40 +329,48 @@ def plan_event(event: CampaignEvent) -> EventPlan:
             keys: list[tuple[int, int]] = []
             for p_idx in _shown_products(event, size, variant):
                 key = (variant, p_idx)
-                prompt = build_prompt(event.products[p_idx], audience.segment,
-                                      audience.interests, variant, p_idx)
-                requests.setdefault(key, ImageRequest(key, prompt,
-                                                      stable_seed(base_seed, variant, p_idx)))
+                prompt = build_prompt(
+                    event.products[p_idx], audience.segment, audience.interests, variant, p_idx
+                )
+                requests.setdefault(
+                    key, ImageRequest(key, prompt, stable_seed(base_seed, variant, p_idx))
+                )
                 keys.append(key)
             n_comps = max_tiles(size, "cart") - 1 if comps else 0
             for c_idx, (noun, _title) in enumerate(comps[:n_comps]):
                 key = (variant, n_products + c_idx)
-                requests.setdefault(key, ImageRequest(
-                    key, f"{colour} {noun}", stable_seed(base_seed, variant, "complement", noun)))
+                requests.setdefault(
+                    key,
+                    ImageRequest(
+                        key, f"{colour} {noun}", stable_seed(base_seed, variant, "complement", noun)
+                    ),
+                )
                 keys.append(key)
             shown = [event.products[k[1]] for k in keys if k[1] < n_products]
             index = len(creatives)
-            creatives.append(CreativePlan(
-                index=index,
-                creative_id=creative_id(event.event_id, index),
-                size=size,
-                variant=variant,
-                variant_name=name,
-                style=event.creative.style,
-                image_keys=tuple(keys),
-                copy=_copy_for(event, shown, tone),
-                products=tuple(p.sku for p in shown),
-                ad_type=event.type,
-                prompts=tuple(requests[k].prompt for k in keys),
-                complements=tuple(title for _noun, title in comps[:n_comps]),
-                template=template_for(size),
-                arrangement=arrangement_for(size, event.type, len(keys)),
-                tone=tone.name,
-                accent=colour,
-                typeface="serif" if tone.serif else "sans",
-                button="pill" if tone.pill else "square",
-                locale=audience.locale,
-                seed=stable_seed(base_seed, variant, size),
-            ))
+            creatives.append(
+                CreativePlan(
+                    index=index,
+                    creative_id=creative_id(event.event_id, index),
+                    size=size,
+                    variant=variant,
+                    variant_name=name,
+                    style=event.creative.style,
+                    image_keys=tuple(keys),
+                    copy=_copy_for(event, shown, tone),
+                    products=tuple(p.sku for p in shown),
+                    ad_type=event.type,
+                    prompts=tuple(requests[k].prompt for k in keys),
+                    complements=tuple(title for _noun, title in comps[:n_comps]),
+                    template=template_for(size),
+                    arrangement=arrangement_for(size, event.type, len(keys)),
+                    tone=tone.name,
+                    accent=colour,
+                    typeface="serif" if tone.serif else "sans",
+                    button="pill" if tone.pill else "square",
+                    locale=audience.locale,
+                    seed=stable_seed(base_seed, variant, size),
+                )
+            )
     images = sorted(requests.values(), key=lambda r: r.key)
     return EventPlan(images=images, creatives=creatives)

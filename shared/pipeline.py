@@ -50,8 +50,10 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
 )
 
 # Scores a finished event's creatives: one (metrics, servable, reason) per creative.
-Scorer = Callable[[CampaignEvent, EventPlan, dict[ImageKey, Image.Image], list[Image.Image]],
-                  Sequence[tuple[dict[str, float], bool, str | None]]]
+Scorer = Callable[
+    [CampaignEvent, EventPlan, dict[ImageKey, Image.Image], list[Image.Image]],
+    Sequence[tuple[dict[str, float], bool, str | None]],
+]
 # Generates one image per request; a worker swaps in a cross-event micro-batcher.
 GenerateFn = Callable[[list[ImageRequest], float], list[Image.Image]]
 # Sends a sealed hand-off to the render queue.
@@ -100,11 +102,19 @@ class Context:
     handoff: HandoffSink | None = None  # set: images go to the render queue, sealed
 
     @classmethod
-    def local(cls, db_url: str, store: ObjectStore, runtime: GeneratorRuntime, *,
-              worker: str = "local", **adapters: Any) -> Context:
+    def local(
+        cls,
+        db_url: str,
+        store: ObjectStore,
+        runtime: GeneratorRuntime,
+        *,
+        worker: str = "local",
+        **adapters: Any,
+    ) -> Context:
         """A context over a database URL (the CLI, the demo's in-process path, tests)."""
-        return cls(ledger=SqlLedger(db_url, worker=worker), store=store, runtime=runtime,
-                   **adapters)
+        return cls(
+            ledger=SqlLedger(db_url, worker=worker), store=store, runtime=runtime, **adapters
+        )
 
     def generate(self, requests: list[ImageRequest], timeout: float) -> list[Image.Image]:
         if self.generate_fn is not None:
@@ -113,8 +123,9 @@ class Context:
 
     def model_info(self) -> ModelInfo:
         rt = self.runtime
-        return ModelInfo(rt.version, rt.model_dir.name, str(rt.model_dir), rt.config_dict(),
-                         rt.untrained)
+        return ModelInfo(
+            rt.version, rt.model_dir.name, str(rt.model_dir), rt.config_dict(), rt.untrained
+        )
 
 
 @dataclass
@@ -126,12 +137,23 @@ class Outcome:
     timings_ms: dict[str, float] = field(default_factory=dict)
 
 
-def handle_event_task(args: Sequence[Any], kwargs: Mapping[str, Any], ctx: Context, *,
-                      retries: int = 0, last_try: bool = False) -> Outcome:
+def handle_event_task(
+    args: Sequence[Any],
+    kwargs: Mapping[str, Any],
+    ctx: Context,
+    *,
+    retries: int = 0,
+    last_try: bool = False,
+) -> Outcome:
     """One delivery of the event task, whatever its arguments: the front door. `last_try`: no
     retry follows, so a transient error ends the claimed event as failed instead of raising."""
-    admitted = admit(args, kwargs, hmac_key=ctx.limits.event_hmac_key,
-                     payload_cap=ctx.limits.payload_cap, now=time.time())
+    admitted = admit(
+        args,
+        kwargs,
+        hmac_key=ctx.limits.event_hmac_key,
+        payload_cap=ctx.limits.payload_cap,
+        now=time.time(),
+    )
     if isinstance(admitted, Rejection):
         return finish(reject(admitted, _size(args, kwargs), ctx), ctx)
     if admitted.published_at is not None and retries == 0:
@@ -139,24 +161,41 @@ def handle_event_task(args: Sequence[Any], kwargs: Mapping[str, Any], ctx: Conte
     return finish(run_event(admitted.event, ctx, retries=retries, last_try=last_try), ctx)
 
 
-def handle_handoff(args: Sequence[Any], kwargs: Mapping[str, Any], ctx: Context, *,
-                   last_try: bool = False) -> Outcome:
+def handle_handoff(
+    args: Sequence[Any], kwargs: Mapping[str, Any], ctx: Context, *, last_try: bool = False
+) -> Outcome:
     """The render stage's front door: only a sealed hand-off for a live claim is produced."""
     message = args[0] if len(args) == 1 and not kwargs else {"args": list(args), **kwargs}
     handoff = open_handoff(message, ctx.limits.worker_key, ctx.limits.payload_cap)
     if isinstance(handoff, Rejection):
-        return finish(reject(handoff, len(describe(message, 1 << 20)), ctx, placeholder=False),
-                      ctx)
+        return finish(reject(handoff, len(describe(message, 1 << 20)), ctx, placeholder=False), ctx)
     event = handoff.event
     problem = ctx.ledger.holds_claim(event, handoff.attempt)
     if problem is not None:
-        return finish(reject(Rejection(reason=f"render hand-off refused: {problem}",
-                                       event_id=event.event_id,
-                                       payload=event.canonical_json()[: ctx.limits.payload_cap]),
-                             0, ctx, placeholder=False), ctx)
-    return finish(_guarded(event, ctx, lambda: produce_and_commit(
-        event, plan_event(event), handoff.images, ctx, generate_ms=handoff.generate_ms),
-        last_try), ctx)
+        return finish(
+            reject(
+                Rejection(
+                    reason=f"render hand-off refused: {problem}",
+                    event_id=event.event_id,
+                    payload=event.canonical_json()[: ctx.limits.payload_cap],
+                ),
+                0,
+                ctx,
+                placeholder=False,
+            ),
+            ctx,
+        )
+    return finish(
+        _guarded(
+            event,
+            ctx,
+            lambda: produce_and_commit(
+                event, plan_event(event), handoff.images, ctx, generate_ms=handoff.generate_ms
+            ),
+            last_try,
+        ),
+        ctx,
+    )
 
 
 def finish(outcome: Outcome, ctx: Context) -> Outcome:
@@ -165,11 +204,13 @@ def finish(outcome: Outcome, ctx: Context) -> Outcome:
     return outcome
 
 
-def reject(rejection: Rejection, payload_bytes: int, ctx: Context, *,
-           placeholder: bool = True) -> Outcome:
+def reject(
+    rejection: Rejection, payload_bytes: int, ctx: Context, *, placeholder: bool = True
+) -> Outcome:
     ctx.ledger.reject(rejection, payload_bytes=payload_bytes, placeholder=placeholder)
-    ctx.dead_letter({"event_id": rejection.event_id, "reason": rejection.reason,
-                     "payload": rejection.payload})
+    ctx.dead_letter(
+        {"event_id": rejection.event_id, "reason": rejection.reason, "payload": rejection.payload}
+    )
     log.warning("rejected %s: %s", rejection.event_id or "(no id)", rejection.reason)
     return Outcome("rejected", rejection.event_id, detail=rejection.reason)
 
@@ -177,32 +218,50 @@ def reject(rejection: Rejection, payload_bytes: int, ctx: Context, *,
 def fail(event: CampaignEvent, reason: str, ctx: Context) -> Outcome:
     """End an event as failed (terminal) and route it to the dead-letter queue."""
     ctx.ledger.fail(event.event_id, reason)
-    ctx.dead_letter({"event_id": event.event_id, "reason": reason,
-                     "payload": event.canonical_json()[: ctx.limits.payload_cap]})
+    ctx.dead_letter(
+        {
+            "event_id": event.event_id,
+            "reason": reason,
+            "payload": event.canonical_json()[: ctx.limits.payload_cap],
+        }
+    )
     return Outcome("failed", event.event_id, detail=reason)
 
 
-def run_event(event: CampaignEvent, ctx: Context, *, retries: int = 0,
-              last_try: bool = False) -> Outcome:
+def run_event(
+    event: CampaignEvent, ctx: Context, *, retries: int = 0, last_try: bool = False
+) -> Outcome:
     """Claim, then produce. `retries`: deliberate retries so far, which do not count against
     `max_attempts` (that budget is for deliveries that died, e.g. a worker killed mid-event)."""
     claim = ctx.ledger.claim(event, max_attempts=ctx.limits.max_attempts + retries)
     if claim.claim is Claim.CONFLICT:
-        return reject(Rejection(
-            reason="duplicate event_id with a different payload (the first payload stands)",
-            event_id=event.event_id, payload=event.canonical_json()[: ctx.limits.payload_cap],
-        ), 0, ctx, placeholder=False)
+        return reject(
+            Rejection(
+                reason="duplicate event_id with a different payload (the first payload stands)",
+                event_id=event.event_id,
+                payload=event.canonical_json()[: ctx.limits.payload_cap],
+            ),
+            0,
+            ctx,
+            placeholder=False,
+        )
     if claim.claim in (Claim.ALREADY_DONE, Claim.ALREADY_TERMINAL):
         return Outcome("duplicate", event.event_id, detail=claim.claim.value)
     if claim.claim is Claim.GIVE_UP:
-        ctx.dead_letter({"event_id": event.event_id, "reason": claim.last_error,
-                         "payload": event.canonical_json()[: ctx.limits.payload_cap]})
+        ctx.dead_letter(
+            {
+                "event_id": event.event_id,
+                "reason": claim.last_error,
+                "payload": event.canonical_json()[: ctx.limits.payload_cap],
+            }
+        )
         return Outcome("gave_up", event.event_id, detail=claim.last_error or "")
     return _guarded(event, ctx, lambda: produce(event, claim.attempt, ctx), last_try)
 
 
-def _guarded(event: CampaignEvent, ctx: Context, work: Callable[[], Outcome],
-             last_try: bool) -> Outcome:
+def _guarded(
+    event: CampaignEvent, ctx: Context, work: Callable[[], Outcome], last_try: bool
+) -> Outcome:
     """Transient errors propagate (noted on the event) for the caller to retry, unless no retry
     follows; anything else ends the claimed event as failed with its reason."""
     try:
@@ -217,9 +276,13 @@ def _guarded(event: CampaignEvent, ctx: Context, work: Callable[[], Outcome],
         return fail(event, f"{type(exc).__name__}: {exc}", ctx)
 
 
-def generate_images(event: CampaignEvent, plan: EventPlan, ctx: Context,
-                    deadline: Deadline, from_photos: photos.PhotoMap | None = None
-                    ) -> dict[ImageKey, Image.Image]:
+def generate_images(
+    event: CampaignEvent,
+    plan: EventPlan,
+    ctx: Context,
+    deadline: Deadline,
+    from_photos: photos.PhotoMap | None = None,
+) -> dict[ImageKey, Image.Image]:
     """The device stage: one image per planned request (batched across events by a worker),
     except where the shop's photo stands in (`from_photos`)."""
     deadline.check("generate")
@@ -238,24 +301,46 @@ def produce(event: CampaignEvent, attempt: int, ctx: Context) -> Outcome:
     try:
         images = generate_images(event, plan, ctx, deadline, from_photos)
     except TimeoutError as exc:  # the batcher's wait, bounded by the deadline
-        raise DeadlineExceeded(f"generation did not finish within the event deadline: {exc}"
-                               ) from exc
+        raise DeadlineExceeded(
+            f"generation did not finish within the event deadline: {exc}"
+        ) from exc
     generate_ms = (time.perf_counter() - started) * 1000
     ctx.metrics.stage("generate", generate_ms / 1000)
     if ctx.handoff is not None:
         if not ctx.limits.worker_key:
             raise RuntimeError("hand-offs need a worker key (ADGEN_WORKER_KEY)")
         # Generated images only: the render worker reads the shop's photos from the store.
-        ctx.handoff(seal(event, attempt, photos.generated_only(images, from_photos), generate_ms,
-                         ctx.limits.worker_key))
+        ctx.handoff(
+            seal(
+                event,
+                attempt,
+                photos.generated_only(images, from_photos),
+                generate_ms,
+                ctx.limits.worker_key,
+            )
+        )
         return Outcome("handed_off", event.event_id, timings_ms={"generate": generate_ms})
-    return produce_and_commit(event, plan, images, ctx, generate_ms=generate_ms,
-                              started=started, deadline=deadline, from_photos=from_photos)
+    return produce_and_commit(
+        event,
+        plan,
+        images,
+        ctx,
+        generate_ms=generate_ms,
+        started=started,
+        deadline=deadline,
+        from_photos=from_photos,
+    )
 
 
 def produce_and_commit(
-    event: CampaignEvent, plan: EventPlan, images: dict[ImageKey, Image.Image], ctx: Context,
-    *, generate_ms: float, started: float | None = None, deadline: Deadline | None = None,
+    event: CampaignEvent,
+    plan: EventPlan,
+    images: dict[ImageKey, Image.Image],
+    ctx: Context,
+    *,
+    generate_ms: float,
+    started: float | None = None,
+    deadline: Deadline | None = None,
     from_photos: photos.PhotoMap | None = None,
 ) -> Outcome:
     """Compose + encode + store each creative, score them, and commit the event."""
@@ -265,8 +350,9 @@ def produce_and_commit(
         from_photos = photos.photos_for(plan, fetch_product_photos(event, ctx.store))
     images = photos.with_photos(images, from_photos)
     model = ctx.model_info()
-    produced = produce_creatives(event, plan, images, ctx.store, model,
-                                 encoding=ctx.limits.encoding, deadline=deadline)
+    produced = produce_creatives(
+        event, plan, images, ctx.store, model, encoding=ctx.limits.encoding, deadline=deadline
+    )
     produced.records = photos.annotate_records(produced.records, plan, from_photos)
     totals = {"generate": generate_ms, **produced.totals_ms}
     for name, ms in produced.totals_ms.items():
@@ -275,18 +361,28 @@ def produce_and_commit(
     if ctx.scorer is not None:
         deadline.check("score")
         t0 = time.perf_counter()
-        verdicts = [Verdict(m, ok, why) for m, ok, why in
-                    ctx.scorer(event, plan, photos.generated_only(images, from_photos),
-                               produced.images)]
+        verdicts = [
+            Verdict(m, ok, why)
+            for m, ok, why in ctx.scorer(
+                event, plan, photos.generated_only(images, from_photos), produced.images
+            )
+        ]
         totals["score"] = (time.perf_counter() - t0) * 1000
         ctx.metrics.stage("score", totals["score"] / 1000)
     t0 = time.perf_counter()
-    ctx.ledger.commit(EventResult(event, model, produced.records, verdicts,
-                                  generate_ms=generate_ms, started=started))
+    ctx.ledger.commit(
+        EventResult(
+            event, model, produced.records, verdicts, generate_ms=generate_ms, started=started
+        )
+    )
     totals["db"] = (time.perf_counter() - t0) * 1000
     ctx.metrics.stage("db", totals["db"] / 1000)
-    log.info("event %s done: %d creatives in %.0f ms", event.event_id, len(produced.records),
-             (time.perf_counter() - started) * 1000)
+    log.info(
+        "event %s done: %d creatives in %.0f ms",
+        event.event_id,
+        len(produced.records),
+        (time.perf_counter() - started) * 1000,
+    )
     return Outcome("done", event.event_id, creatives=len(produced.records), timings_ms=totals)
 
 

@@ -9,8 +9,8 @@ from dataclasses import asdict, dataclass, field
 from PIL import Image
 
 from shared.compose.colors import RGB
+from shared.compose.draw import base_colour
 from shared.compose.parts_cache import PartsCache, compose_cached
-from shared.compose.render import base_colour
 from shared.deadline import Deadline
 from shared.encoding import Encoding
 from shared.events import CampaignEvent

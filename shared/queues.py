@@ -38,6 +38,7 @@ def broker_transport_options(settings: Settings) -> dict[str, Any]:
     # AMQP: publisher confirms, so a returned publish means the broker has the message.
     return {"confirm_publish": True}
 
+
 FEEDBACK_QUEUE = "adgen.feedback"  # impressions, clicks, conversions from the ad server
 INGEST_FEEDBACK_TASK = "adgen.ingest_feedback"
 REFRESH_PLAN_TASK = "adgen.refresh_plan"

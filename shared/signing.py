@@ -13,8 +13,10 @@ PREFIX = "hmac-sha256:"
 
 
 def sign(body: str, key: str) -> str:
-    return PREFIX + hmac.new(key.encode(), body.encode("utf-8", "surrogatepass"),
-                             hashlib.sha256).hexdigest()
+    return (
+        PREFIX
+        + hmac.new(key.encode(), body.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()
+    )
 
 
 def verify(body: str, signature: str | None, key: str) -> str | None:

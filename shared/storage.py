@@ -36,8 +36,14 @@ class ObjectStore(Protocol):
 def check_key(key: str) -> str:
     """Keys are relative, normalised paths: no '..', no leading '/', no backslashes."""
     norm = posixpath.normpath(key)
-    if (not key or key.startswith("/") or "\\" in key or norm != key or norm.startswith("..")
-            or any(ord(c) < 32 for c in key)):
+    if (
+        not key
+        or key.startswith("/")
+        or "\\" in key
+        or norm != key
+        or norm.startswith("..")
+        or any(ord(c) < 32 for c in key)
+    ):
         raise ValueError(f"unsafe object key {key!r}")
     return key
 
@@ -84,8 +90,10 @@ class FileStore:
     def list(self, prefix: str) -> list[str]:
         base = self.root
         return sorted(
-            p.relative_to(base).as_posix() for p in base.rglob("*")
-            if p.is_file() and not p.name.startswith(".")
+            p.relative_to(base).as_posix()
+            for p in base.rglob("*")
+            if p.is_file()
+            and not p.name.startswith(".")
             and p.relative_to(base).as_posix().startswith(prefix)
         )
 
@@ -94,18 +102,21 @@ class FileStore:
 
 
 class S3Store:
-    def __init__(self, endpoint: str, access_key: str, secret_key: str, bucket: str,
-                 secure: bool = False) -> None:
+    def __init__(
+        self, endpoint: str, access_key: str, secret_key: str, bucket: str, secure: bool = False
+    ) -> None:
         # Short timeouts and a few quick urllib3 retries; longer outages surface as StorageError
         # and the task retries with backoff.
         http = urllib3.PoolManager(
             maxsize=32,  # one connection per worker thread, not one for all
             timeout=urllib3.Timeout(connect=5, read=30),
-            retries=urllib3.Retry(total=3, backoff_factor=0.3,
-                                  status_forcelist=(500, 502, 503, 504)),
+            retries=urllib3.Retry(
+                total=3, backoff_factor=0.3, status_forcelist=(500, 502, 503, 504)
+            ),
         )
-        self.client = Minio(endpoint, access_key=access_key, secret_key=secret_key,
-                            secure=secure, http_client=http)
+        self.client = Minio(
+            endpoint, access_key=access_key, secret_key=secret_key, secure=secure, http_client=http
+        )
         self.bucket = bucket
         self.endpoint = endpoint
 
@@ -128,8 +139,14 @@ class S3Store:
                     raise
 
     def put(self, key: str, data: bytes, content_type: str) -> None:
-        self._call(self.client.put_object, self.bucket, check_key(key), io.BytesIO(data),
-                   len(data), content_type=content_type)
+        self._call(
+            self.client.put_object,
+            self.bucket,
+            check_key(key),
+            io.BytesIO(data),
+            len(data),
+            content_type=content_type,
+        )
 
     def get(self, key: str) -> bytes:
         resp = self._call(self.client.get_object, self.bucket, check_key(key))
@@ -159,13 +176,20 @@ class S3Store:
         return int(stat.size or 0)
 
     def list(self, prefix: str) -> list[str]:
-        objs = self._call(lambda: list(self.client.list_objects(self.bucket, prefix=prefix,
-                                                                 recursive=True)))
+        objs = self._call(
+            lambda: list(self.client.list_objects(self.bucket, prefix=prefix, recursive=True))
+        )
         return sorted(o.object_name for o in objs)
 
     def url(self, key: str, expiry_s: int) -> str:
-        return str(self._call(self.client.presigned_get_object, self.bucket, check_key(key),
-                              expires=timedelta(seconds=expiry_s)))
+        return str(
+            self._call(
+                self.client.presigned_get_object,
+                self.bucket,
+                check_key(key),
+                expires=timedelta(seconds=expiry_s),
+            )
+        )
 
 
 def open_store(url: str, secure: bool = False) -> ObjectStore:
@@ -180,6 +204,11 @@ def open_store(url: str, secure: bool = False) -> ObjectStore:
         if not parts.hostname:
             raise ValueError(f"storage URL needs a host: {redact_url(url)}")
         endpoint = parts.hostname + (f":{parts.port}" if parts.port else "")
-        return S3Store(endpoint, unquote(parts.username or ""), unquote(parts.password or ""),
-                       bucket, secure=secure)
+        return S3Store(
+            endpoint,
+            unquote(parts.username or ""),
+            unquote(parts.password or ""),
+            bucket,
+            secure=secure,
+        )
     raise ValueError(f"unsupported storage URL scheme: {redact_url(url)}")

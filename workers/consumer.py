@@ -26,24 +26,34 @@ def record_refused(message: Any, reason: str) -> None:
     try:
         s = get_settings()
         raw = message.body if isinstance(message.body, (bytes, str)) else repr(message.body)
-        rejection = Rejection(reason=reason[:2000], event_id=peek_event_id(raw),
-                              payload=cap_payload(raw, s.rejected_payload_bytes))
+        rejection = Rejection(
+            reason=reason[:2000],
+            event_id=peek_event_id(raw),
+            payload=cap_payload(raw, s.rejected_payload_bytes),
+        )
         SqlLedger(s.resolved_database_url, worker=s.worker_name or "consumer").reject(
-            rejection, payload_bytes=len(raw), placeholder=False)
+            rejection, payload_bytes=len(raw), placeholder=False
+        )
         from workers.context import publish_dead_letter
 
-        publish_dead_letter({"event_id": rejection.event_id, "reason": rejection.reason,
-                             "payload": rejection.payload})
+        publish_dead_letter(
+            {
+                "event_id": rejection.event_id,
+                "reason": rejection.reason,
+                "payload": rejection.payload,
+            }
+        )
         log.error("refused a broker message: %s", reason)
     except Exception:  # noqa: BLE001 - recording must not kill the consumer
-        log.critical("refused a broker message (%s) and could not record it", reason,
-                     exc_info=True)
+        log.critical("refused a broker message (%s) and could not record it", reason, exc_info=True)
 
 
 class RecordingConsumer(Consumer):  # type: ignore[misc]
     def on_decode_error(self, message: Any, exc: Exception) -> None:
-        record_refused(message, f"undecodable message ({message.content_type}, "
-                                f"{message.content_encoding}): {exc}")
+        record_refused(
+            message,
+            f"undecodable message ({message.content_type}, {message.content_encoding}): {exc}",
+        )
         super().on_decode_error(message, exc)
 
     def on_unknown_message(self, body: Any, message: Any) -> None:

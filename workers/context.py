@@ -30,7 +30,7 @@ from shared.plan import ImageRequest
 from shared.queues import DEAD_QUEUE
 from shared.storage import open_store
 from workers.app import app, dead_exchange, dead_queue
-from workers.metrics import get_metrics
+from workers.prometheus import get_metrics
 
 log = logging.getLogger("adgen.worker")
 
@@ -49,11 +49,21 @@ def upstream() -> Upstream:
 def publish_dead_letter(message: dict[str, Any]) -> None:
     s = get_settings()
     with app.producer_or_acquire() as producer:
-        producer.publish({**message, "worker": s.worker_name or f"pid{os.getpid()}"},
-                         exchange=dead_exchange, routing_key=DEAD_QUEUE,
-                         declare=[dead_queue], serializer="json", delivery_mode=2, retry=True,
-                         retry_policy={"max_retries": 5, "interval_start": 0.5,
-                                       "interval_step": 1, "interval_max": 5})
+        producer.publish(
+            {**message, "worker": s.worker_name or f"pid{os.getpid()}"},
+            exchange=dead_exchange,
+            routing_key=DEAD_QUEUE,
+            declare=[dead_queue],
+            serializer="json",
+            delivery_mode=2,
+            retry=True,
+            retry_policy={
+                "max_retries": 5,
+                "interval_start": 0.5,
+                "interval_step": 1,
+                "interval_max": 5,
+            },
+        )
 
 
 def publish_handoff(message: dict[str, Any]) -> None:
@@ -61,8 +71,13 @@ def publish_handoff(message: dict[str, Any]) -> None:
     from shared.queues import RENDER_QUEUE, RENDER_TASK
 
     try:
-        app.send_task(RENDER_TASK, args=[message], queue=RENDER_QUEUE, retry=True,
-                      retry_policy={"max_retries": 5, "interval_start": 0.5, "interval_max": 5})
+        app.send_task(
+            RENDER_TASK,
+            args=[message],
+            queue=RENDER_QUEUE,
+            retry=True,
+            retry_policy={"max_retries": 5, "interval_start": 0.5, "interval_max": 5},
+        )
     except Exception as exc:  # kombu raises several types; the event path retries this one
         raise ConnectionError(f"render queue did not take the hand-off: {exc}") from exc
 
@@ -86,13 +101,18 @@ def worker_key(s: Settings) -> str | None:
 def limits_from(s: Settings) -> Limits:
     key = worker_key(s)
     if s.render_queue and not key:
-        raise RuntimeError("ADGEN_RENDER_QUEUE is on but ADGEN_WORKER_KEY is not set: generate "
-                           "and render workers need one shared key to seal hand-offs")
+        raise RuntimeError(
+            "ADGEN_RENDER_QUEUE is on but ADGEN_WORKER_KEY is not set: generate "
+            "and render workers need one shared key to seal hand-offs"
+        )
     return Limits(
-        max_attempts=s.max_attempts, payload_cap=s.rejected_payload_bytes,
-        encoding=encoding_from(s), deadline_s=float(s.task_soft_time_limit),
+        max_attempts=s.max_attempts,
+        payload_cap=s.rejected_payload_bytes,
+        encoding=encoding_from(s),
+        deadline_s=float(s.task_soft_time_limit),
         event_hmac_key=s.event_hmac_key.get_secret_value() if s.event_hmac_key else None,
-        worker_key=key)
+        worker_key=key,
+    )
 
 
 def encoding_from(s: Settings) -> Encoding:
@@ -105,11 +125,17 @@ def _load_runtime(s: Settings) -> GeneratorRuntime:
         import torch
 
         torch.set_num_threads(s.torch_threads)
-    runtime = GeneratorRuntime.load(s.resolved_model_dir, device=s.device,
-                                    max_batch=s.batch_max_size, dtype=s.inference_dtype)
+    runtime = GeneratorRuntime.load(
+        s.resolved_model_dir, device=s.device, max_batch=s.batch_max_size, dtype=s.inference_dtype
+    )
     seconds = runtime.warmup()
-    log.info("model %s loaded on %s (warm-up %.2fs)%s", runtime.version, s.device, seconds,
-             " [UNTRAINED]" if runtime.untrained else "")
+    log.info(
+        "model %s loaded on %s (warm-up %.2fs)%s",
+        runtime.version,
+        s.device,
+        seconds,
+        " [UNTRAINED]" if runtime.untrained else "",
+    )
     return runtime
 
 
@@ -117,8 +143,9 @@ def _load_scorer(runtime: GeneratorRuntime, s: Settings) -> Any:
     try:
         from shared.eval.scorer import GateThresholds, load_scorer
 
-        return load_scorer(s.resolved_evaluator_dir, runtime, s.device,
-                           GateThresholds.from_settings(s))
+        return load_scorer(
+            s.resolved_evaluator_dir, runtime, s.device, GateThresholds.from_settings(s)
+        )
     except (ImportError, AttributeError) as exc:
         log.warning("creatives will not be scored: %s", exc)
         return None
@@ -144,17 +171,29 @@ def _build(s: Settings, pid: int) -> tuple[Context, list[MicroBatcher[Any, Any]]
     ledger = SqlLedger(s.resolved_database_url, worker=s.worker_name or f"pid{pid}")
     runtime = _load_runtime(s)  # load + warm once, before any event
     scorer = _load_scorer(runtime, s)
-    ctx = Context(ledger=ledger, store=store, runtime=runtime, limits=limits_from(s),
-                  scorer=scorer, dead_letter=publish_dead_letter, metrics=metrics,
-                  handoff=publish_handoff if s.render_queue and s.worker_role == "generate"
-                  else None)
+    ctx = Context(
+        ledger=ledger,
+        store=store,
+        runtime=runtime,
+        limits=limits_from(s),
+        scorer=scorer,
+        dead_letter=publish_dead_letter,
+        metrics=metrics,
+        handoff=publish_handoff if s.render_queue and s.worker_role == "generate" else None,
+    )
 
     def generate(reqs: list[ImageRequest]) -> list[Image.Image]:
         return runtime.generate([r.prompt for r in reqs], [r.seed for r in reqs])
 
-    batcher = MicroBatcher(generate, max_batch=s.batch_max_size,
-                           max_wait_s=s.batch_max_wait_ms / 1000, on_batch=metrics.batch,
-                           on_oom=metrics.oom, name="generate", expected=_upstream)
+    batcher = MicroBatcher(
+        generate,
+        max_batch=s.batch_max_size,
+        max_wait_s=s.batch_max_wait_ms / 1000,
+        on_batch=metrics.batch,
+        on_oom=metrics.oom,
+        name="generate",
+        expected=_upstream,
+    )
     _upstream.on_change = batcher.poke
 
     def generate_batched(reqs: list[ImageRequest], timeout: float) -> list[Image.Image]:
@@ -167,15 +206,24 @@ def _build(s: Settings, pid: int) -> tuple[Context, list[MicroBatcher[Any, Any]]
     # Scoring and the final database write are batched across events too, but never wait
     # for company: whatever queued while the previous pass ran goes into the next one.
     if scorer is not None and s.score_batch_max_size > 1:
-        scoring = MicroBatcher(scorer.forward, max_batch=s.score_batch_max_size,
-                               max_wait_s=0.0, on_batch=metrics.group("score"),
-                               on_oom=metrics.oom, name="score")
+        scoring = MicroBatcher(
+            scorer.forward,
+            max_batch=s.score_batch_max_size,
+            max_wait_s=0.0,
+            on_batch=metrics.group("score"),
+            on_oom=metrics.oom,
+            name="score",
+        )
         scorer.forward_fn = lambda items: scoring(items, timeout=timeout)
         batchers.append(scoring)
     if s.db_batch_max_size > 1:
-        writer = MicroBatcher(partial(commit_events, ledger.db_url),
-                              max_batch=s.db_batch_max_size, max_wait_s=0.0,
-                              on_batch=metrics.group("db"), name="db")
+        writer = MicroBatcher(
+            partial(commit_events, ledger.db_url),
+            max_batch=s.db_batch_max_size,
+            max_wait_s=0.0,
+            on_batch=metrics.group("db"),
+            name="db",
+        )
         ledger.commit_fn = lambda results: writer(list(results), timeout=timeout)
         batchers.append(writer)
     return ctx, batchers

@@ -53,8 +53,10 @@ def ensure_model(settings: Settings, console: Console) -> Path:
     fallback = settings.home / "models" / "untrained"
     if not (fallback / "config.json").is_file():
         save_untrained_model(fallback, seed=0)
-    console.print(f"[bold yellow]No trained model at {model_dir}: running an UNTRAINED generator "
-                  f"({fallback}). Images will be noise-like.[/]")
+    console.print(
+        f"[bold yellow]No trained model at {model_dir}: running an UNTRAINED generator "
+        f"({fallback}). Images will be noise-like.[/]"
+    )
     return fallback
 
 
@@ -72,17 +74,25 @@ def upload_sample_photo(settings: Settings) -> str:
     return result.key
 
 
-def wait_for(event_ids: list[str], db_url: str, timeout_s: float, console: Console
-             ) -> dict[str, str]:
+def wait_for(
+    event_ids: list[str], db_url: str, timeout_s: float, console: Console
+) -> dict[str, str]:
     statuses: dict[str, str] = {}
     deadline = time.monotonic() + timeout_s
-    with Progress(TextColumn("waiting for events"), BarColumn(), TextColumn("{task.completed}/"
-                  "{task.total}"), TimeElapsedColumn(), console=console, transient=True) as bar:
+    with Progress(
+        TextColumn("waiting for events"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
         task = bar.add_task("events", total=len(event_ids))
         while time.monotonic() < deadline:
             with session_scope(db_url) as s:
-                rows = s.execute(select(Event.event_id, Event.status)
-                                 .where(Event.event_id.in_(event_ids))).all()
+                rows = s.execute(
+                    select(Event.event_id, Event.status).where(Event.event_id.in_(event_ids))
+                ).all()
             statuses = {eid: st for eid, st in rows}
             done = sum(1 for st in statuses.values() if st in TERMINAL_STATUSES)
             bar.update(task, completed=done)
@@ -92,8 +102,9 @@ def wait_for(event_ids: list[str], db_url: str, timeout_s: float, console: Conso
     return statuses
 
 
-def run_demo(out: Path | None = None, timeout_s: float = 600, count: int = 1,
-             console: Console | None = None) -> DemoResult:
+def run_demo(
+    out: Path | None = None, timeout_s: float = 600, count: int = 1, console: Console | None = None
+) -> DemoResult:
     console = console or Console()
     settings = get_settings()
     t_start = time.perf_counter()
@@ -112,8 +123,9 @@ def run_demo(out: Path | None = None, timeout_s: float = 600, count: int = 1,
     env["ADGEN_HOME"] = str(settings.home)
     log_path = settings.home / "demo-worker.log"
     with open(log_path, "ab") as log_file:
-        worker = subprocess.Popen(child_command(spec, "INFO"), env=env, stdout=log_file,
-                                  stderr=subprocess.STDOUT)
+        worker = subprocess.Popen(
+            child_command(spec, "INFO"), env=env, stdout=log_file, stderr=subprocess.STDOUT
+        )
     console.print(f"  worker   pid {worker.pid} (log: {log_path})")
     try:
         prefix = "demo-" + datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
@@ -138,10 +150,18 @@ def run_demo(out: Path | None = None, timeout_s: float = 600, count: int = 1,
 
     store = open_store(settings.resolved_storage_url, secure=settings.storage_secure)
     with session_scope(settings.resolved_database_url) as s:
-        evs = {e.event_id: e for e in s.execute(
-            select(Event).where(Event.event_id.in_(ids))).scalars()}
-        creatives = s.execute(select(Creative).where(Creative.event_id.in_(ids))
-                              .order_by(Creative.event_id, Creative.index)).scalars().all()
+        evs = {
+            e.event_id: e for e in s.execute(select(Event).where(Event.event_id.in_(ids))).scalars()
+        }
+        creatives = (
+            s.execute(
+                select(Creative)
+                .where(Creative.event_id.in_(ids))
+                .order_by(Creative.event_id, Creative.index)
+            )
+            .scalars()
+            .all()
+        )
 
     table = Table(title="Demo events")
     for col in ("event", "type", "status", "creatives", "ms", "first object"):
@@ -149,9 +169,14 @@ def run_demo(out: Path | None = None, timeout_s: float = 600, count: int = 1,
     for ev in events:
         row = evs.get(ev.event_id)
         mine = [c for c in creatives if c.event_id == ev.event_id]
-        table.add_row(ev.event_id, ev.type, row.status if row else "missing", str(len(mine)),
-                      f"{row.processing_ms:.0f}" if row and row.processing_ms else "-",
-                      mine[0].object_key if mine else (row.last_error or "-") if row else "-")
+        table.add_row(
+            ev.event_id,
+            ev.type,
+            row.status if row else "missing",
+            str(len(mine)),
+            f"{row.processing_ms:.0f}" if row and row.processing_ms else "-",
+            mine[0].object_key if mine else (row.last_error or "-") if row else "-",
+        )
     console.print(table)
 
     items = []
@@ -164,10 +189,14 @@ def run_demo(out: Path | None = None, timeout_s: float = 600, count: int = 1,
     wall = time.perf_counter() - t_start
     ms = [float(evs[i].processing_ms or 0) for i in ids if i in evs and evs[i].processing_ms]
     servable = sum(1 for c in creatives if c.servable)
-    console.print(f"{servable}/{len(creatives)} creatives passed the quality gate"
-                  + ("" if servable == len(creatives) else " (reasons in `adgen status` / report)"))
-    console.print(f"{len(creatives)} creatives from {len(events)} events in {wall:.1f}s wall; "
-                  f"mean processing {sum(ms) / max(1, len(ms)):.0f} ms/event (worker side)")
+    console.print(
+        f"{servable}/{len(creatives)} creatives passed the quality gate"
+        + ("" if servable == len(creatives) else " (reasons in `adgen status` / report)")
+    )
+    console.print(
+        f"{len(creatives)} creatives from {len(events)} events in {wall:.1f}s wall; "
+        f"mean processing {sum(ms) / max(1, len(ms)):.0f} ms/event (worker side)"
+    )
     console.print(f"images: {redact_url(settings.resolved_storage_url)}/creatives/…")
     console.print(f"contact sheet: {sheet_path}")
     return DemoResult(events, statuses, len(creatives), sheet_path, wall)

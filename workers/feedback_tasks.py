@@ -12,8 +12,8 @@ from shared.config import get_settings
 from shared.feedback.service import TRANSIENT_ERRORS, ingest_delivery, refresh_serving
 from shared.queues import INGEST_FEEDBACK_TASK, REFRESH_PLAN_TASK
 from workers.feedback_app import app
-from workers.feedback_metrics import get_feedback_metrics
-from workers.metrics import serve
+from workers.feedback_prometheus import get_feedback_metrics
+from workers.prometheus import serve
 
 log = logging.getLogger("adgen.feedback")
 

@@ -44,8 +44,9 @@ def render_specs(processes: int) -> list[WorkerSpec]:
     """CPU render workers: one Celery worker with a prefork pool of `processes`."""
     if processes < 1:
         raise ValueError("--processes must be at least 1")
-    return [WorkerSpec(name="render", device="cpu", cuda_visible="", role="render",
-                       processes=processes)]
+    return [
+        WorkerSpec(name="render", device="cpu", cuda_visible="", role="render", processes=processes)
+    ]
 
 
 def count_gpus() -> int:
@@ -86,13 +87,22 @@ def worker_specs(
         for r in range(per_device):
             base = "cpu" if dev is None else f"gpu{dev}"
             name = base if per_device == 1 else f"{base}-{r}"
-            specs.append(WorkerSpec(name=name, device="cpu" if dev is None else "cuda:0",
-                                    cuda_visible="" if dev is None else dev))
+            specs.append(
+                WorkerSpec(
+                    name=name,
+                    device="cpu" if dev is None else "cuda:0",
+                    cuda_visible="" if dev is None else dev,
+                )
+            )
     return specs
 
 
-def child_command(spec: WorkerSpec, loglevel: str = "INFO", extra: list[str] | None = None,
-                  concurrency: int | None = None) -> list[str]:
+def child_command(
+    spec: WorkerSpec,
+    loglevel: str = "INFO",
+    extra: list[str] | None = None,
+    concurrency: int | None = None,
+) -> list[str]:
     if spec.role == "render":
         pool, concurrency = "prefork", spec.processes
     else:
@@ -102,20 +112,34 @@ def child_command(spec: WorkerSpec, loglevel: str = "INFO", extra: list[str] | N
 
             concurrency = get_settings().worker_concurrency
     return [
-        sys.executable, "-m", "celery", "-A", "workers.app", "worker",
-        "--pool", pool, "--concurrency", str(concurrency),
-        "--hostname", f"{spec.name}@%h",
-        "--queues", ",".join(spec.queues),
-        "--prefetch-multiplier", "1",
-        "--without-mingle", "--without-gossip",
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "workers.app",
+        "worker",
+        "--pool",
+        pool,
+        "--concurrency",
+        str(concurrency),
+        "--hostname",
+        f"{spec.name}@%h",
+        "--queues",
+        ",".join(spec.queues),
+        "--prefetch-multiplier",
+        "1",
+        "--without-mingle",
+        "--without-gossip",
         "--task-events",
-        "--loglevel", loglevel,
+        "--loglevel",
+        loglevel,
         *(extra or []),
     ]
 
 
-def child_env(spec: WorkerSpec, base: dict[str, str] | None = None,
-              metrics_port: int | None = None) -> dict[str, str]:
+def child_env(
+    spec: WorkerSpec, base: dict[str, str] | None = None, metrics_port: int | None = None
+) -> dict[str, str]:
     env = dict(os.environ if base is None else base)
     if metrics_port is not None:
         env["ADGEN_METRICS_PORT"] = str(metrics_port)
@@ -131,8 +155,9 @@ class Supervisor:
     """Starts the children, restarts one that dies (with backoff), forwards SIGTERM for a warm
     shutdown: running batches finish and are acked before the children exit."""
 
-    def __init__(self, specs: list[WorkerSpec], loglevel: str = "INFO",
-                 extra_args: list[str] | None = None) -> None:
+    def __init__(
+        self, specs: list[WorkerSpec], loglevel: str = "INFO", extra_args: list[str] | None = None
+    ) -> None:
         self.specs = specs
         self.loglevel = loglevel
         self.extra_args = extra_args or []
@@ -147,8 +172,12 @@ class Supervisor:
         port = base_port + self.specs.index(spec) if base_port else 0
         cmd = child_command(spec, self.loglevel, self.extra_args)
         self.procs[spec.name] = subprocess.Popen(cmd, env=child_env(spec, metrics_port=port))
-        log.info("started worker %s (pid %d) on %s", spec.name, self.procs[spec.name].pid,
-                 spec.device if spec.device == "cpu" else f"GPU {spec.cuda_visible}")
+        log.info(
+            "started worker %s (pid %d) on %s",
+            spec.name,
+            self.procs[spec.name].pid,
+            spec.device if spec.device == "cpu" else f"GPU {spec.cuda_visible}",
+        )
 
     def stop(self, *_: object) -> None:
         self.stopping = True
@@ -172,8 +201,13 @@ class Supervisor:
                         n = self.restarts.get(name, 0) + 1
                         self.restarts[name] = n
                         delay = min(30.0, 2.0 ** min(n, 5))
-                        log.error("worker %s exited with %s; restart %d in %.0fs", name,
-                                  p.returncode, n, delay)
+                        log.error(
+                            "worker %s exited with %s; restart %d in %.0fs",
+                            name,
+                            p.returncode,
+                            n,
+                            delay,
+                        )
                         time.sleep(delay)
                         if not self.stopping:
                             self.start(by_name[name])

@@ -24,9 +24,12 @@ class EventContextFilter(logging.Filter):
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         doc: dict[str, Any] = {
-            "ts": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"), "level": record.levelname,
-            "logger": record.name, "worker": getattr(record, "worker", "-"),
-            "event_id": getattr(record, "event_id", "-"), "msg": record.getMessage(),
+            "ts": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
+            "level": record.levelname,
+            "logger": record.name,
+            "worker": getattr(record, "worker", "-"),
+            "event_id": getattr(record, "event_id", "-"),
+            "msg": record.getMessage(),
         }
         if record.exc_info:
             doc["exc"] = self.formatException(record.exc_info)

@@ -33,7 +33,7 @@ from shared.queues import PROCESS_EVENT_TASK, RENDER_TASK
 from workers import logs
 from workers.app import app
 from workers.context import get_context, shutdown, upstream
-from workers.metrics import get_metrics, serve
+from workers.prometheus import get_metrics, serve
 from workers.watchdog import Watchdog
 
 log = logging.getLogger("adgen.worker")
@@ -59,7 +59,8 @@ def _on_init(sender: Any = None, **_: Any) -> None:
     _watchdog = Watchdog(hard_limit_s=_settings.task_time_limit)
     serve(_settings.metrics_port)
     pool = getattr(getattr(sender, "pool_cls", None), "__module__", "") or str(
-        getattr(sender, "pool_cls", ""))
+        getattr(sender, "pool_cls", "")
+    )
     if "prefork" not in pool:
         get_context()
 
@@ -69,10 +70,15 @@ def _on_ready(**_: Any) -> None:
     # Logging is configured by now (it is not yet at worker_init): say what this worker serves.
     ctx = get_context()
     rt = ctx.runtime
-    log.info("model %s loaded on %s%s; scoring %s; batch <= %d, wait %.0f ms",
-             rt.version, rt.device, " [UNTRAINED]" if rt.untrained else "",
-             "on" if ctx.scorer is not None else "off", _settings.batch_max_size,
-             _settings.batch_max_wait_ms)
+    log.info(
+        "model %s loaded on %s%s; scoring %s; batch <= %d, wait %.0f ms",
+        rt.version,
+        rt.device,
+        " [UNTRAINED]" if rt.untrained else "",
+        "on" if ctx.scorer is not None else "off",
+        _settings.batch_max_size,
+        _settings.batch_max_wait_ms,
+    )
     # Loud, not fatal: a worker without CJK fonts still serves every other locale.
     check_fonts(log)
 
@@ -88,8 +94,9 @@ def _on_shutdown(**_: Any) -> None:
 
 
 @task_prerun.connect
-def _prerun(task_id: str | None = None, task: Task | None = None, args: Any = None,
-            **_: Any) -> None:
+def _prerun(
+    task_id: str | None = None, task: Task | None = None, args: Any = None, **_: Any
+) -> None:
     if _watchdog is not None and task_id:
         _watchdog.started(task_id, task.name if task else "?")
     get_metrics().in_flight.inc()
@@ -116,8 +123,7 @@ def settle(outcome: Outcome) -> dict[str, Any]:
         raise EventRejected(f"{outcome.event_id or '(no id)'}: {outcome.detail}"[:500])
     if outcome.status in ("failed", "gave_up"):
         raise EventFailed(f"{outcome.event_id}: {outcome.detail}"[:500])
-    return {"status": outcome.status, "event_id": outcome.event_id,
-            "creatives": outcome.creatives}
+    return {"status": outcome.status, "event_id": outcome.event_id, "creatives": outcome.creatives}
 
 
 class EventTask(Task):  # type: ignore[misc]
@@ -145,21 +151,27 @@ class EventTask(Task):  # type: ignore[misc]
         # comebacks, so a poison event that kills the process cannot keep taking its
         # neighbours' attempts with it: each innocent event shares at most one crash with it.
         try:
-            with (upstream().track() if self.tracks_upstream else nullcontext(),
-                  _redelivery_lock if redelivered else nullcontext()):
+            with (
+                upstream().track() if self.tracks_upstream else nullcontext(),
+                _redelivery_lock if redelivered else nullcontext(),
+            ):
                 return super().__call__(*args, **kwargs)
         finally:
             logs.current_event.reset(token)
 
-    def on_failure(self, exc: BaseException, task_id: str, args: Any, kwargs: Any,
-                   einfo: Any) -> None:
+    def on_failure(
+        self, exc: BaseException, task_id: str, args: Any, kwargs: Any, einfo: Any
+    ) -> None:
         # A transient error that outlived every retry before anything could be recorded
         # (the database down throughout): the message still must not vanish.
         if isinstance(exc, TRANSIENT_ERRORS):
-            get_context().dead_letter({
-                "event_id": peek_event_id(args[0] if args else None),
-                "reason": f"gave up after {self.request.retries} retries: {exc}"[:2000],
-                "payload": describe(list(args), _settings.rejected_payload_bytes)})
+            get_context().dead_letter(
+                {
+                    "event_id": peek_event_id(args[0] if args else None),
+                    "reason": f"gave up after {self.request.retries} retries: {exc}"[:2000],
+                    "payload": describe(list(args), _settings.rejected_payload_bytes),
+                }
+            )
 
 
 class GenerateTask(EventTask):
@@ -170,8 +182,9 @@ class GenerateTask(EventTask):
 def process_event(self: EventTask, *args: Any, **kwargs: Any) -> dict[str, Any]:
     """One campaign event delivery (any arguments) -> its creatives, stored and recorded."""
     ctx = get_context()
-    return settle(handle_event_task(args, kwargs, ctx, retries=self.request.retries,
-                                    last_try=self.last_try))
+    return settle(
+        handle_event_task(args, kwargs, ctx, retries=self.request.retries, last_try=self.last_try)
+    )
 
 
 @app.task(bind=True, base=EventTask, name=RENDER_TASK)

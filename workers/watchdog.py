@@ -34,8 +34,11 @@ class Watchdog:
     def overdue(self) -> list[tuple[str, str, float]]:
         now = time.monotonic()
         with self._lock:
-            return [(tid, label, now - t0) for tid, (t0, label) in self._running.items()
-                    if now - t0 > self.hard_limit_s]
+            return [
+                (tid, label, now - t0)
+                for tid, (t0, label) in self._running.items()
+                if now - t0 > self.hard_limit_s
+            ]
 
     def _loop(self) -> None:
         while True:
@@ -43,8 +46,13 @@ class Watchdog:
             late = self.overdue()
             if late:
                 for tid, label, secs in late:
-                    log.critical("task %s (%s) has run %.0fs, past the %.0fs hard limit; exiting "
-                                 "so the message is redelivered", tid, label, secs,
-                                 self.hard_limit_s)
+                    log.critical(
+                        "task %s (%s) has run %.0fs, past the %.0fs hard limit; exiting "
+                        "so the message is redelivered",
+                        tid,
+                        label,
+                        secs,
+                        self.hard_limit_s,
+                    )
                 logging.shutdown()
                 os._exit(EXIT_CODE)

@@ -56,8 +56,11 @@ def model_comparison(means: Mapping[str, Mapping[str, float]]) -> bytes | None:
     for i, metric in enumerate(metrics):
         ax = fig.add_subplot(rows, cols, i + 1)
         heights = [means[m].get(metric, float("nan")) for m in models]
-        ax.bar(range(len(models)), heights,
-               color=[_COLOURS[j % len(_COLOURS)] for j in range(len(models))])
+        ax.bar(
+            range(len(models)),
+            heights,
+            color=[_COLOURS[j % len(_COLOURS)] for j in range(len(models))],
+        )
         ax.set_xticks(range(len(models)), [str(j + 1) for j in range(len(models))])
         ax.set_title(metric, fontsize=8)
         ax.tick_params(labelsize=7)

@@ -54,9 +54,15 @@ def thumbnail_data_uri(png: bytes, max_px: int) -> str:
     return "data:image/webp;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
-def resolve_sources(store: ObjectStore, creatives: Sequence[CreativeRecord], *, expiry_s: int,
-                    embed_thumbnails: bool, thumb_px: int = 320,
-                    progress: Progress | None = None) -> dict[str, ImageSource]:
+def resolve_sources(
+    store: ObjectStore,
+    creatives: Sequence[CreativeRecord],
+    *,
+    expiry_s: int,
+    embed_thumbnails: bool,
+    thumb_px: int = 320,
+    progress: Progress | None = None,
+) -> dict[str, ImageSource]:
     """One `ImageSource` per creative id. A missing object is reported, not fatal."""
     check_expiry(expiry_s)
     out: dict[str, ImageSource] = {}
@@ -64,12 +70,14 @@ def resolve_sources(store: ObjectStore, creatives: Sequence[CreativeRecord], *, 
     for i, c in enumerate(creatives, 1):
         try:
             href = safe_link(store.url(c.object_key, expiry_s))
-            src = thumbnail_data_uri(store.get(c.object_key), thumb_px) if embed_thumbnails \
-                else href
+            src = (
+                thumbnail_data_uri(store.get(c.object_key), thumb_px) if embed_thumbnails else href
+            )
             out[c.creative_id] = ImageSource(href=href, src=src)
         except Exception as exc:  # noqa: BLE001 - one unreadable object must not sink the report
-            out[c.creative_id] = ImageSource(href="", src="",
-                                             error=f"{type(exc).__name__}: {exc}"[:300])
+            out[c.creative_id] = ImageSource(
+                href="", src="", error=f"{type(exc).__name__}: {exc}"[:300]
+            )
         if progress is not None:
             progress(i, total)
     return out

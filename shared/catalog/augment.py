@@ -26,10 +26,13 @@ PALETTE: dict[str, tuple[float, float, float]] = {  # name: (centre, low, high)
 }
 COLOUR_WORDS = re.compile(r"\b(" + "|".join(PALETTE) + r"|brown|black|white)\b\s*")
 BACKGROUNDS: dict[str, tuple[int, int, int]] = {
-    "light blue": (214, 232, 250), "light pink": (252, 222, 232), "light yellow": (252, 246, 210),
-    "light green": (220, 244, 222), "light grey": (232, 232, 232),
+    "light blue": (214, 232, 250),
+    "light pink": (252, 222, 232),
+    "light yellow": (252, 246, 210),
+    "light green": (220, 244, 222),
+    "light grey": (232, 232, 232),
 }
-MIN_COLOURED = 0.30   # share of product pixels that must be saturated to name a colour
+MIN_COLOURED = 0.30  # share of product pixels that must be saturated to name a colour
 MIN_AGREEMENT = 0.70  # share of those saturated pixels that must fall in the named hue range
 
 
@@ -53,7 +56,8 @@ def visible_colour(image: Image.Image) -> str | None:
     # Dark reds, oranges and yellows read as brown or olive, not as the hue's name.
     sats = sat[coloured]
     dull = _in_range(hues, -15.0, 70.0) & (
-        (vals < 0.7) | (_in_range(hues, 15.0, 50.0) & (sats < 0.65)))
+        (vals < 0.7) | (_in_range(hues, 15.0, 50.0) & (sats < 0.65))
+    )
     # Dark pinks read as purple/magenta; leave them unnamed rather than risk the wrong word.
     dull |= _in_range(hues, 295.0, 345.0) & (vals < 0.6)
     if dull.mean() >= MIN_AGREEMENT:
@@ -104,15 +108,17 @@ def with_colour(caption: str, colour: str) -> str:
     return f"{colour} {without_colour(caption)}"
 
 
-def place(cutout: Image.Image, size: int, scale: float = 0.85,
-          offset: tuple[float, float] = (0.5, 0.5)) -> Image.Image:
+def place(
+    cutout: Image.Image, size: int, scale: float = 0.85, offset: tuple[float, float] = (0.5, 0.5)
+) -> Image.Image:
     """Fit the cut-out's bounding box to ``scale`` of the canvas; offset picks its position."""
     bbox = cutout.getchannel("A").getbbox() or (0, 0, cutout.width, cutout.height)
     obj = cutout.crop(bbox)
     side = max(1, round(size * scale))
     ratio = side / max(obj.size)
-    obj = obj.resize((max(1, round(obj.width * ratio)), max(1, round(obj.height * ratio))),
-                     RESIZE_FILTER)
+    obj = obj.resize(
+        (max(1, round(obj.width * ratio)), max(1, round(obj.height * ratio))), RESIZE_FILTER
+    )
     canvas = Image.new("RGBA", (size, size), (0, 0, 0, 0))
     x = round((size - obj.width) * offset[0])
     y = round((size - obj.height) * offset[1])
@@ -121,8 +127,12 @@ def place(cutout: Image.Image, size: int, scale: float = 0.85,
 
 
 def jitter(cutout: Image.Image, size: int, rng: random.Random) -> Image.Image:
-    return place(cutout, size, scale=rng.uniform(0.6, 0.95),
-                 offset=(rng.uniform(0.0, 1.0), rng.uniform(0.0, 1.0)))
+    return place(
+        cutout,
+        size,
+        scale=rng.uniform(0.6, 0.95),
+        offset=(rng.uniform(0.0, 1.0), rng.uniform(0.0, 1.0)),
+    )
 
 
 def on_background(image: Image.Image, colour: tuple[int, int, int]) -> Image.Image:

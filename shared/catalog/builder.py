@@ -47,8 +47,9 @@ def noto_font() -> ImageFont.FreeTypeFont | None:
 
 def render_noto(concept: Concept, font: ImageFont.FreeTypeFont) -> Image.Image | None:
     canvas = Image.new("RGBA", (NOTO_SIZE * 2, NOTO_SIZE * 2), (0, 0, 0, 0))
-    ImageDraw.Draw(canvas).text((NOTO_SIZE // 4, NOTO_SIZE // 4), concept.char, font=font,
-                                embedded_color=True)
+    ImageDraw.Draw(canvas).text(
+        (NOTO_SIZE // 4, NOTO_SIZE // 4), concept.char, font=font, embedded_color=True
+    )
     bbox = canvas.getchannel("A").getbbox()
     # Missing glyphs draw a small box ("tofu") or several glyphs side by side: reject both.
     if bbox is None or (bbox[2] - bbox[0]) > NOTO_SIZE * 1.4:
@@ -69,13 +70,17 @@ class BuildSummary:
     def describe(self) -> str:
         def fmt(c: Counter[str]) -> str:
             return ", ".join(f"{k} {v}" for k, v in sorted(c.items()))
-        return (f"{self.out}: {self.images} images of {self.concepts} concepts\n"
-                f"  styles (base renders): {fmt(self.styles)}\n  variants: {fmt(self.variants)}\n"
-                f"  splits: {fmt(self.splits)}\n  categories: {fmt(self.categories)}")
+
+        return (
+            f"{self.out}: {self.images} images of {self.concepts} concepts\n"
+            f"  styles (base renders): {fmt(self.styles)}\n  variants: {fmt(self.variants)}\n"
+            f"  splits: {fmt(self.splits)}\n  categories: {fmt(self.categories)}"
+        )
 
 
-def _variants(base: Image.Image, captions: list[str], size: int, rng: random.Random,
-              augment_on: bool) -> list[tuple[str, Image.Image, list[str]]]:
+def _variants(
+    base: Image.Image, captions: list[str], size: int, rng: random.Random, augment_on: bool
+) -> list[tuple[str, Image.Image, list[str]]]:
     """(variant tag, RGB image, captions) for one rendered cut-out."""
     placed = augment.place(base, size)
     natural = augment.visible_colour(placed)
@@ -103,9 +108,15 @@ def _variants(base: Image.Image, captions: list[str], size: int, rng: random.Ran
     return out
 
 
-def build_catalog(out: str | Path, size: int = 64, limit: int | None = None,
-                  augment: bool = True, seed: int = 0, progress: bool = False,
-                  emoji_test: Path | None = None) -> BuildSummary:
+def build_catalog(
+    out: str | Path,
+    size: int = 64,
+    limit: int | None = None,
+    augment: bool = True,
+    seed: int = 0,
+    progress: bool = False,
+    emoji_test: Path | None = None,
+) -> BuildSummary:
     concepts = load_concepts(emoji_test)  # first: a missing file stops before any output
     concepts = concepts[:limit] if limit else concepts
     out = Path(out)
@@ -114,8 +125,10 @@ def build_catalog(out: str | Path, size: int = 64, limit: int | None = None,
     summary, items = BuildSummary(out), []
     for concept in tqdm(concepts, desc="rendering", unit="concept", disable=not progress):
         rng = random.Random(f"{seed}:{concept.name}")  # per-concept: a subset builds the same
-        renders = {"openmoji": render_openmoji(concept, svg_dir, size * 4),
-                   "noto": render_noto(concept, font) if font else None}
+        renders = {
+            "openmoji": render_openmoji(concept, svg_dir, size * 4),
+            "noto": render_noto(concept, font) if font else None,
+        }
         slug = concept.name.replace(" ", "_").replace("'", "").replace("/", "_")
         split = split_for(concept.name)
         found = False
@@ -127,10 +140,12 @@ def build_catalog(out: str | Path, size: int = 64, limit: int | None = None,
             for tag, image, caps in _variants(base, list(concept.captions), size, rng, augment):
                 file_name = f"images/{slug}__{style}__{tag}.png"
                 image.save(out / file_name, optimize=False, compress_level=1)
-                items.append(CatalogItem(file_name, caps, concept.category, split,
-                                         concept.name, style))
-                summary.variants[tag if tag in ("base", "jitter", "background") else
-                                 "recolour"] += 1
+                items.append(
+                    CatalogItem(file_name, caps, concept.category, split, concept.name, style)
+                )
+                summary.variants[
+                    tag if tag in ("base", "jitter", "background") else "recolour"
+                ] += 1
                 summary.splits[split] += 1
                 summary.categories[concept.category] += 1
         summary.concepts += found

@@ -16,20 +16,35 @@ class MissingSystemData(RuntimeError):
     """A file the builder reads from the operating system is absent; the message says which
     package provides it and how to install it (one line, meant for a terminal)."""
 
+
 # Unicode emoji subgroup -> product category.  Subgroups absent here are not products.
 SUBGROUP_CATEGORY: dict[str, str] = {
     "clothing": "clothing and accessories",
-    "food-fruit": "food and drink", "food-vegetable": "food and drink",
-    "food-prepared": "food and drink", "food-asian": "food and drink",
-    "food-marine": "food and drink", "food-sweet": "food and drink", "drink": "food and drink",
-    "dishware": "household", "household": "household", "medical": "household",
+    "food-fruit": "food and drink",
+    "food-vegetable": "food and drink",
+    "food-prepared": "food and drink",
+    "food-asian": "food and drink",
+    "food-marine": "food and drink",
+    "food-sweet": "food and drink",
+    "drink": "food and drink",
+    "dishware": "household",
+    "household": "household",
+    "medical": "household",
     "other-object": "household",
-    "phone": "electronics", "computer": "electronics", "light & video": "electronics",
+    "phone": "electronics",
+    "computer": "electronics",
+    "light & video": "electronics",
     "sound": "electronics",
     "sport": "sport",
-    "game": "toys", "event": "toys", "arts & crafts": "toys", "musical-instrument": "toys",
-    "tool": "tools", "science": "tools",
-    "office": "office", "writing": "office", "book-paper": "office",
+    "game": "toys",
+    "event": "toys",
+    "arts & crafts": "toys",
+    "musical-instrument": "toys",
+    "tool": "tools",
+    "science": "tools",
+    "office": "office",
+    "writing": "office",
+    "book-paper": "office",
 }
 # The "clothing" subgroup mixes several shop departments; split it by name.
 NAME_CATEGORY: list[tuple[str, str]] = [
@@ -39,8 +54,10 @@ NAME_CATEGORY: list[tuple[str, str]] = [
     (r"lipstick", "cosmetics"),
 ]
 # Names that are not things one sells, even inside a product subgroup.
-EXCLUDE = re.compile(r"muted|speaker low|speaker medium|bell with slash|no entry|"
-                     r"high voltage|jack-o-lantern|fireworks|sparkler|ticket$|admission")
+EXCLUDE = re.compile(
+    r"muted|speaker low|speaker medium|bell with slash|no entry|"
+    r"high voltage|jack-o-lantern|fireworks|sparkler|ticket$|admission"
+)
 
 
 @dataclass(frozen=True)
@@ -85,7 +102,8 @@ def require_emoji_test(emoji_test: Path | None = None) -> Path:
     if not path.is_file():
         raise MissingSystemData(
             f"{path} not found: it comes with the Debian package {EMOJI_TEST_PACKAGE}; install it "
-            f"with `sudo apt-get install -y {EMOJI_TEST_PACKAGE}` (scripts/setup.sh does this)")
+            f"with `sudo apt-get install -y {EMOJI_TEST_PACKAGE}` (scripts/setup.sh does this)"
+        )
     return path
 
 
@@ -106,6 +124,7 @@ def load_concepts(emoji_test: Path | None = None) -> list[Concept]:
         if "skin tone" in name or EXCLUDE.search(name):
             continue
         char = "".join(chr(int(cp, 16)) for cp in match.group(1).split())
-        concepts.append(Concept(char, name, _category(subgroup, name), subgroup,
-                                _captions(char, name)))
+        concepts.append(
+            Concept(char, name, _category(subgroup, name), subgroup, _captions(char, name))
+        )
     return concepts

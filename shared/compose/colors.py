@@ -15,9 +15,15 @@ MIN_CONTRAST = 4.5  # WCAG 2 AA for normal-size text
 
 # RGB for the caption colour words, used when the image itself shows no clear colour.
 NAMED: dict[str, RGB] = {
-    "red": (214, 40, 40), "orange": (240, 128, 32), "yellow": (240, 196, 32),
-    "green": (46, 160, 67), "blue": (37, 99, 235), "purple": (124, 58, 237),
-    "pink": (236, 72, 153), "brown": (140, 86, 50), "black": (33, 33, 40),
+    "red": (214, 40, 40),
+    "orange": (240, 128, 32),
+    "yellow": (240, 196, 32),
+    "green": (46, 160, 67),
+    "blue": (37, 99, 235),
+    "purple": (124, 58, 237),
+    "pink": (236, 72, 153),
+    "brown": (140, 86, 50),
+    "black": (33, 33, 40),
     "white": (200, 200, 205),
 }
 
@@ -46,8 +52,11 @@ def contrast_ratio(a: RGB, b: RGB) -> float:
 
 def mix(a: RGB, b: RGB, t: float) -> RGB:
     """`t` = 0 gives a, 1 gives b."""
-    return (round(a[0] + (b[0] - a[0]) * t), round(a[1] + (b[1] - a[1]) * t),
-            round(a[2] + (b[2] - a[2]) * t))
+    return (
+        round(a[0] + (b[0] - a[0]) * t),
+        round(a[1] + (b[1] - a[1]) * t),
+        round(a[2] + (b[2] - a[2]) * t),
+    )
 
 
 def best_of_black_white(bg: RGB) -> RGB:

@@ -99,8 +99,9 @@ def _spec(item: _Item, locale: str, serif: bool) -> FontSpec:
     return font_for(item.text, locale, item.bold, serif and item.kind in ("headline", "brand"))
 
 
-def _fit_at_scale(items: list[_Item], scale: float, width: int, height: int, gap: int,
-                  locale: str, serif: bool) -> list[FittedText] | None:
+def _fit_at_scale(
+    items: list[_Item], scale: float, width: int, height: int, gap: int, locale: str, serif: bool
+) -> list[FittedText] | None:
     fitted: list[FittedText] = []
     for item in items:
         size = max(item.min_size, round(item.size * scale))
@@ -109,16 +110,18 @@ def _fit_at_scale(items: list[_Item], scale: float, width: int, height: int, gap
         if f is None and item.kind == "headline" and size == item.min_size:
             # A long title is cut with an ellipsis rather than shrunk below its floor; a word
             # too wide for the floor fails here so the legibility pass can shrink it instead.
-            f = fit_text(spec, item.text, width, height, size, size, item.max_lines,
-                         break_words=False)
+            f = fit_text(
+                spec, item.text, width, height, size, size, item.max_lines, break_words=False
+            )
         if f is None:
             return None
         fitted.append(f)
     return fitted if sum(f.height for f in fitted) + gap * (len(fitted) - 1) <= height else None
 
 
-def _try_fit(items: list[_Item], width: int, height: int, gap: int, locale: str,
-             serif: bool) -> list[FittedText] | None:
+def _try_fit(
+    items: list[_Item], width: int, height: int, gap: int, locale: str, serif: bool
+) -> list[FittedText] | None:
     """All items at the largest common scale (steps of 7 %) at which they fit, or None.
 
     Scales are bisected: fitting is monotonic in size for practical purposes, and a linear
@@ -141,8 +144,9 @@ def _try_fit(items: list[_Item], width: int, height: int, gap: int, locale: str,
     return best
 
 
-def _fit_dropping(items: list[_Item], box: Box, gap: int, locale: str, serif: bool
-                  ) -> tuple[list[_Item], list[FittedText] | None, list[str]]:
+def _fit_dropping(
+    items: list[_Item], box: Box, gap: int, locale: str, serif: bool
+) -> tuple[list[_Item], list[FittedText] | None, list[str]]:
     width, height = box[2] - box[0], box[3] - box[1]
     active, dropped = list(items), list[str]()
     while True:
@@ -161,12 +165,21 @@ def _comfort_floor(item: _Item, width: int, comfort: float, locale: str, serif: 
     floor = max(item.min_size, round(item.size * comfort))
     if width <= 0:
         return floor
-    return min(floor, largest_unbroken_size(_spec(item, locale, serif), item.text, width, floor,
-                                            item.min_size))
+    return min(
+        floor,
+        largest_unbroken_size(_spec(item, locale, serif), item.text, width, floor, item.min_size),
+    )
 
 
-def fit_stack(items: list[_Item], box: Box, gap: int, locale: str, serif: bool,
-              align: str, comfort: float = COMFORT) -> tuple[list[Element], list[str]]:
+def fit_stack(
+    items: list[_Item],
+    box: Box,
+    gap: int,
+    locale: str,
+    serif: bool,
+    align: str,
+    comfort: float = COMFORT,
+) -> tuple[list[Element], list[str]]:
     """Fit the items into `box`, centred vertically.
 
     First every item may shrink only to `comfort` of its size, dropping optional items in
@@ -175,15 +188,25 @@ def fit_stack(items: list[_Item], box: Box, gap: int, locale: str, serif: bool,
     """
     x0, y0, x1, y1 = box
     width, height = x1 - x0, y1 - y0
-    comfy = [replace(i, min_size=_comfort_floor(i, width, comfort, locale, serif))
-             for i in items]
+    comfy = [replace(i, min_size=_comfort_floor(i, width, comfort, locale, serif)) for i in items]
     active, fitted, dropped = _fit_dropping(comfy, box, gap, locale, serif)
     if fitted is None:
         active, fitted, dropped = _fit_dropping(items, box, gap, locale, serif)
     if fitted is None:  # only the headline is left and even it is too long: ellipsise
         head = next((i for i in items if i.kind == "headline"), None)
-        last = fit_text(_spec(head, locale, serif), head.text, width, height, head.size,
-                        head.min_size, head.max_lines) if head and width > 0 else None
+        last = (
+            fit_text(
+                _spec(head, locale, serif),
+                head.text,
+                width,
+                height,
+                head.size,
+                head.min_size,
+                head.max_lines,
+            )
+            if head and width > 0
+            else None
+        )
         if head is None or last is None:
             return [], dropped + [i.kind for i in active]
         fitted, active = [last], [head]
@@ -192,14 +215,23 @@ def fit_stack(items: list[_Item], box: Box, gap: int, locale: str, serif: bool,
     elements = []
     for item, f in zip(active, fitted, strict=True):
         lines, left, right = place_lines(f, x0, x1, y, align)
-        elements.append(Element(item.kind, (left, y, right, y + f.height), lines, f.font,
-                                f.size, truncated=f.truncated))
+        elements.append(
+            Element(
+                item.kind,
+                (left, y, right, y + f.height),
+                lines,
+                f.font,
+                f.size,
+                truncated=f.truncated,
+            )
+        )
         y += f.height + gap
     return elements, dropped
 
 
-def place_lines(f: FittedText, x0: int, x1: int, y: int, align: str
-                ) -> tuple[tuple[TextLine, ...], int, int]:
+def place_lines(
+    f: FittedText, x0: int, x1: int, y: int, align: str
+) -> tuple[tuple[TextLine, ...], int, int]:
     """Lines of `f` drawn from y, left-aligned at x0 or centred in [x0, x1) by their ink (not
     their advance, which puts accents and italics a pixel off). Returns lines and ink x-range."""
     font = f.font.at(f.size)
@@ -224,12 +256,20 @@ def _clean(text: str, locale: str, bold: bool, serif: bool) -> str:
 def _items(plan: CreativePlan, unit: float, headline_lines: int) -> list[_Item]:
     copy, serif = plan.copy, plan.typeface == "serif"
     big = 1.25 if plan.style == "bold" else 1.0
-    texts = {"brand": copy.brand if copy.brand != copy.headline else "",
-             "kicker": copy.kicker, "headline": copy.headline, "price": copy.price,
-             "tagline": copy.tagline if copy.tagline != copy.headline else ""}
-    spec = {"brand": (True, 0.8, 1), "kicker": (False, 0.8, 1),
-            "headline": (True, 1.6 * big, headline_lines), "price": (True, 1.2, 1),
-            "tagline": (False, 0.85, 2)}
+    texts = {
+        "brand": copy.brand if copy.brand != copy.headline else "",
+        "kicker": copy.kicker,
+        "headline": copy.headline,
+        "price": copy.price,
+        "tagline": copy.tagline if copy.tagline != copy.headline else "",
+    }
+    spec = {
+        "brand": (True, 0.8, 1),
+        "kicker": (False, 0.8, 1),
+        "headline": (True, 1.6 * big, headline_lines),
+        "price": (True, 1.2, 1),
+        "tagline": (False, 0.85, 2),
+    }
     items = []
     for kind in STACK_ORDER:
         bold, rel, lines = spec[kind]
@@ -237,17 +277,25 @@ def _items(plan: CreativePlan, unit: float, headline_lines: int) -> list[_Item]:
         if not text and kind == "headline":  # an empty (or all-emoji) title still gets one
             text = _clean(copy.brand, plan.locale, bold, serif) or "—"
         if text:
-            items.append(_Item(kind, text, bold, max(MIN_SIZE.get(kind, MIN_SIZE_DEFAULT),
-                                                     round(unit * rel)), lines,
-                               MIN_SIZE.get(kind, MIN_SIZE_DEFAULT)))
+            items.append(
+                _Item(
+                    kind,
+                    text,
+                    bold,
+                    max(MIN_SIZE.get(kind, MIN_SIZE_DEFAULT), round(unit * rel)),
+                    lines,
+                    MIN_SIZE.get(kind, MIN_SIZE_DEFAULT),
+                )
+            )
     return items
 
 
 # --- button ---------------------------------------------------------------------------------
 
 
-def fit_button(text: str, locale: str, size: int, max_w: int, max_h: int
-               ) -> tuple[int, int, int, FittedText]:
+def fit_button(
+    text: str, locale: str, size: int, max_w: int, max_h: int
+) -> tuple[int, int, int, FittedText]:
     """(width, height, vertical padding, fitted text) of a one-line button within max_w x max_h.
     Shrinks the type until the button fits; ellipsises only at the minimum size."""
     spec = font_for(text, locale, bold=True)
@@ -263,8 +311,9 @@ def fit_button(text: str, locale: str, size: int, max_w: int, max_h: int
     raise ValueError(f"button text {text!r} cannot fit {max_w}x{max_h}")
 
 
-def _button_element(text: str, locale: str, size: int, box: Box, full_width: bool,
-                    align: str) -> Element:
+def _button_element(
+    text: str, locale: str, size: int, box: Box, full_width: bool, align: str
+) -> Element:
     x0, y0, x1, y1 = box
     w, h, pad_y, fitted = fit_button(text, locale, size, x1 - x0, y1 - y0)
     if full_width:
@@ -272,8 +321,9 @@ def _button_element(text: str, locale: str, size: int, box: Box, full_width: boo
     bx = {"left": x0, "right": x1 - w}.get(align, x0 + (x1 - x0 - w) // 2)
     by = y0 + (y1 - y0 - h) // 2
     lines, _left, _right = place_lines(fitted, bx, bx + w, by + pad_y, "center")
-    return Element("cta", (bx, by, bx + w, by + h), lines, fitted.font, fitted.size,
-                   truncated=fitted.truncated)
+    return Element(
+        "cta", (bx, by, bx + w, by + h), lines, fitted.font, fitted.size, truncated=fitted.truncated
+    )
 
 
 # --- product tiles --------------------------------------------------------------------------
@@ -303,13 +353,19 @@ def _hero(region: Box, n: int, gap: int) -> tuple[int, list[Box]]:
         return row_hero, boxes
     small = (col_hero - gap * (k - 1)) // k
     boxes = [(x0, y0, x0 + col_hero, y0 + col_hero)]
-    boxes += [(x0 + i * (small + gap), y0 + col_hero + gap, x0 + i * (small + gap) + small,
-               y0 + col_hero + gap + small) for i in range(k)]
+    boxes += [
+        (
+            x0 + i * (small + gap),
+            y0 + col_hero + gap,
+            x0 + i * (small + gap) + small,
+            y0 + col_hero + gap + small,
+        )
+        for i in range(k)
+    ]
     return col_hero, boxes
 
 
-def tile_boxes(region: Box, n: int, arrangement: str, gap: int, align: str = "center"
-               ) -> list[Box]:
+def tile_boxes(region: Box, n: int, arrangement: str, gap: int, align: str = "center") -> list[Box]:
     """Square tiles for n images inside `region`, the block centred (or left-aligned)."""
     if n == 0:
         return []
@@ -317,9 +373,11 @@ def tile_boxes(region: Box, n: int, arrangement: str, gap: int, align: str = "ce
         _side, boxes = _hero(region, n, gap)
     else:
         allowed = {"strip": (n,), "stack": (1, 2), "single": (1,)}.get(
-            arrangement, tuple(sorted({n, 1, 2})))
-        _side, boxes = max((_grid(region, n, cols, gap) for cols in allowed if cols <= n),
-                           key=lambda r: r[0])
+            arrangement, tuple(sorted({n, 1, 2}))
+        )
+        _side, boxes = max(
+            (_grid(region, n, cols, gap) for cols in allowed if cols <= n), key=lambda r: r[0]
+        )
     bx0 = min(b[0] for b in boxes)
     by0 = min(b[1] for b in boxes)
     bw, bh = max(b[2] for b in boxes) - bx0, max(b[3] for b in boxes) - by0
@@ -330,8 +388,10 @@ def tile_boxes(region: Box, n: int, arrangement: str, gap: int, align: str = "ce
 
 def _tiles(plan: CreativePlan, boxes: list[Box]) -> list[Element]:
     n_products = len(plan.products)
-    return [Element("product" if i < n_products else "complement", box, image_index=i)
-            for i, box in enumerate(boxes)]
+    return [
+        Element("product" if i < n_products else "complement", box, image_index=i)
+        for i, box in enumerate(boxes)
+    ]
 
 
 # --- templates ------------------------------------------------------------------------------
@@ -349,20 +409,33 @@ def _banner(plan: CreativePlan, w: int, h: int, n: int) -> tuple[list[Element], 
     image_region = (m, m, m + int(h_in * slots + gap * (n - 1)), h - m)
     tiles = tile_boxes(image_region, n, plan.arrangement, gap // 2 if n > 2 else gap, "left")
     right_of_tiles = max(b[2] for b in tiles) if tiles else m
-    cta = _button_element(plan.copy.cta, plan.locale, round(unit * (0.85 if tiny else 1.05)),
-                          (right_of_tiles + gap, m, w - m, h - m), False, "right")
+    cta = _button_element(
+        plan.copy.cta,
+        plan.locale,
+        round(unit * (0.85 if tiny else 1.05)),
+        (right_of_tiles + gap, m, w - m, h - m),
+        False,
+        "right",
+    )
     stack_box = (right_of_tiles + gap + m, m, cta.box[0] - gap - m // 2, h - m)
     items = _items(plan, unit, 1 if tiny else 2)
     if tiny:  # a mobile banner carries headline and price only, by design
         items = [i for i in items if i.kind in TINY_KINDS]
-    text, dropped = fit_stack(items, stack_box, max(1, round(unit * 0.2)),
-                              plan.locale, plan.typeface == "serif", "left",
-                              comfort=0.6 if tiny else COMFORT)
+    text, dropped = fit_stack(
+        items,
+        stack_box,
+        max(1, round(unit * 0.2)),
+        plan.locale,
+        plan.typeface == "serif",
+        "left",
+        comfort=0.6 if tiny else COMFORT,
+    )
     return [*_tiles(plan, tiles), *text, cta], dropped
 
 
-def _vertical(plan: CreativePlan, w: int, h: int, n: int, image_share: float, full_button: bool
-              ) -> tuple[list[Element], list[str]]:
+def _vertical(
+    plan: CreativePlan, w: int, h: int, n: int, image_share: float, full_button: bool
+) -> tuple[list[Element], list[str]]:
     m = max(8, round(min(w, h) * 0.06))
     gap = max(6, round(m * 0.6))
     w_in, h_in = w - 2 * m, h - 2 * m
@@ -371,12 +444,23 @@ def _vertical(plan: CreativePlan, w: int, h: int, n: int, image_share: float, fu
     tiles = tile_boxes((m, m, w - m, m + image_h), n, plan.arrangement, gap)
     image_bottom = max(b[3] for b in tiles) if tiles else m
     cta_h_max = max(24, round(unit * 2.6))
-    cta = _button_element(plan.copy.cta, plan.locale, round(unit * 1.1),
-                          (m, h - m - cta_h_max, w - m, h - m), full_button, "center")
+    cta = _button_element(
+        plan.copy.cta,
+        plan.locale,
+        round(unit * 1.1),
+        (m, h - m - cta_h_max, w - m, h - m),
+        full_button,
+        "center",
+    )
     stack_box = (m, image_bottom + gap, w - m, cta.box[1] - gap)
-    text, dropped = fit_stack(_items(plan, unit, 5 if w < h else 2), stack_box,
-                              max(2, round(unit * 0.35)), plan.locale, plan.typeface == "serif",
-                              "center")
+    text, dropped = fit_stack(
+        _items(plan, unit, 5 if w < h else 2),
+        stack_box,
+        max(2, round(unit * 0.35)),
+        plan.locale,
+        plan.typeface == "serif",
+        "center",
+    )
     # Text directly under the images, and the two together centred above the button, rather
     # than a gap between picture and words.
     above = min((e.box[1] for e in text), default=stack_box[1]) - stack_box[1]
@@ -388,8 +472,11 @@ def _vertical(plan: CreativePlan, w: int, h: int, n: int, image_share: float, fu
 
 def _shift(element: Element, dy: int) -> Element:
     x0, y0, x1, y1 = element.box
-    return replace(element, box=(x0, y0 + dy, x1, y1 + dy),
-                   lines=tuple(replace(line, y=line.y + dy) for line in element.lines))
+    return replace(
+        element,
+        box=(x0, y0 + dy, x1, y1 + dy),
+        lines=tuple(replace(line, y=line.y + dy) for line in element.lines),
+    )
 
 
 def _split(plan: CreativePlan, w: int, h: int, n: int) -> tuple[list[Element], list[str]]:
@@ -401,11 +488,23 @@ def _split(plan: CreativePlan, w: int, h: int, n: int) -> tuple[list[Element], l
     col_x0 = max(b[2] for b in tiles) + gap + m // 2 if tiles else m
     unit = (w - m - col_x0) * 0.085
     cta_h_max = max(24, round(unit * 2.6))
-    cta = _button_element(plan.copy.cta, plan.locale, round(unit * 1.1),
-                          (col_x0, h - m - cta_h_max, w - m, h - m), False, "center")
+    cta = _button_element(
+        plan.copy.cta,
+        plan.locale,
+        round(unit * 1.1),
+        (col_x0, h - m - cta_h_max, w - m, h - m),
+        False,
+        "center",
+    )
     stack_box = (col_x0, m, w - m, cta.box[1] - gap)
-    text, dropped = fit_stack(_items(plan, unit, 4), stack_box, max(2, round(unit * 0.35)),
-                              plan.locale, plan.typeface == "serif", "center")
+    text, dropped = fit_stack(
+        _items(plan, unit, 4),
+        stack_box,
+        max(2, round(unit * 0.35)),
+        plan.locale,
+        plan.typeface == "serif",
+        "center",
+    )
     return [*_tiles(plan, tiles), *text, cta], dropped
 
 
@@ -421,10 +520,21 @@ def build_layout(plan: CreativePlan, n_images: int | None = None) -> Layout:
 def _layout_key(plan: CreativePlan) -> CreativePlan:
     """`plan` with every field a layout never reads blanked out; it is all `_layout` sees, so
     a layout cannot depend on a field the cache key ignores."""
-    return replace(plan, index=0, creative_id="", variant=0, variant_name="",
-                   image_keys=tuple((0, i) for i in range(len(plan.image_keys))), prompts=(),
-                   complements=(), ad_type="", tone="", accent="", seed=0,
-                   products=tuple(str(i) for i in range(len(plan.products))))
+    return replace(
+        plan,
+        index=0,
+        creative_id="",
+        variant=0,
+        variant_name="",
+        image_keys=tuple((0, i) for i in range(len(plan.image_keys))),
+        prompts=(),
+        complements=(),
+        ad_type="",
+        tone="",
+        accent="",
+        seed=0,
+        products=tuple(str(i) for i in range(len(plan.products))),
+    )
 
 
 @lru_cache(maxsize=4096)
@@ -444,6 +554,14 @@ def _layout(plan: CreativePlan, n: int) -> Layout:
     cta_h = cta.box[3] - cta.box[1]
     tiles = [e for e in elements if e.image_index >= 0]
     side = min((e.box[2] - e.box[0] for e in tiles), default=0)
-    return Layout(w, h, template, plan.arrangement, tuple(elements), tuple(dropped),
-                  radius=cta_h // 2 if plan.button == "pill" else max(2, cta_h // 8),
-                  tiles_radius=max(2, side // 10), shadow=min(6, max(1, side // 30)))
+    return Layout(
+        w,
+        h,
+        template,
+        plan.arrangement,
+        tuple(elements),
+        tuple(dropped),
+        radius=cta_h // 2 if plan.button == "pill" else max(2, cta_h // 8),
+        tiles_radius=max(2, side // 10),
+        shadow=min(6, max(1, side // 30)),
+    )

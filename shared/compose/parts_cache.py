@@ -1,6 +1,6 @@
 """Composition from cached parts: the static layers of a creative drawn once, reused after.
 
-A creative is three layers (shared.compose.render): ground (background + decoration), product
+A creative is three layers (shared.compose.draw): ground (background + decoration), product
 cards, text (copy + button). Ground and text depend only on the layout (placement x template x
 copy x typeface) and the theme (style x base colour x brand), plus the decoration's seed; so
 they are drawn once per such key into one image, and each creative copies it and pastes its
@@ -27,14 +27,14 @@ from typing import TYPE_CHECKING
 from PIL import Image, ImageChops
 
 from shared.compose.colors import RGB
-from shared.compose.layouts import Layout, build_layout
-from shared.compose.render import (
+from shared.compose.draw import (
     base_colour,
     draw_ground,
     draw_text,
     paste_products,
     render_layout,
 )
+from shared.compose.layouts import Layout, build_layout
 from shared.compose.styles import Theme, make_theme
 from shared.events import CampaignEvent
 

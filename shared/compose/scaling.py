@@ -36,8 +36,11 @@ def scale_product(image: Image.Image, side: int) -> Image.Image:
     if img.width != side:
         img = img.resize((side, side), FILTER, reducing_gap=3.0 if img.width > side else None)
     if factor > 1.5:
-        img = img.filter(ImageFilter.UnsharpMask(radius=factor * 0.5, percent=SHARPEN_PERCENT,
-                                                 threshold=SHARPEN_THRESHOLD))
+        img = img.filter(
+            ImageFilter.UnsharpMask(
+                radius=factor * 0.5, percent=SHARPEN_PERCENT, threshold=SHARPEN_THRESHOLD
+            )
+        )
     return img
 
 
@@ -46,8 +49,9 @@ def rounded_mask(size: tuple[int, int], radius: int) -> Image.Image:
     # Drawn at 4x and reduced so the corners are anti-aliased. Cached: a handful of sizes recur
     # for every creative, and this was a fifth of the composition time. Callers must not mutate.
     big = Image.new("L", (size[0] * 4, size[1] * 4), 0)
-    ImageDraw.Draw(big).rounded_rectangle((0, 0, big.width - 1, big.height - 1), radius * 4,
-                                          fill=255)
+    ImageDraw.Draw(big).rounded_rectangle(
+        (0, 0, big.width - 1, big.height - 1), radius * 4, fill=255
+    )
     return big.resize(size, Image.Resampling.LANCZOS)
 
 
@@ -60,8 +64,14 @@ def _shadow(size: tuple[int, int], radius: int, shadow: int) -> Image.Image:
     return layer.filter(ImageFilter.GaussianBlur(shadow))
 
 
-def paste_card(canvas: Image.Image, tile: Image.Image, xy: tuple[int, int], radius: int,
-               shadow: int, shadow_colour: RGB) -> None:
+def paste_card(
+    canvas: Image.Image,
+    tile: Image.Image,
+    xy: tuple[int, int],
+    radius: int,
+    shadow: int,
+    shadow_colour: RGB,
+) -> None:
     """Paste `tile` with rounded corners and a soft drop shadow of `shadow` px."""
     mask = rounded_mask(tile.size, radius)
     if shadow > 0:
@@ -87,8 +97,9 @@ def scale_photo(image: Image.Image, side: int) -> Image.Image:
     return img
 
 
-def paste_cutout(canvas: Image.Image, tile: Image.Image, xy: tuple[int, int], shadow: int,
-                 shadow_colour: RGB) -> None:
+def paste_cutout(
+    canvas: Image.Image, tile: Image.Image, xy: tuple[int, int], shadow: int, shadow_colour: RGB
+) -> None:
     """Paste an RGBA `tile` by its alpha, over a soft shadow cast by the product's own shape."""
     alpha = tile.getchannel("A")
     if shadow > 0:

@@ -30,8 +30,14 @@ PINE: RGB = (18, 92, 60)
 CRIMSON: RGB = (150, 24, 42)
 
 # Which colour each text element is drawn in, and on what.
-TEXT_ROLES = {"brand": "text", "kicker": "accent_text", "headline": "text",
-              "price": "accent_text", "tagline": "text", "cta": "cta_text"}
+TEXT_ROLES = {
+    "brand": "text",
+    "kicker": "accent_text",
+    "headline": "text",
+    "price": "accent_text",
+    "tagline": "text",
+    "cta": "cta_text",
+}
 
 
 @dataclass(frozen=True)
@@ -68,8 +74,15 @@ def _clean(base: RGB, brand: BrandKit | None) -> Theme:
     else:
         bg = mix(saturate(base, 0.5), WHITE, 0.86)
     fill = ensure_contrast(base, WHITE)  # darkened until white button text reads
-    return Theme("clean", bg, ensure_contrast(INK, bg),
-                 ensure_contrast(saturate(base, 0.8), bg), fill, WHITE, mix(INK, bg, 0.3))
+    return Theme(
+        "clean",
+        bg,
+        ensure_contrast(INK, bg),
+        ensure_contrast(saturate(base, 0.8), bg),
+        fill,
+        WHITE,
+        mix(INK, bg, 0.3),
+    )
 
 
 def _bold(base: RGB, brand: BrandKit | None) -> Theme:
@@ -82,9 +95,16 @@ def _bold(base: RGB, brand: BrandKit | None) -> Theme:
 def _seasonal(base: RGB) -> Theme:
     festive = PINE if _hue_distance(base, CRIMSON) < 0.08 else CRIMSON
     bg = mix(festive, base, 0.15)
-    return Theme("seasonal", bg, ensure_contrast(CREAM, bg), ensure_contrast(GOLD, bg), GOLD,
-                 ensure_contrast(mix(festive, INK, 0.4), GOLD), mix(INK, bg, 0.4),
-                 confetti=(GOLD, CREAM, (230, 57, 70), (42, 157, 143), saturate(base, 0.7)))
+    return Theme(
+        "seasonal",
+        bg,
+        ensure_contrast(CREAM, bg),
+        ensure_contrast(GOLD, bg),
+        GOLD,
+        ensure_contrast(mix(festive, INK, 0.4), GOLD),
+        mix(INK, bg, 0.4),
+        confetti=(GOLD, CREAM, (230, 57, 70), (42, 157, 143), saturate(base, 0.7)),
+    )
 
 
 def make_theme(style: str, base: RGB, brand: BrandKit | None = None) -> Theme:

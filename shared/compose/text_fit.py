@@ -18,8 +18,10 @@ from shared.compose.fonts import FontSpec
 
 ELLIPSIS = "…"
 # A CJK character is a token of its own: lines may break between any two of them.
-_TOKEN = re.compile(r"[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]|[^\s\u2e80-\u9fff"
-                    r"\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]+")
+_TOKEN = re.compile(
+    r"[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]|[^\s\u2e80-\u9fff"
+    r"\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]+"
+)
 
 
 @dataclass(frozen=True)
@@ -57,7 +59,8 @@ def text_width(font: ImageFont.FreeTypeFont, text: str) -> int:
 NO_LINE_START = frozenset(
     "、。，．・：；？！）」』】〕〉》〗〙〛｝］”’〟…‥ー〜～％‰℃"
     "ぁぃぅぇぉっゃゅょゎゕゖァィゥェォッャュョヮヵヶ々ゝゞヽヾ"
-    ",.!?:;)]}%")
+    ",.!?:;)]}%"
+)
 # ... and these never end one (opening brackets, prefix currency signs).
 NO_LINE_END = frozenset("（「『【〔〈《〖〘〚｛［“‘〝￥＄¥$([{")
 
@@ -96,8 +99,9 @@ def _break_long(font: ImageFont.FreeTypeFont, word: str, width: int) -> list[str
     return [*pieces, current] if current else pieces
 
 
-def wrap(font: ImageFont.FreeTypeFont, text: str, width: int, break_words: bool = True
-         ) -> list[str] | None:
+def wrap(
+    font: ImageFont.FreeTypeFont, text: str, width: int, break_words: bool = True
+) -> list[str] | None:
     """Greedy wrap. A word wider than the box is broken between characters, or, when
     `break_words` is false, the wrap fails (None) so the caller can try a smaller size."""
     lines: list[str] = []
@@ -127,12 +131,21 @@ def _fitted(spec: FontSpec, lines: list[str], size: int, truncated: bool = False
     boxes = [font.getbbox(line, anchor="la") for line in lines]
     top = max(0, -math.floor(min(b[1] for b in boxes)))
     bottom = max(0, math.ceil(boxes[-1][3]) - lh)
-    return FittedText(tuple(lines), spec, size, lh, max(text_width(font, ln) for ln in lines),
-                      truncated, top, bottom)
+    return FittedText(
+        tuple(lines),
+        spec,
+        size,
+        lh,
+        max(text_width(font, ln) for ln in lines),
+        truncated,
+        top,
+        bottom,
+    )
 
 
-def fit_at(spec: FontSpec, text: str, size: int, width: int, max_lines: int,
-           break_words: bool = False) -> FittedText | None:
+def fit_at(
+    spec: FontSpec, text: str, size: int, width: int, max_lines: int, break_words: bool = False
+) -> FittedText | None:
     """The text wrapped at exactly `size`, or None when it needs more than `max_lines` (or a
     word would have to be split and `break_words` is false)."""
     font = spec.at(size)
@@ -159,8 +172,9 @@ def sizes_between(max_size: int, min_size: int) -> list[int]:
     return [*sizes, min_size]
 
 
-def largest_unbroken_size(spec: FontSpec, text: str, width: int, max_size: int,
-                          min_size: int) -> int:
+def largest_unbroken_size(
+    spec: FontSpec, text: str, width: int, max_size: int, min_size: int
+) -> int:
     """The largest size (down to `min_size`) at which every word of `text` fits `width`."""
     words = [token for token, _ in _tokens(text)]
     for size in sizes_between(max_size, min_size):
@@ -181,8 +195,16 @@ def _rest(text: str, kept: list[str]) -> str:
     return text[i:].strip()
 
 
-def fit_text(spec: FontSpec, text: str, width: int, height: int, max_size: int, min_size: int,
-             max_lines: int = 3, break_words: bool = True) -> FittedText | None:
+def fit_text(
+    spec: FontSpec,
+    text: str,
+    width: int,
+    height: int,
+    max_size: int,
+    min_size: int,
+    max_lines: int = 3,
+    break_words: bool = True,
+) -> FittedText | None:
     """Largest size in [min_size, max_size] at which `text` fits the box; else an ellipsised fit
     at `min_size`; None when not even one line of `min_size` fits. Words are split between
     letters only at `min_size`, and only if `break_words`."""

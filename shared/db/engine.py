@@ -35,8 +35,14 @@ def get_engine(url: str) -> Engine:
             # idle inside a transaction, and a blocked lock wait fails (a transient error that
             # the task retries with backoff) instead of waiting without bound.
             options = "-c lock_timeout=15000 -c idle_in_transaction_session_timeout=30000"
-            eng = create_engine(url, pool_pre_ping=True, pool_size=8, max_overflow=24,
-                                pool_recycle=1800, connect_args={"options": options})
+            eng = create_engine(
+                url,
+                pool_pre_ping=True,
+                pool_size=8,
+                max_overflow=24,
+                pool_recycle=1800,
+                connect_args={"options": options},
+            )
         _engines[key] = eng
     return eng
 

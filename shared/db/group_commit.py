@@ -28,21 +28,32 @@ from shared.db.models import STATUS_DONE, Event
 from shared.records import CreativeRecord, EventResult, Verdict
 
 _events: Table = Event.__table__  # type: ignore[assignment]
-_FINISH = (update(_events).where(_events.c.event_id == bindparam("id"))
-           .values(status=STATUS_DONE, finished_at=bindparam("finished"),
-                   processing_ms=bindparam("ms"), last_error=None))
+_FINISH = (
+    update(_events)
+    .where(_events.c.event_id == bindparam("id"))
+    .values(
+        status=STATUS_DONE,
+        finished_at=bindparam("finished"),
+        processing_ms=bindparam("ms"),
+        last_error=None,
+    )
+)
 
 
-def creative_row(result: EventResult, record: CreativeRecord, verdict: Verdict | None
-                 ) -> dict[str, Any]:
+def creative_row(
+    result: EventResult, record: CreativeRecord, verdict: Verdict | None
+) -> dict[str, Any]:
     """The `creatives` row of one record (the one place records meet columns)."""
     event = result.event
     row = asdict(record)
     row.update(
-        event_id=event.event_id, campaign_id=event.campaign.id, ad_type=event.type,
+        event_id=event.event_id,
+        campaign_id=event.campaign.id,
+        ad_type=event.type,
         # A creative of the shop's photos only was not drawn by the model (shared/photos).
-        model_version_id=(None if record.details.get("image_source") == "photo"
-                          else result.model.version),
+        model_version_id=(
+            None if record.details.get("image_source") == "photo" else result.model.version
+        ),
         generate_ms=result.generate_ms / max(1, len(result.creatives)),
         servable=verdict.servable if verdict else True,
         servable_reason=verdict.reason if verdict else None,
@@ -54,8 +65,9 @@ def write_events(session: Session, results: Sequence[EventResult]) -> None:
     """A fixed number of statements for any number of events."""
     models = {r.model.version: r.model for r in results if r.record_model}
     for m in models.values():
-        repo.ensure_model_version(session=session, version=m.version, name=m.name,
-                                  path=m.path, config=m.config)
+        repo.ensure_model_version(
+            session=session, version=m.version, name=m.name, path=m.path, config=m.config
+        )
     rows, scores = [], {}
     for r in results:
         verdicts: list[Verdict | None] = list(r.verdicts) or [None] * len(r.creatives)
@@ -68,9 +80,13 @@ def write_events(session: Session, results: Sequence[EventResult]) -> None:
     now, clock = datetime.now(UTC), time.perf_counter()
     # One Core executemany by primary key on the session's connection (the ORM's bulk UPDATE
     # path cost more CPU than the statement; see repo.upsert).
-    session.connection().execute(_FINISH, [
-        {"id": r.event.event_id, "finished": now, "ms": (clock - r.started) * 1000}
-        for r in results])
+    session.connection().execute(
+        _FINISH,
+        [
+            {"id": r.event.event_id, "finished": now, "ms": (clock - r.started) * 1000}
+            for r in results
+        ],
+    )
 
 
 def commit_events(db_url: str, results: Sequence[EventResult]) -> list[BaseException | None]:

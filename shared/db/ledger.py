@@ -36,8 +36,9 @@ class ClaimResult:
 
 class Ledger(Protocol):
     def claim(self, event: CampaignEvent, *, max_attempts: int) -> ClaimResult: ...
-    def reject(self, rejection: Rejection, *, payload_bytes: int, placeholder: bool = True
-               ) -> None: ...
+    def reject(
+        self, rejection: Rejection, *, payload_bytes: int, placeholder: bool = True
+    ) -> None: ...
     def fail(self, event_id: str, reason: str) -> None: ...
     def note_retry(self, event_id: str, error: str) -> None: ...
     def holds_claim(self, event: CampaignEvent, attempt: int) -> str | None: ...
@@ -45,8 +46,9 @@ class Ledger(Protocol):
 
 
 class SqlLedger:
-    def __init__(self, db_url: str, worker: str = "local",
-                 commit_fn: CommitFn | None = None) -> None:
+    def __init__(
+        self, db_url: str, worker: str = "local", commit_fn: CommitFn | None = None
+    ) -> None:
         self.db_url, self.worker = db_url, worker
         self.commit_fn: CommitFn = commit_fn or (lambda rs: commit_events(db_url, rs))
         # Model versions already recorded by this process: each is written once, not per event.
@@ -75,21 +77,28 @@ class SqlLedger:
             self._known_campaigns[campaign] = None
         return result
 
-    def _claim(self, event: CampaignEvent, max_attempts: int, campaign_known: bool
-               ) -> ClaimResult:
+    def _claim(self, event: CampaignEvent, max_attempts: int, campaign_known: bool) -> ClaimResult:
         with session_scope(self.db_url) as s:
             claim, attempt, last_error = repo.claim_event(
-                session=s, event=event, worker=self.worker, max_attempts=max_attempts,
-                campaign_known=campaign_known)
+                session=s,
+                event=event,
+                worker=self.worker,
+                max_attempts=max_attempts,
+                campaign_known=campaign_known,
+            )
             return ClaimResult(claim, attempt, last_error)
 
-    def reject(self, rejection: Rejection, *, payload_bytes: int, placeholder: bool = True
-               ) -> None:
+    def reject(self, rejection: Rejection, *, payload_bytes: int, placeholder: bool = True) -> None:
         """Record a refused message. `placeholder`: also show the id as rejected in `events`
         (never taking it from a valid event; a valid event later takes the placeholder over)."""
         with session_scope(self.db_url) as s:
-            repo.record_rejection(session=s, rejection=rejection, worker=self.worker,
-                                  payload_bytes=payload_bytes, placeholder=placeholder)
+            repo.record_rejection(
+                session=s,
+                rejection=rejection,
+                worker=self.worker,
+                payload_bytes=payload_bytes,
+                placeholder=placeholder,
+            )
 
     def fail(self, event_id: str, reason: str) -> None:
         with session_scope(self.db_url) as s:
@@ -97,8 +106,7 @@ class SqlLedger:
 
     def note_retry(self, event_id: str, error: str) -> None:
         with session_scope(self.db_url) as s:
-            repo.note_error(session=s, event_id=event_id, error=f"transient: {error}",
-                            final=False)
+            repo.note_error(session=s, event_id=event_id, error=f"transient: {error}", final=False)
 
     def holds_claim(self, event: CampaignEvent, attempt: int) -> str | None:
         """None when `attempt` is the live claim on exactly this payload; else why not."""

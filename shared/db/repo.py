@@ -58,13 +58,15 @@ def upsert(
 
 
 @lru_cache(maxsize=128)
-def _upsert_statement(dialect: str, model: type[Base], columns: tuple[str, ...],
-                      keys: tuple[str, ...], update: bool) -> Any:
+def _upsert_statement(
+    dialect: str, model: type[Base], columns: tuple[str, ...], keys: tuple[str, ...], update: bool
+) -> Any:
     stmt = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
     cols = [c for c in columns if c not in keys]
     if update and cols:
-        return stmt.on_conflict_do_update(index_elements=list(keys),
-                                          set_={c: stmt.excluded[c] for c in cols})
+        return stmt.on_conflict_do_update(
+            index_elements=list(keys), set_={c: stmt.excluded[c] for c in cols}
+        )
     return stmt.on_conflict_do_nothing(index_elements=list(keys))
 
 
@@ -80,12 +82,21 @@ def upsert_campaign(*, session: Session, event: CampaignEvent) -> None:
     # DO NOTHING, not DO UPDATE: every event of a campaign passes here, and an update would take
     # the campaign row's lock in each claim (one stuck transaction would then block them all).
     c = event.campaign
-    upsert(session, Campaign, [{"id": c.id, "advertiser_id": c.advertiser_id, "name": c.name}],
-           keys=["id"], update=False)
+    upsert(
+        session,
+        Campaign,
+        [{"id": c.id, "advertiser_id": c.advertiser_id, "name": c.name}],
+        keys=["id"],
+        update=False,
+    )
 
 
 def claim_event(
-    *, session: Session, event: CampaignEvent, worker: str, max_attempts: int,
+    *,
+    session: Session,
+    event: CampaignEvent,
+    worker: str,
+    max_attempts: int,
     campaign_known: bool = False,
 ) -> tuple[Claim, int, str | None]:
     """Record the delivery and decide what to do with it: (claim, attempt held, last error).
@@ -126,8 +137,9 @@ def _first_claim_statement(dialect: str) -> Any:
     return stmt.on_conflict_do_nothing(index_elements=["event_id"]).returning(Event.event_id)
 
 
-def _reclaim(session: Session, event: CampaignEvent, worker: str, max_attempts: int
-             ) -> tuple[Claim, Event]:
+def _reclaim(
+    session: Session, event: CampaignEvent, worker: str, max_attempts: int
+) -> tuple[Claim, Event]:
     """A delivery of an id the table already holds (a redelivery, a retry, a duplicate)."""
     row = session.execute(
         select(Event).where(Event.event_id == event.event_id).with_for_update()
@@ -180,21 +192,42 @@ def claim_problem(*, session: Session, event: CampaignEvent, attempt: int) -> st
 
 
 def record_rejection(
-    *, session: Session, rejection: Rejection, worker: str, payload_bytes: int,
+    *,
+    session: Session,
+    rejection: Rejection,
+    worker: str,
+    payload_bytes: int,
     placeholder: bool = True,
 ) -> None:
-    session.add(RejectedEvent(
-        event_id=rejection.event_id, reason=rejection.reason, payload=rejection.payload,
-        payload_bytes=payload_bytes, worker=worker,
-    ))
+    session.add(
+        RejectedEvent(
+            event_id=rejection.event_id,
+            reason=rejection.reason,
+            payload=rejection.payload,
+            payload_bytes=payload_bytes,
+            worker=worker,
+        )
+    )
     if rejection.event_id and placeholder:
         # A status row for ids we can read, unless a valid event already owns that id. It does
         # not claim the id: `claim_event` lets the first valid payload take it over.
         now = _now()
-        upsert(session, Event, [{
-            "event_id": rejection.event_id, "status": STATUS_REJECTED, "attempts": 1,
-            "last_error": rejection.reason[:4000], "received_at": now, "finished_at": now,
-        }], keys=["event_id"], update=False)
+        upsert(
+            session,
+            Event,
+            [
+                {
+                    "event_id": rejection.event_id,
+                    "status": STATUS_REJECTED,
+                    "attempts": 1,
+                    "last_error": rejection.reason[:4000],
+                    "received_at": now,
+                    "finished_at": now,
+                }
+            ],
+            keys=["event_id"],
+            update=False,
+        )
 
 
 def note_error(*, session: Session, event_id: str, error: str, final: bool) -> None:
@@ -209,24 +242,42 @@ def note_error(*, session: Session, event_id: str, error: str, final: bool) -> N
 
 
 def ensure_model_version(
-    *, session: Session, version: str, name: str, path: str, config: dict[str, Any],
+    *,
+    session: Session,
+    version: str,
+    name: str,
+    path: str,
+    config: dict[str, Any],
     kind: str = "generator",
 ) -> None:
-    upsert(session, ModelVersion, [{
-        "id": version, "name": name, "path": path, "config": config, "kind": kind,
-    }], keys=["id"], update=False)
+    upsert(
+        session,
+        ModelVersion,
+        [
+            {
+                "id": version,
+                "name": name,
+                "path": path,
+                "config": config,
+                "kind": kind,
+            }
+        ],
+        keys=["id"],
+        update=False,
+    )
 
 
 def upsert_creatives(*, session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
     upsert(session, Creative, rows, keys=["creative_id"])
 
 
-def upsert_scores(
-    *, session: Session, scores: Mapping[str, Mapping[str, float]]
-) -> None:
+def upsert_scores(*, session: Session, scores: Mapping[str, Mapping[str, float]]) -> None:
     """All scores of an event's creatives ({creative_id: {metric: value}}) in one statement."""
-    rows = [{"creative_id": cid, "metric": k, "value": float(v)}
-            for cid, metrics in scores.items() for k, v in metrics.items()]
+    rows = [
+        {"creative_id": cid, "metric": k, "value": float(v)}
+        for cid, metrics in scores.items()
+        for k, v in metrics.items()
+    ]
     upsert(session, Score, rows, keys=["creative_id", "metric"])
 
 
@@ -234,14 +285,25 @@ def event_summary(*, session: Session, event_id: str) -> dict[str, Any] | None:
     row = session.get(Event, event_id)
     if row is None:
         return None
-    creatives = session.execute(
-        select(Creative).where(Creative.event_id == event_id).order_by(Creative.index)
-    ).scalars().all()
+    creatives = (
+        session.execute(
+            select(Creative).where(Creative.event_id == event_id).order_by(Creative.index)
+        )
+        .scalars()
+        .all()
+    )
     return {
-        "event_id": row.event_id, "type": row.type, "campaign_id": row.campaign_id,
-        "status": row.status, "attempts": row.attempts, "last_error": row.last_error,
-        "creatives_requested": row.creatives_requested, "creatives": len(creatives),
-        "received_at": row.received_at, "finished_at": row.finished_at,
-        "processing_ms": row.processing_ms, "worker": row.worker,
+        "event_id": row.event_id,
+        "type": row.type,
+        "campaign_id": row.campaign_id,
+        "status": row.status,
+        "attempts": row.attempts,
+        "last_error": row.last_error,
+        "creatives_requested": row.creatives_requested,
+        "creatives": len(creatives),
+        "received_at": row.received_at,
+        "finished_at": row.finished_at,
+        "processing_ms": row.processing_ms,
+        "worker": row.worker,
         "objects": [c.object_key for c in creatives],
     }

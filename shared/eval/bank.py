@@ -44,13 +44,25 @@ class ReferenceBank:
         arr = self.images.permute(0, 2, 3, 1).numpy()
         for i in range(m):
             r, c = divmod(i, COLUMNS)
-            atlas[r * s:(r + 1) * s, c * s:(c + 1) * s] = arr[i]
+            atlas[r * s : (r + 1) * s, c * s : (c + 1) * s] = arr[i]
         Image.fromarray(atlas).save(out_dir / ATLAS, optimize=True, compress_level=9)
-        save_file({"features": self.features.to(torch.float16).contiguous()},
-                  str(out_dir / FEATURES))
-        (out_dir / INDEX).write_text(json.dumps(
-            {"count": m, "size": s, "columns": COLUMNS, "captions": self.captions,
-             "categories": self.categories}, ensure_ascii=False) + "\n", encoding="utf-8")
+        save_file(
+            {"features": self.features.to(torch.float16).contiguous()}, str(out_dir / FEATURES)
+        )
+        (out_dir / INDEX).write_text(
+            json.dumps(
+                {
+                    "count": m,
+                    "size": s,
+                    "columns": COLUMNS,
+                    "captions": self.captions,
+                    "categories": self.categories,
+                },
+                ensure_ascii=False,
+            )
+            + "\n",
+            encoding="utf-8",
+        )
 
     @classmethod
     def load(cls, model_dir: Path) -> ReferenceBank | None:
@@ -60,9 +72,12 @@ class ReferenceBank:
         m, s, cols = int(index["count"]), int(index["size"]), int(index["columns"])
         with Image.open(model_dir / ATLAS) as im:
             atlas = np.asarray(im.convert("RGB"), dtype=np.uint8)
-        tiles = [atlas[(i // cols) * s:(i // cols + 1) * s, (i % cols) * s:(i % cols + 1) * s]
-                 for i in range(m)]
+        tiles = [
+            atlas[(i // cols) * s : (i // cols + 1) * s, (i % cols) * s : (i % cols + 1) * s]
+            for i in range(m)
+        ]
         images = torch.from_numpy(np.stack(tiles)).permute(0, 3, 1, 2).contiguous()
         feats = load_file(str(model_dir / FEATURES))["features"].float()
-        return cls(images, F.normalize(feats, dim=1), list(index["captions"]),
-                   list(index["categories"]))
+        return cls(
+            images, F.normalize(feats, dim=1), list(index["captions"]), list(index["categories"])
+        )

@@ -34,8 +34,9 @@ class SplitData:
         return len(self.items)
 
 
-def load_split(data_dir: Path, split: str | None, size: int = 64,
-               limit: int | None = None) -> SplitData:
+def load_split(
+    data_dir: Path, split: str | None, size: int = 64, limit: int | None = None
+) -> SplitData:
     items = load_catalog(data_dir, split)
     if limit is not None:
         items = items[:limit]

@@ -20,8 +20,9 @@ def save_grid(path: Path, captions: list[str], rows: dict[str, torch.Tensor]) ->
     draw = ImageDraw.Draw(canvas)
     for c, caption in enumerate(captions):
         lines = textwrap.wrap(caption, 20)[:3]
-        draw.multiline_text((LABEL_W + c * s + 2, 1), "\n".join(lines), fill=(0, 0, 0), font=font,
-                            spacing=0)
+        draw.multiline_text(
+            (LABEL_W + c * s + 2, 1), "\n".join(lines), fill=(0, 0, 0), font=font, spacing=0
+        )
     for r, (name, images) in enumerate(rows.items()):
         y = HEAD_H + r * s
         draw.text((4, y + s // 2 - 6), name, fill=(0, 0, 0), font=font)

@@ -28,8 +28,11 @@ def fid_metric(features: np.ndarray, ref_features: np.ndarray) -> dict[str, floa
     """FID (AdGen evaluator features); biased upwards for small N, so N is reported beside it."""
     mu1, s1 = feature_stats(features)
     mu2, s2 = feature_stats(ref_features)
-    return {"fid": frechet_distance(mu1, s1, mu2, s2), "fid_n": float(len(features)),
-            "fid_n_ref": float(len(ref_features))}
+    return {
+        "fid": frechet_distance(mu1, s1, mu2, s2),
+        "fid_n": float(len(features)),
+        "fid_n_ref": float(len(ref_features)),
+    }
 
 
 @register_metric("kid")
@@ -47,9 +50,15 @@ def is_metric(probs: np.ndarray, splits: int = 1) -> dict[str, float]:
 
 
 @register_metric("r_precision")
-def r_precision_metric(image_emb: torch.Tensor, text_emb: torch.Tensor, true_idx: np.ndarray,
-                       text_groups: np.ndarray, image_groups: np.ndarray,
-                       candidates: int = 100, seed: int = 0) -> dict[str, float]:
+def r_precision_metric(
+    image_emb: torch.Tensor,
+    text_emb: torch.Tensor,
+    true_idx: np.ndarray,
+    text_groups: np.ndarray,
+    image_groups: np.ndarray,
+    candidates: int = 100,
+    seed: int = 0,
+) -> dict[str, float]:
     """R-precision@1 as in AttnGAN: rank the true caption among ``candidates - 1`` random
     mismatching ones (captions of other concepts); the share of images whose true caption ranks
     first. Chance is 1/candidates (fewer candidates when the pool is small: reported)."""
@@ -66,8 +75,9 @@ def r_precision_metric(image_emb: torch.Tensor, text_emb: torch.Tensor, true_idx
 
 
 @register_metric("kind_accuracy")
-def kind_accuracy_metric(image_emb: torch.Tensor, candidate_emb: torch.Tensor,
-                         true_idx: np.ndarray) -> dict[str, float]:
+def kind_accuracy_metric(
+    image_emb: torch.Tensor, candidate_emb: torch.Tensor, true_idx: np.ndarray
+) -> dict[str, float]:
     """Which product is it, colour held fixed.  Each image ranks K candidate captions that differ
     only in the product ("yellow hammer", "yellow violin", ...; ``candidate_emb`` [N, K, D],
     unit norm) and the true one is ``true_idx[i]``.  Colour cannot help, so this reads the kind
@@ -75,9 +85,11 @@ def kind_accuracy_metric(image_emb: torch.Tensor, candidate_emb: torch.Tensor,
     sims = torch.einsum("nd,nkd->nk", image_emb.float(), candidate_emb.float())
     true = torch.as_tensor(true_idx, dtype=torch.long).view(-1, 1)
     rank = (sims > sims.gather(1, true)).sum(dim=1)
-    return {"kind_top1": float((rank == 0).float().mean()),
-            "kind_top5": float((rank < 5).float().mean()),
-            "kind_candidates": float(candidate_emb.shape[1])}
+    return {
+        "kind_top1": float((rank == 0).float().mean()),
+        "kind_top5": float((rank < 5).float().mean()),
+        "kind_candidates": float(candidate_emb.shape[1]),
+    }
 
 
 @register_metric("alignment")
@@ -94,13 +106,16 @@ def category_accuracy_metric(probs: np.ndarray, labels: np.ndarray) -> dict[str,
     return {"category_accuracy": float((probs[keep].argmax(1) == labels[keep]).mean())}
 
 
-def reference_fidelity(images: torch.Tensor, refs: torch.Tensor, fast: bool = False
-                       ) -> tuple[torch.Tensor, torch.Tensor]:
+def reference_fidelity(
+    images: torch.Tensor, refs: torch.Tensor, fast: bool = False
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Per-image (PSNR capped at PSNR_CAP_DB, SSIM) of uint8 [N,3,S,S] images vs their refs;
     ``fast`` computes SSIM in float32 (the per-creative scorer)."""
     dtype = torch.float32 if fast else torch.float64
-    return (psnr(images, refs).clamp(max=PSNR_CAP_DB).float(),
-            ssim(images, refs, dtype=dtype).float())
+    return (
+        psnr(images, refs).clamp(max=PSNR_CAP_DB).float(),
+        ssim(images, refs, dtype=dtype).float(),
+    )
 
 
 @register_metric("reference_fidelity")
@@ -112,23 +127,31 @@ def reference_fidelity_metric(images: torch.Tensor, refs: torch.Tensor) -> dict[
 
 # --- EfficientNet-Lite2 (ImageNet) features: a judge we did not train (shared/eval/lite2.py) --
 
+
 @register_metric("fd_lite2")
 def fd_lite2_metric(features: np.ndarray, ref_features: np.ndarray) -> dict[str, float]:
     """Fréchet distance on Lite2 pooled features (1280-d): an FID analogue, not FID (different
     network); biased upwards for small N, so N is reported beside it."""
     mu1, s1 = feature_stats(features)
     mu2, s2 = feature_stats(ref_features)
-    return {"fd_lite2": frechet_distance(mu1, s1, mu2, s2), "fd_lite2_n": float(len(features)),
-            "fd_lite2_n_ref": float(len(ref_features))}
+    return {
+        "fd_lite2": frechet_distance(mu1, s1, mu2, s2),
+        "fd_lite2_n": float(len(features)),
+        "fd_lite2_n_ref": float(len(ref_features)),
+    }
 
 
 @register_metric("kid_lite2")
-def kid_lite2_metric(features: np.ndarray, ref_features: np.ndarray,
-                     seed: int = 0) -> dict[str, float]:
+def kid_lite2_metric(
+    features: np.ndarray, ref_features: np.ndarray, seed: int = 0
+) -> dict[str, float]:
     """KID on Lite2 pooled features: unbiased, comparable across sample counts."""
     mean, std = kernel_inception_distance(features, ref_features, seed=seed)
-    return {"kid_lite2": mean, "kid_lite2_std": std,
-            "kid_lite2_n": float(min(len(features), len(ref_features)))}
+    return {
+        "kid_lite2": mean,
+        "kid_lite2_std": std,
+        "kid_lite2_n": float(min(len(features), len(ref_features))),
+    }
 
 
 @register_metric("is_lite2")
@@ -140,8 +163,9 @@ def is_lite2_metric(probs: np.ndarray, splits: int = 1) -> dict[str, float]:
 
 
 @register_metric("imagenet_agreement")
-def imagenet_agreement_metric(probs: np.ndarray, wanted: list[tuple[int, ...]],
-                              k: int = 5) -> dict[str, float]:
+def imagenet_agreement_metric(
+    probs: np.ndarray, wanted: list[tuple[int, ...]], k: int = 5
+) -> dict[str, float]:
     """Share of images whose top-k ImageNet classes include one the prompt's product maps to
     (``wanted[i]``, empty for products without an ImageNet class: skipped); N reported."""
     keep = [i for i, w in enumerate(wanted) if w]

@@ -48,8 +48,7 @@ class EvaluatorConfig:
         return self.widths[-1]
 
     def save(self, path: Path) -> None:
-        path.write_text(json.dumps(asdict(self), indent=2, sort_keys=True) + "\n",
-                        encoding="utf-8")
+        path.write_text(json.dumps(asdict(self), indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
     @classmethod
     def load(cls, path: Path) -> EvaluatorConfig:
@@ -97,14 +96,22 @@ class Evaluator(nn.Module):
     def encode(self, images: torch.Tensor, batch_size: int = 256) -> Encoded:
         """Batched inference on any number of images; results on the CPU."""
         device = next(self.parameters()).device
-        parts = [self(images[i:i + batch_size].to(device)) for i in range(0, len(images),
-                                                                           batch_size)]
+        parts = [
+            self(images[i : i + batch_size].to(device)) for i in range(0, len(images), batch_size)
+        ]
         if not parts:
             d = self.cfg.feature_dim
-            return Encoded(torch.empty(0, d), torch.empty(0, self.cfg.text_dim),
-                           torch.empty(0, len(self.cfg.categories)))
-        return Encoded(*(torch.cat([getattr(p, k).float().cpu() for p in parts])
-                         for k in ("features", "embedding", "logits")))
+            return Encoded(
+                torch.empty(0, d),
+                torch.empty(0, self.cfg.text_dim),
+                torch.empty(0, len(self.cfg.categories)),
+            )
+        return Encoded(
+            *(
+                torch.cat([getattr(p, k).float().cpu() for p in parts])
+                for k in ("features", "embedding", "logits")
+            )
+        )
 
 
 def pil_to_uint8(images: list[Image.Image], size: int = 64) -> torch.Tensor:
@@ -130,8 +137,9 @@ def save_evaluator(out_dir: Path, model: Evaluator) -> None:
     `round_to_fp16` *before* calibrating, so the saved model is exactly the calibrated one."""
     out_dir.mkdir(parents=True, exist_ok=True)
     model.cfg.save(out_dir / CONFIG)
-    state = {k: v.detach().cpu().to(torch.float16).contiguous()
-             for k, v in model.state_dict().items()}
+    state = {
+        k: v.detach().cpu().to(torch.float16).contiguous() for k, v in model.state_dict().items()
+    }
     save_file(state, str(out_dir / WEIGHTS), metadata={"format": "pt", "dtype": "float16"})
 
 

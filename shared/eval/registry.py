@@ -17,6 +17,7 @@ def register_metric(name: str) -> Callable[[F], F]:
             raise ValueError(f"metric {name!r} registered twice")
         METRICS[name] = fn
         return fn
+
     return wrap
 
 

@@ -54,25 +54,32 @@ class GateThresholds:
         return cls(
             min_alignment=opt("gate_min_alignment", cls.min_alignment),
             min_realism=opt("gate_min_realism", cls.min_realism),
-            min_category_confidence=opt("gate_min_category_confidence",
-                                        cls.min_category_confidence),
-            max_duplicate_similarity=opt("gate_max_duplicate_similarity",
-                                         cls.max_duplicate_similarity),
+            min_category_confidence=opt(
+                "gate_min_category_confidence", cls.min_category_confidence
+            ),
+            max_duplicate_similarity=opt(
+                "gate_max_duplicate_similarity", cls.max_duplicate_similarity
+            ),
             min_product_std=opt("gate_min_product_std", cls.min_product_std),
         )
 
     def check(self, m: dict[str, float]) -> list[str]:
         reasons = []
-        lows = (("alignment", self.min_alignment), ("realism", self.min_realism),
-                ("category_confidence", self.min_category_confidence),
-                ("product_std", self.min_product_std))
+        lows = (
+            ("alignment", self.min_alignment),
+            ("realism", self.min_realism),
+            ("category_confidence", self.min_category_confidence),
+            ("product_std", self.min_product_std),
+        )
         for name, floor in lows:
             if floor is not None and name in m and m[name] < floor:
                 reasons.append(f"{name} {m[name]:.2f} < {floor:.2f}")
         ceiling = self.max_duplicate_similarity
         if ceiling is not None and m.get("duplicate_similarity", -1.0) > ceiling:
-            reasons.append(f"near-duplicate of another variant (similarity "
-                           f"{m['duplicate_similarity']:.3f} > {ceiling:.3f})")
+            reasons.append(
+                f"near-duplicate of another variant (similarity "
+                f"{m['duplicate_similarity']:.3f} > {ceiling:.3f})"
+            )
         return reasons
 
 
@@ -96,9 +103,14 @@ class ImageScores:
 
 
 class QualityScorer:
-    def __init__(self, evaluator: Evaluator, bank: ReferenceBank | None,
-                 runtime: GeneratorRuntime, gate: GateThresholds,
-                 device: str | torch.device = "cpu") -> None:
+    def __init__(
+        self,
+        evaluator: Evaluator,
+        bank: ReferenceBank | None,
+        runtime: GeneratorRuntime,
+        gate: GateThresholds,
+        device: str | torch.device = "cpu",
+    ) -> None:
         self.evaluator = evaluator
         self.bank = bank
         self.runtime = runtime
@@ -106,7 +118,8 @@ class QualityScorer:
         self.device = torch.device(device)
         # The networks' part; a worker swaps in a cross-event micro-batcher.
         self.forward_fn: Callable[[list[tuple[torch.Tensor, str]]], list[ImageForward]] = (
-            self.forward)
+            self.forward
+        )
 
     @torch.inference_mode()
     def forward(self, items: list[tuple[torch.Tensor, str]]) -> list[ImageForward]:
@@ -121,19 +134,26 @@ class QualityScorer:
         disc = self.runtime.bundle.discriminator
         if disc is not None:
             size = self.runtime.bundle.config.image_size
-            xd = x if x.shape[-1] == size else F.interpolate(x, size=(size, size),
-                                                             mode="bilinear", antialias=True)
+            xd = (
+                x
+                if x.shape[-1] == size
+                else F.interpolate(x, size=(size, size), mode="bilinear", antialias=True)
+            )
             logits = disc.score(xd.to(self.runtime.device), text.to(self.runtime.device))
             realism = [float(v) for v in logits.float().cpu()]
-        emb, cat_logits, feats = (t.float().cpu() for t in (enc.embedding, enc.logits,
-                                                           enc.features))
+        emb, cat_logits, feats = (
+            t.float().cpu() for t in (enc.embedding, enc.logits, enc.features)
+        )
         text = text.cpu()
-        return [ImageForward(emb[i], cat_logits[i], feats[i], text[i], realism[i])
-                for i in range(len(items))]
+        return [
+            ImageForward(emb[i], cat_logits[i], feats[i], text[i], realism[i])
+            for i in range(len(items))
+        ]
 
     @torch.inference_mode()
-    def score_images(self, event: CampaignEvent, plan: EventPlan,
-                     images: dict[tuple[int, int], Image.Image]) -> ImageScores:
+    def score_images(
+        self, event: CampaignEvent, plan: EventPlan, images: dict[tuple[int, int], Image.Image]
+    ) -> ImageScores:
         reqs = [r for r in plan.images if r.key in images]
         keys = [r.key for r in reqs]
         if not keys:  # every image is a shop's photo: the model has nothing to be rated on
@@ -142,7 +162,8 @@ class QualityScorer:
         outs = self.forward_fn([(raw[i], r.prompt) for i, r in enumerate(reqs)])
         embedding, cat_logits, features, text = (
             torch.stack([getattr(o, name) for o in outs])
-            for name in ("embedding", "logits", "features", "text"))
+            for name in ("embedding", "logits", "features", "text")
+        )
         cos = (embedding * F.normalize(text, dim=1)).sum(dim=1)
         m: dict[str, np.ndarray] = {
             "alignment": self.evaluator.alignment(cos).cpu().numpy(),
@@ -174,9 +195,13 @@ class QualityScorer:
             m["psnr_ref"], m["ssim_ref"] = p.numpy(), s.numpy()
         return ImageScores(keys, m)
 
-    def __call__(self, event: CampaignEvent, plan: EventPlan,
-                 images: dict[tuple[int, int], Image.Image],
-                 creatives: list[Image.Image]) -> list[Score]:
+    def __call__(
+        self,
+        event: CampaignEvent,
+        plan: EventPlan,
+        images: dict[tuple[int, int], Image.Image],
+        creatives: list[Image.Image],
+    ) -> list[Score]:
         per_image = self.score_images(event, plan, images)
         row_of = {k: i for i, k in enumerate(per_image.keys)}
         out: list[Score] = []
@@ -215,13 +240,15 @@ def _aggregate(per_image: dict[str, np.ndarray], rows: list[int]) -> dict[str, f
     return out
 
 
-def load_scorer(evaluator_dir: Path, runtime: GeneratorRuntime, device: str,
-                gate: GateThresholds | None = None) -> QualityScorer | None:
+def load_scorer(
+    evaluator_dir: Path, runtime: GeneratorRuntime, device: str, gate: GateThresholds | None = None
+) -> QualityScorer | None:
     """The worker's scorer, or None (with a warning) when no evaluator checkpoint exists."""
     evaluator_dir = Path(evaluator_dir)
     if not has_evaluator(evaluator_dir):
-        log.warning("no evaluator checkpoint in %s: creatives will not be scored or gated",
-                    evaluator_dir)
+        log.warning(
+            "no evaluator checkpoint in %s: creatives will not be scored or gated", evaluator_dir
+        )
         return None
     evaluator = load_evaluator(evaluator_dir, device)
     bank = ReferenceBank.load(evaluator_dir)

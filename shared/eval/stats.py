@@ -21,8 +21,9 @@ def feature_stats(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return x.mean(axis=0), np.cov(x, rowvar=False)
 
 
-def frechet_distance(mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma2: np.ndarray,
-                     eps: float = 1e-6) -> float:
+def frechet_distance(
+    mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma2: np.ndarray, eps: float = 1e-6
+) -> float:
     """Fréchet distance between N(mu1, sigma1) and N(mu2, sigma2):
     ``|mu1 - mu2|^2 + tr(sigma1 + sigma2 - 2 (sigma1 sigma2)^(1/2))``.
 
@@ -47,8 +48,9 @@ def frechet_distance(mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma
     return max(value, 0.0)
 
 
-def kernel_inception_distance(x: np.ndarray, y: np.ndarray, num_subsets: int = 100,
-                              max_subset_size: int = 1000, seed: int = 0) -> tuple[float, float]:
+def kernel_inception_distance(
+    x: np.ndarray, y: np.ndarray, num_subsets: int = 100, max_subset_size: int = 1000, seed: int = 0
+) -> tuple[float, float]:
     """Unbiased squared MMD with the cubic polynomial kernel ``(a.b / d + 1)^3`` (Bińkowski et
     al.), averaged over random subsets; returns (mean, std over subsets). Subsets hold half the
     smaller set (at most ``max_subset_size``), so the std reflects sampling even for small sets
@@ -67,8 +69,7 @@ def kernel_inception_distance(x: np.ndarray, y: np.ndarray, num_subsets: int = 1
         kbb = (b @ b.T / d + 1) ** 3
         kab = (a @ b.T / d + 1) ** 3
         off = m * (m - 1)
-        mmd = ((kaa.sum() - np.trace(kaa)) / off + (kbb.sum() - np.trace(kbb)) / off
-               - 2 * kab.mean())
+        mmd = (kaa.sum() - np.trace(kaa)) / off + (kbb.sum() - np.trace(kbb)) / off - 2 * kab.mean()
         values.append(mmd)
     return float(np.mean(values)), float(np.std(values))
 
@@ -88,14 +89,22 @@ def inception_score(probs: np.ndarray, splits: int = 1) -> tuple[float, float]:
 
 # --- image fidelity: tensors [N, C, H, W] on the same 0..data_range scale --------------------
 
+
 def psnr(a: torch.Tensor, b: torch.Tensor, data_range: float = 255.0) -> torch.Tensor:
     """[N] peak signal-to-noise ratio in dB; +inf where the images are identical."""
     mse = (a.double() - b.double()).pow(2).flatten(1).mean(dim=1)
     return 10.0 * torch.log10(data_range**2 / mse)  # mse 0 -> inf, no warning in torch
 
 
-def ssim(a: torch.Tensor, b: torch.Tensor, data_range: float = 255.0, win: int = 7,
-         k1: float = 0.01, k2: float = 0.03, dtype: torch.dtype = torch.float64) -> torch.Tensor:
+def ssim(
+    a: torch.Tensor,
+    b: torch.Tensor,
+    data_range: float = 255.0,
+    win: int = 7,
+    k1: float = 0.01,
+    k2: float = 0.03,
+    dtype: torch.dtype = torch.float64,
+) -> torch.Tensor:
     """[N] mean SSIM over channels, with scikit-image's defaults: a 7x7 uniform window, sample
     covariances, and only windows that fit inside the image (the border is not padded).
     float32 is ~3x faster and agrees to ~1e-5 (the scorer uses it); float64 matches exactly."""
@@ -109,8 +118,13 @@ def ssim(a: torch.Tensor, b: torch.Tensor, data_range: float = 255.0, win: int =
         for dim in (-1, -2):
             c = t.cumsum(dim)
             head = c.narrow(dim, win - 1, 1)
-            t = torch.cat([head, c.narrow(dim, win, c.shape[dim] - win)
-                           - c.narrow(dim, 0, c.shape[dim] - win)], dim=dim)
+            t = torch.cat(
+                [
+                    head,
+                    c.narrow(dim, win, c.shape[dim] - win) - c.narrow(dim, 0, c.shape[dim] - win),
+                ],
+                dim=dim,
+            )
         return t / (win * win)
 
     n = win * win
@@ -134,6 +148,7 @@ def hwc_to_tensor(images: np.ndarray) -> torch.Tensor:
 
 # --- designer statistics on a composed creative ([H, W, 3] uint8) ----------------------------
 
+
 def _gray(rgb: np.ndarray) -> np.ndarray:
     x = np.asarray(rgb, np.float32)
     return x[..., 0] * 0.299 + x[..., 1] * 0.587 + x[..., 2] * 0.114
@@ -143,8 +158,11 @@ def image_stats(rgb: np.ndarray) -> dict[str, float]:
     """The three designer statistics below, converting the image once."""
     x = np.asarray(rgb, np.float32)
     g = _gray(x)
-    return {"sharpness": _laplacian_var(g), "colourfulness": colourfulness(x),
-            "rms_contrast": float((g / 255.0).std())}
+    return {
+        "sharpness": _laplacian_var(g),
+        "colourfulness": colourfulness(x),
+        "rms_contrast": float((g / 255.0).std()),
+    }
 
 
 def _laplacian_var(g: np.ndarray) -> float:

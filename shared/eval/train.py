@@ -37,7 +37,7 @@ class TextEmbedder(Protocol):
 
 
 @dataclass
-class TrainOptions:
+class EvaluatorTrainOptions:
     steps: int = 1500
     batch_size: int = 128
     lr: float = 2e-3
@@ -61,7 +61,7 @@ def augment(images: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
     pad = s // 16
     x = F.pad(x, (pad,) * 4, mode="replicate")
     dx, dy = torch.randint(0, 2 * pad + 1, (2,), generator=gen).tolist()
-    x = x[:, :, dy:dy + s, dx:dx + s]
+    x = x[:, :, dy : dy + s, dx : dx + s]
     flip = torch.rand(n, generator=gen) < 0.5
     x = torch.where(flip[:, None, None, None], x.flip(3), x)
     # Generated images are softer than catalog art; some blur keeps the evaluator fair to them.
@@ -70,8 +70,9 @@ def augment(images: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
     return x
 
 
-def contrastive_loss(img: torch.Tensor, txt: torch.Tensor, caption_ids: torch.Tensor,
-                     scale: torch.Tensor) -> torch.Tensor:
+def contrastive_loss(
+    img: torch.Tensor, txt: torch.Tensor, caption_ids: torch.Tensor, scale: torch.Tensor
+) -> torch.Tensor:
     """Symmetric InfoNCE; rows sharing a caption string are all positives (soft targets)."""
     logits = scale * img @ txt.T
     same = (caption_ids[:, None] == caption_ids[None, :]).float()
@@ -95,13 +96,18 @@ def fit_calibration(pos: np.ndarray, neg: np.ndarray) -> tuple[float, float]:
         z = p[0] * x + p[1]
         return float(np.mean(np.logaddexp(0, z) - y * z))
 
-    res = scipy.optimize.minimize(nll, np.array([10.0, -2.0]), method="Nelder-Mead",
-                                  options={"xatol": 1e-5, "fatol": 1e-8, "maxiter": 4000})
+    res = scipy.optimize.minimize(
+        nll,
+        np.array([10.0, -2.0]),
+        method="Nelder-Mead",
+        options={"xatol": 1e-5, "fatol": 1e-8, "maxiter": 4000},
+    )
     return float(res.x[0]), float(res.x[1])
 
 
-def validate(model: Evaluator, val: SplitData, encoder: TextEmbedder,
-             seed: int = 0) -> dict[str, float]:
+def validate(
+    model: Evaluator, val: SplitData, encoder: TextEmbedder, seed: int = 0
+) -> dict[str, float]:
     """Calibrate alignment on val and measure retrieval and category accuracy there."""
     enc = model.encode(uint8_to_input(val.images))
     captions, text = _caption_table(val, encoder)
@@ -116,8 +122,12 @@ def validate(model: Evaluator, val: SplitData, encoder: TextEmbedder,
     image_groups = np.array(val.concepts)
     cos = (enc.embedding @ text.T).numpy()
     pos = cos[np.arange(len(val)), true_idx]
-    neg = np.array([cos[i, rng.choice(np.flatnonzero(text_groups != image_groups[i]))]
-                    for i in range(len(val))])
+    neg = np.array(
+        [
+            cos[i, rng.choice(np.flatnonzero(text_groups != image_groups[i]))]
+            for i in range(len(val))
+        ]
+    )
     a, b = fit_calibration(pos, neg)
     model.cfg.calib_a, model.cfg.calib_b = a, b
     cats = {c: i for i, c in enumerate(model.cfg.categories)}
@@ -125,12 +135,18 @@ def validate(model: Evaluator, val: SplitData, encoder: TextEmbedder,
     pred = enc.logits.argmax(1).numpy()
     out = r_precision_metric(enc.embedding, text, true_idx, text_groups, image_groups, seed=seed)
     known = labels >= 0
-    out |= {"category_accuracy": float((pred[known] == labels[known]).mean()) if known.any()
-            else float("nan"),
-            "cosine_match_mean": float(pos.mean()), "cosine_mismatch_mean": float(neg.mean()),
-            "alignment_match_mean": float(model.alignment(torch.from_numpy(pos)).mean()),
-            "alignment_mismatch_mean": float(model.alignment(torch.from_numpy(neg)).mean()),
-            "calib_a": a, "calib_b": b, "val_images": float(len(val))}
+    out |= {
+        "category_accuracy": float((pred[known] == labels[known]).mean())
+        if known.any()
+        else float("nan"),
+        "cosine_match_mean": float(pos.mean()),
+        "cosine_mismatch_mean": float(neg.mean()),
+        "alignment_match_mean": float(model.alignment(torch.from_numpy(pos)).mean()),
+        "alignment_mismatch_mean": float(model.alignment(torch.from_numpy(neg)).mean()),
+        "calib_a": a,
+        "calib_b": b,
+        "val_images": float(len(val)),
+    }
     return out
 
 
@@ -139,16 +155,24 @@ def build_bank(model: Evaluator, train: SplitData, size: int) -> ReferenceBank:
     keep = sorted(order[:size])
     images = train.images[keep]
     feats = model.encode(uint8_to_input(images)).features
-    return ReferenceBank(images, F.normalize(feats, dim=1),
-                         [train.items[i].caption for i in keep],
-                         [train.items[i].category for i in keep])
+    return ReferenceBank(
+        images,
+        F.normalize(feats, dim=1),
+        [train.items[i].caption for i in keep],
+        [train.items[i].category for i in keep],
+    )
 
 
-def train_evaluator(data_dir: Path, out_dir: Path, encoder: TextEmbedder,
-                    opts: TrainOptions | None = None, progress_fn: ProgressFn | None = None,
-                    limit: int | None = None) -> dict[str, float]:
+def train_evaluator(
+    data_dir: Path,
+    out_dir: Path,
+    encoder: TextEmbedder,
+    opts: EvaluatorTrainOptions | None = None,
+    progress_fn: ProgressFn | None = None,
+    limit: int | None = None,
+) -> dict[str, float]:
     """Train, calibrate, build the bank and save to ``out_dir``; returns the val metrics."""
-    opts = opts or TrainOptions()
+    opts = opts or EvaluatorTrainOptions()
     if opts.threads:
         torch.set_num_threads(opts.threads)
     torch.manual_seed(opts.seed)
@@ -159,19 +183,23 @@ def train_evaluator(data_dir: Path, out_dir: Path, encoder: TextEmbedder,
     captions, text = _caption_table(train, encoder)
     col = {c: i for i, c in enumerate(captions)}
     caption_ids = [[col[c] for c in caps] for caps in train.captions]
-    cfg = EvaluatorConfig(image_size=opts.image_size, widths=opts.widths,
-                          categories=sorted(set(train.categories)))
+    cfg = EvaluatorConfig(
+        image_size=opts.image_size, widths=opts.widths, categories=sorted(set(train.categories))
+    )
     cat_idx = torch.tensor([cfg.categories.index(c) for c in train.categories])
     model = Evaluator(cfg)
     optim = torch.optim.AdamW(model.parameters(), lr=opts.lr, weight_decay=opts.weight_decay)
     sched = torch.optim.lr_scheduler.LambdaLR(  # short warm-up, then cosine decay
-        optim, lambda s: min(1.0, (s + 1) / 50) * 0.5 * (1 + math.cos(math.pi * s / opts.steps)))
+        optim, lambda s: min(1.0, (s + 1) / 50) * 0.5 * (1 + math.cos(math.pi * s / opts.steps))
+    )
     model.train()
     batch = min(opts.batch_size, len(train))
     for step in range(opts.steps):
         idx = torch.randperm(len(train), generator=gen)[:batch]
-        pick = [caption_ids[i][int(torch.randint(len(caption_ids[i]), (1,), generator=gen))]
-                for i in idx.tolist()]
+        pick = [
+            caption_ids[i][int(torch.randint(len(caption_ids[i]), (1,), generator=gen))]
+            for i in idx.tolist()
+        ]
         ids = torch.tensor(pick)
         out = model(augment(train.images[idx], gen))
         scale = model.logit_scale.clamp(max=math.log(100)).exp()
@@ -183,17 +211,34 @@ def train_evaluator(data_dir: Path, out_dir: Path, encoder: TextEmbedder,
         optim.step()
         sched.step()
         if progress_fn is not None:
-            progress_fn(step + 1, opts.steps, {"loss": loss.item(), "contrastive": l_con.item(),
-                                               "category": l_cls.item(), "scale": scale.item()})
+            progress_fn(
+                step + 1,
+                opts.steps,
+                {
+                    "loss": loss.item(),
+                    "contrastive": l_con.item(),
+                    "category": l_cls.item(),
+                    "scale": scale.item(),
+                },
+            )
     model.eval()
     round_to_fp16(model)  # the saved (fp16) weights are the ones calibrated and measured
     metrics = validate(model, val, encoder, seed=opts.seed)
     bank = build_bank(model, train, opts.bank_size)
     wall = time.perf_counter() - t0
-    cfg.extra = {"steps": opts.steps, "batch_size": batch, "lr": opts.lr, "seed": opts.seed,
-                 "train_images": len(train), "train_captions": len(captions),
-                 "wall_time_s": round(wall, 1), "data_dir": str(data_dir), "limit": limit,
-                 "val": metrics, "bank_size": len(bank)}
+    cfg.extra = {
+        "steps": opts.steps,
+        "batch_size": batch,
+        "lr": opts.lr,
+        "seed": opts.seed,
+        "train_images": len(train),
+        "train_captions": len(captions),
+        "wall_time_s": round(wall, 1),
+        "data_dir": str(data_dir),
+        "limit": limit,
+        "val": metrics,
+        "bank_size": len(bank),
+    }
     out_dir.mkdir(parents=True, exist_ok=True)
     save_evaluator(out_dir, model)
     bank.save(out_dir)

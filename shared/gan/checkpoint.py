@@ -20,7 +20,11 @@ from shared.gan.generator import Generator
 from shared.gan.projected import AnyDiscriminator, build_discriminator
 
 CONFIG, GENERATOR, DISCRIMINATOR, META = (
-    "config.json", "generator.safetensors", "discriminator.safetensors", "meta.json")
+    "config.json",
+    "generator.safetensors",
+    "discriminator.safetensors",
+    "meta.json",
+)
 
 
 @dataclass
@@ -41,10 +45,14 @@ def file_version(path: str | Path) -> str:
     return f"sha256:{digest[:12]}"
 
 
-def save_model(out_dir: str | Path, cfg: GANConfig, generator_ema: nn.Module,
-               discriminator: nn.Module | None = None,
-               meta: dict[str, Any] | None = None,
-               weights_dtype: torch.dtype = torch.float32) -> str:
+def save_model(
+    out_dir: str | Path,
+    cfg: GANConfig,
+    generator_ema: nn.Module,
+    discriminator: nn.Module | None = None,
+    meta: dict[str, Any] | None = None,
+    weights_dtype: torch.dtype = torch.float32,
+) -> str:
     """Write the model directory; returns its version id (hash of the generator weights).
 
     ``weights_dtype=torch.float16`` halves the files (the committed default model); loading
@@ -53,19 +61,25 @@ def save_model(out_dir: str | Path, cfg: GANConfig, generator_ema: nn.Module,
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     cfg.save(out / CONFIG)
-    save_file(_state(generator_ema, weights_dtype), str(out / GENERATOR),
-              metadata={"format": "pt"})
+    save_file(_state(generator_ema, weights_dtype), str(out / GENERATOR), metadata={"format": "pt"})
     if discriminator is not None:
-        save_file(_state(discriminator, weights_dtype), str(out / DISCRIMINATOR),
-                  metadata={"format": "pt"})
+        save_file(
+            _state(discriminator, weights_dtype),
+            str(out / DISCRIMINATOR),
+            metadata={"format": "pt"},
+        )
     version = file_version(out / GENERATOR)
-    (out / META).write_text(json.dumps({**(meta or {}), "version": version}, indent=2,
-                                       sort_keys=True, default=str) + "\n", encoding="utf-8")
+    (out / META).write_text(
+        json.dumps({**(meta or {}), "version": version}, indent=2, sort_keys=True, default=str)
+        + "\n",
+        encoding="utf-8",
+    )
     return version
 
 
-def load_model(model_dir: str | Path, device: str | torch.device = "cpu",
-               with_discriminator: bool = True) -> ModelBundle:
+def load_model(
+    model_dir: str | Path, device: str | torch.device = "cpu", with_discriminator: bool = True
+) -> ModelBundle:
     root = Path(model_dir)
     cfg = GANConfig.load(root / CONFIG)
     gen = Generator(cfg)

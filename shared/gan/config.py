@@ -9,21 +9,21 @@ from pathlib import Path
 
 @dataclass
 class GANConfig:
-    image_size: int = 64          # 64 or 128 (any 4 * 2**k works)
+    image_size: int = 64  # 64 or 128 (any 4 * 2**k works)
     z_dim: int = 100
-    text_dim: int = 384           # all-MiniLM-L6-v2 sentence embedding
+    text_dim: int = 384  # all-MiniLM-L6-v2 sentence embedding
     # The encoder returns unit vectors (entries ~0.05) while z has unit-variance entries; scaling
     # the text by sqrt(text_dim) gives both the same per-entry scale inside G and D.  Without it
     # the first default run learnt shapes but ignored the text entirely.
     text_scale: float = 19.6
-    ngf: int = 16                 # generator base width
-    ndf: int = 16                 # discriminator base width
+    ngf: int = 16  # generator base width
+    ndf: int = 16  # discriminator base width
     # Width multipliers from the 4x4 stage upwards / from full resolution downwards; extra
     # entries are used for 128px, missing ones repeat the last.  Halving the width at each
     # doubling keeps every stage at the same cost, which is what makes CPU training feasible.
     g_mults: tuple[int, ...] = (16, 8, 4, 2, 1, 1)
     d_mults: tuple[int, ...] = (1, 2, 4, 8, 16, 16)
-    cond_hidden: int = 128        # hidden width of the affine-prediction MLPs
+    cond_hidden: int = 128  # hidden width of the affine-prediction MLPs
     # Optimisation (DF-GAN: Adam betas (0, 0.9), D faster than G; G's rate doubled from
     # DF-GAN's 1e-4 because a CPU run is ~100x shorter than the paper's).
     lr_g: float = 2e-4
@@ -31,8 +31,8 @@ class GANConfig:
     betas: tuple[float, float] = (0.0, 0.9)
     batch_size: int = 32
     steps: int = 5000
-    ma_gp_k: float = 2.0          # matching-aware gradient penalty weight (DF-GAN)
-    ma_gp_p: float = 6.0          # ... and power
+    ma_gp_k: float = 2.0  # matching-aware gradient penalty weight (DF-GAN)
+    ma_gp_p: float = 6.0  # ... and power
     mismatch_weight: float = 0.5  # D hinge term on real images with the wrong text
     colour_negative_prob: float = 0.5  # share of mismatches that only swap the colour word
     ema_beta: float = 0.999
@@ -41,13 +41,13 @@ class GANConfig:
     # before this field existed load as it), "projected" (frozen EfficientNet-Lite0 features +
     # per-scale heads) or "hybrid" (both; G is trained against their sum).
     d_arch: str = "dfgan"
-    proj_size: int = 128          # upsampled to this before Lite0 (64 px: weak semantics)
+    proj_size: int = 128  # upsampled to this before Lite0 (64 px: weak semantics)
     proj_taps: tuple[int, ...] = (2, 4, 10, 15)  # Lite0 blocks read: 24/40/112/320 channels
-    proj_mix: int = 64            # channels after the frozen random cross-channel mixing
-    proj_head: int = 64           # width of each per-scale head
-    proj_uncond: bool = True      # unconditional logit beside the sentence projection
-    proj_weight: float = 1.0      # weight of the projected branch in the hybrid's losses
-    mode_seeking: float = 0.0     # MSGAN term weight (0: off); costs half a G forward per step
+    proj_mix: int = 64  # channels after the frozen random cross-channel mixing
+    proj_head: int = 64  # width of each per-scale head
+    proj_uncond: bool = True  # unconditional logit beside the sentence projection
+    proj_weight: float = 1.0  # weight of the projected branch in the hybrid's losses
+    mode_seeking: float = 0.0  # MSGAN term weight (0: off); costs half a G forward per step
     extra: dict[str, object] = field(default_factory=dict)
 
     def __post_init__(self) -> None:

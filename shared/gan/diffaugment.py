@@ -53,5 +53,8 @@ POLICIES = {"color": _color, "translation": _translation, "cutout": _cutout}
 def diff_augment(x: torch.Tensor, policy: str, g: torch.Generator | None = None) -> torch.Tensor:
     for name in filter(None, (p.strip() for p in policy.split(","))):
         x = POLICIES[name](x, g)
-    return x.contiguous(memory_format=torch.channels_last) if x.is_contiguous(
-        memory_format=torch.channels_last) else x
+    return (
+        x.contiguous(memory_format=torch.channels_last)
+        if x.is_contiguous(memory_format=torch.channels_last)
+        else x
+    )

@@ -15,8 +15,11 @@ class DownBlock(nn.Module):
     def __init__(self, c_in: int, c_out: int) -> None:
         super().__init__()
         self.res = nn.Sequential(
-            nn.Conv2d(c_in, c_out, 4, 2, 1, bias=False), nn.LeakyReLU(0.2),
-            nn.Conv2d(c_out, c_out, 3, 1, 1, bias=False), nn.LeakyReLU(0.2))
+            nn.Conv2d(c_in, c_out, 4, 2, 1, bias=False),
+            nn.LeakyReLU(0.2),
+            nn.Conv2d(c_out, c_out, 3, 1, 1, bias=False),
+            nn.LeakyReLU(0.2),
+        )
         self.skip = nn.Conv2d(c_in, c_out, 1) if c_in != c_out else nn.Identity()
         self.gain = nn.Parameter(torch.zeros(1))  # start as the shortcut alone: stable early steps
 
@@ -34,8 +37,10 @@ class Discriminator(nn.Module):
         self.blocks = nn.Sequential(*(DownBlock(a, b) for a, b in pairs))
         hidden = max(ch[-1] // 2, 64)
         self.head = nn.Sequential(  # judges (4x4 image features, sentence) pairs
-            nn.Conv2d(ch[-1] + cfg.text_dim, hidden, 3, 1, 1, bias=False), nn.LeakyReLU(0.2),
-            nn.Conv2d(hidden, 1, 4, 1, 0, bias=False))
+            nn.Conv2d(ch[-1] + cfg.text_dim, hidden, 3, 1, 1, bias=False),
+            nn.LeakyReLU(0.2),
+            nn.Conv2d(hidden, 1, 4, 1, 0, bias=False),
+        )
 
     def features(self, images: torch.Tensor) -> torch.Tensor:
         """[N, C, 4, 4] image features, independent of the text."""

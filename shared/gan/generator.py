@@ -64,7 +64,8 @@ class Generator(nn.Module):
         cond_dim = cfg.z_dim + cfg.text_dim  # DF-GAN conditions the affines on [z, sentence]
         self.fc = nn.Linear(cfg.z_dim, ch[0] * 16)
         self.blocks = nn.ModuleList(
-            UpBlock(cond_dim, a, b, cfg.cond_hidden) for a, b in zip(ch[:-1], ch[1:], strict=True))
+            UpBlock(cond_dim, a, b, cfg.cond_hidden) for a, b in zip(ch[:-1], ch[1:], strict=True)
+        )
         self.to_rgb = nn.Sequential(nn.LeakyReLU(0.2), nn.Conv2d(ch[-1], 3, 3, 1, 1))
 
     def forward(self, z: torch.Tensor, text_emb: torch.Tensor) -> torch.Tensor:

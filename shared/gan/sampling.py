@@ -10,8 +10,9 @@ from PIL import Image
 def seeded_noise(seeds: list[int], z_dim: int) -> torch.Tensor:
     """[N, z_dim] noise, one CPU generator per sample: an image depends on its seed alone, not
     on which other samples share its batch (so batching and redelivery give the same pixels)."""
-    return torch.stack([torch.randn(z_dim, generator=torch.Generator().manual_seed(int(s)))
-                        for s in seeds])
+    return torch.stack(
+        [torch.randn(z_dim, generator=torch.Generator().manual_seed(int(s))) for s in seeds]
+    )
 
 
 def to_pil(batch: torch.Tensor) -> list[Image.Image]:

@@ -213,4 +213,3 @@ def colour_in(text: str) -> str | None:
         ]
         return found[0][1] if found else None
     return latin_colour(text)
-

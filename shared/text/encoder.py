@@ -17,14 +17,20 @@ def bundled_model_dir() -> Path:
 class TextEncoder:
     DIM = 384
 
-    def __init__(self, device: str | torch.device = "cpu", model_dir: str | Path | None = None,
-                 cache_size: int = 4096, batch_size: int = 64) -> None:
+    def __init__(
+        self,
+        device: str | torch.device = "cpu",
+        model_dir: str | Path | None = None,
+        cache_size: int = 4096,
+        batch_size: int = 64,
+    ) -> None:
         from sentence_transformers import SentenceTransformer
 
         self.device = torch.device(device)
         # The model ships inside a Python package; never let the hub try the network.
-        self.model = SentenceTransformer(str(model_dir or bundled_model_dir()),
-                                         device=str(self.device), local_files_only=True)
+        self.model = SentenceTransformer(
+            str(model_dir or bundled_model_dir()), device=str(self.device), local_files_only=True
+        )
         self.model.eval()
         self.cache_size = cache_size
         self.batch_size = batch_size
@@ -34,8 +40,13 @@ class TextEncoder:
 
     @torch.no_grad()
     def _embed(self, texts: list[str]) -> torch.Tensor:
-        out = self.model.encode(texts, batch_size=self.batch_size, convert_to_tensor=True,
-                                normalize_embeddings=True, show_progress_bar=False)
+        out = self.model.encode(
+            texts,
+            batch_size=self.batch_size,
+            convert_to_tensor=True,
+            normalize_embeddings=True,
+            show_progress_bar=False,
+        )
         return out.float().to(self.device)
 
     def encode(self, texts: list[str] | str) -> torch.Tensor:

@@ -30,29 +30,36 @@ def colour_of(caption: str) -> str | None:
 @dataclass
 class TrainingSet:
     items: list[CatalogItem]
-    images: torch.Tensor        # [N, 3, H, W] uint8
-    caption_emb: torch.Tensor   # [M, D] every caption of every item
+    images: torch.Tensor  # [N, 3, H, W] uint8
+    caption_emb: torch.Tensor  # [M, D] every caption of every item
     caption_item: torch.Tensor  # [M] item index of each caption
-    colour_neg: torch.Tensor    # [N, K, D] colour-swapped captions (zeros where none)
+    colour_neg: torch.Tensor  # [N, K, D] colour-swapped captions (zeros where none)
     has_colour_neg: torch.Tensor  # [N] bool
     item_captions: list[list[int]]  # caption rows per item
 
     def __len__(self) -> int:
         return len(self.items)
 
-    def sample(self, batch_size: int, g: torch.Generator, colour_negative_prob: float,
-               device: torch.device) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def sample(
+        self, batch_size: int, g: torch.Generator, colour_negative_prob: float, device: torch.device
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """(images in [-1, 1], matching text, wrong text) for a random batch."""
         idx = torch.randint(0, len(self.items), (batch_size,), generator=g)
         pick = torch.rand(batch_size, generator=g)
-        rows = torch.tensor([caps[int(p * len(caps))] for caps, p in
-                             zip((self.item_captions[i] for i in idx.tolist()), pick.tolist(),
-                                 strict=True)])
+        rows = torch.tensor(
+            [
+                caps[int(p * len(caps))]
+                for caps, p in zip(
+                    (self.item_captions[i] for i in idx.tolist()), pick.tolist(), strict=True
+                )
+            ]
+        )
         text = self.caption_emb[rows]
         # Another product's caption: shift the batch by one (products rarely repeat in a batch).
         wrong = self.caption_emb[self._other_rows(idx, g)]
         use_colour = self.has_colour_neg[idx] & (
-            torch.rand(batch_size, generator=g) < colour_negative_prob)
+            torch.rand(batch_size, generator=g) < colour_negative_prob
+        )
         k = torch.randint(0, self.colour_neg.shape[1], (batch_size,), generator=g)
         wrong = torch.where(use_colour[:, None], self.colour_neg[idx, k], wrong)
         images = self.images[idx].float().div_(127.5).sub_(1.0)
@@ -61,10 +68,15 @@ class TrainingSet:
     def shard(self, rank: int, world: int) -> TrainingSet:
         """Every ``world``-th item from ``rank`` on: disjoint shards that cover the catalog."""
         keep = torch.arange(rank, len(self.items), world)
-        return TrainingSet([self.items[i] for i in keep.tolist()], self.images[keep],
-                           self.caption_emb, self.caption_item, self.colour_neg[keep],
-                           self.has_colour_neg[keep],
-                           [self.item_captions[i] for i in keep.tolist()])
+        return TrainingSet(
+            [self.items[i] for i in keep.tolist()],
+            self.images[keep],
+            self.caption_emb,
+            self.caption_item,
+            self.colour_neg[keep],
+            self.has_colour_neg[keep],
+            [self.item_captions[i] for i in keep.tolist()],
+        )
 
     def _other_rows(self, idx: torch.Tensor, g: torch.Generator) -> torch.Tensor:
         other = torch.randint(0, len(self.items), idx.shape, generator=g)
@@ -73,8 +85,14 @@ class TrainingSet:
         return torch.tensor([self.item_captions[i][0] for i in other.tolist()])
 
 
-def load_training_set(catalog: str | Path, size: int, embed: Embed, split: str | None = "train",
-                      colour_negatives: int = 3, seed: int = 0) -> TrainingSet:
+def load_training_set(
+    catalog: str | Path,
+    size: int,
+    embed: Embed,
+    split: str | None = "train",
+    colour_negatives: int = 3,
+    seed: int = 0,
+) -> TrainingSet:
     items = load_catalog(catalog, split)
     if not items:
         raise ValueError(f"no {split or ''} items in {catalog}")
@@ -95,13 +113,22 @@ def load_training_set(catalog: str | Path, size: int, embed: Embed, split: str |
         others = [c for c in PALETTE if c != colour]
         rng.shuffle(others)
         has_neg.append(colour is not None)
-        neg_texts.extend(with_colour(item.caption, c) if colour else item.caption
-                         for c in others[:colour_negatives])
+        neg_texts.extend(
+            with_colour(item.caption, c) if colour else item.caption
+            for c in others[:colour_negatives]
+        )
     unique = list(dict.fromkeys(texts + neg_texts))
     emb = embed(unique).float().cpu()
     row = {t: j for j, t in enumerate(unique)}
     caption_emb = emb[torch.tensor([row[t] for t in texts])]
     colour_neg = emb[torch.tensor([row[t] for t in neg_texts])]
     colour_neg = colour_neg.view(len(items), colour_negatives, -1)
-    return TrainingSet(items, images, caption_emb, torch.tensor(caption_item), colour_neg,
-                       torch.tensor(has_neg), item_captions)
+    return TrainingSet(
+        items,
+        images,
+        caption_emb,
+        torch.tensor(caption_item),
+        colour_neg,
+        torch.tensor(has_neg),
+        item_captions,
+    )

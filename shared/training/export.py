@@ -92,8 +92,13 @@ def kind_candidates_for(prompts: list[str]) -> list[list[str]]:
     return out
 
 
-def kind_scores(images: list[Image.Image], cells: list[str], prompts: list[str], embed: Embed,
-                evaluator: Evaluator) -> dict[str, float]:
+def kind_scores(
+    images: list[Image.Image],
+    cells: list[str],
+    prompts: list[str],
+    embed: Embed,
+    evaluator: Evaluator,
+) -> dict[str, float]:
     """kind_accuracy_metric for grid cells (``cells[i]`` is one of ``prompts``)."""
     candidates = kind_candidates_for(prompts)
     texts = sorted({t for row in candidates for t in row})
@@ -107,8 +112,9 @@ def kind_scores(images: list[Image.Image], cells: list[str], prompts: list[str],
     return kind_accuracy_metric(image_emb, per_prompt[which], np.asarray(which))
 
 
-def real_kind_ceiling(data: Path, prompts: list[str], embed: Embed, evaluator: Evaluator,
-                      per_prompt: int = 2) -> dict[str, float]:
+def real_kind_ceiling(
+    data: Path, prompts: list[str], embed: Embed, evaluator: Evaluator, per_prompt: int = 2
+) -> dict[str, float]:
     """kind_scores for real catalog pictures of the grid's products (captions without the colour
     word, as the pictures are in their own colours): what the judge reads off real products."""
     from shared.catalog.format import load_catalog
@@ -138,10 +144,19 @@ class ExportReport:
 
 
 @torch.no_grad()
-def grid(gen: SampleFn, disc: AnyDiscriminator | None, z_dim: int, prompts: list[str],
-         embed: Embed, samples_per_prompt: int, title: str, out: Path,
-         evaluator: Evaluator | None = None, data: Path | None = None,
-         diversity: bool = False) -> GridReport:
+def grid(
+    gen: SampleFn,
+    disc: AnyDiscriminator | None,
+    z_dim: int,
+    prompts: list[str],
+    embed: Embed,
+    samples_per_prompt: int,
+    title: str,
+    out: Path,
+    evaluator: Evaluator | None = None,
+    data: Path | None = None,
+    diversity: bool = False,
+) -> GridReport:
     """A captioned grid (noise per seed, exactly as the worker makes it) and what it measures;
     kind accuracy with an ``evaluator``, and its real-picture ceiling from catalog ``data``;
     with ``diversity``, the Lite2 spread of seeds beside that of real renders."""
@@ -177,28 +192,57 @@ def grid(gen: SampleFn, disc: AnyDiscriminator | None, z_dim: int, prompts: list
 
 
 @torch.no_grad()
-def export_model(run_dir: str | Path, out_dir: str | Path, data_dir: str | Path, embed: Embed,
-                 n_prompts: int = 32, samples_per_prompt: int = 2, seed: int = 1,
-                 weights_dtype: torch.dtype = torch.float16,
-                 evaluator: Evaluator | None = None) -> ExportReport:
+def export_model(
+    run_dir: str | Path,
+    out_dir: str | Path,
+    data_dir: str | Path,
+    embed: Embed,
+    n_prompts: int = 32,
+    samples_per_prompt: int = 2,
+    seed: int = 1,
+    weights_dtype: torch.dtype = torch.float16,
+    evaluator: Evaluator | None = None,
+) -> ExportReport:
     run, out = Path(run_dir), Path(out_dir)
     bundle = load_model(run / "model")
     cfg, gen, disc = bundle.config, bundle.generator, bundle.discriminator
     out.mkdir(parents=True, exist_ok=True)
     options = json.loads((run / "options.json").read_text())
-    meta = {**bundle.meta, "trained_steps": bundle.meta.get("total_steps", bundle.meta.get(
-            "step")), "weights_dtype": str(weights_dtype).replace("torch.", ""),
-            "train_images": options["train_images"], "batch_size": options["batch_size"],
-            "source_run": str(run)}
+    meta = {
+        **bundle.meta,
+        "trained_steps": bundle.meta.get("total_steps", bundle.meta.get("step")),
+        "weights_dtype": str(weights_dtype).replace("torch.", ""),
+        "train_images": options["train_images"],
+        "batch_size": options["batch_size"],
+        "source_run": str(run),
+    }
     version = save_model(out, cfg, gen, disc, meta=meta, weights_dtype=weights_dtype)
     if (run / "loss.png").exists():
         shutil.copy(run / "loss.png", out / "loss.png")
-    held_out = grid(gen, disc, cfg.z_dim, default_prompts(Path(data_dir), n_prompts, seed),
-                    embed, samples_per_prompt, f"held-out (test split) products, never seen; "
-                    f"{samples_per_prompt} seeds each; model {version}", out / "samples.png",
-                    evaluator, Path(data_dir))
-    unseen = grid(gen, disc, cfg.z_dim, unseen_colour_prompts(Path(data_dir), n_prompts, seed),
-                  embed, samples_per_prompt, f"train-split products in colours never paired "
-                  f"with them; {samples_per_prompt} seeds each; model {version}",
-                  out / "samples_unseen_colours.png", evaluator, Path(data_dir))
+    held_out = grid(
+        gen,
+        disc,
+        cfg.z_dim,
+        default_prompts(Path(data_dir), n_prompts, seed),
+        embed,
+        samples_per_prompt,
+        f"held-out (test split) products, never seen; "
+        f"{samples_per_prompt} seeds each; model {version}",
+        out / "samples.png",
+        evaluator,
+        Path(data_dir),
+    )
+    unseen = grid(
+        gen,
+        disc,
+        cfg.z_dim,
+        unseen_colour_prompts(Path(data_dir), n_prompts, seed),
+        embed,
+        samples_per_prompt,
+        f"train-split products in colours never paired "
+        f"with them; {samples_per_prompt} seeds each; model {version}",
+        out / "samples_unseen_colours.png",
+        evaluator,
+        Path(data_dir),
+    )
     return ExportReport(version, held_out, unseen)

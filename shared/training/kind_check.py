@@ -28,12 +28,21 @@ from shared.training.loop import default_prompts
 BASELINE = "baseline"
 
 
-def measure(model_dir: Path | str, data: Path, embed: Embed, evaluator: Evaluator,
-            prompts: int = 128, seeds: int = 2, seed: int = 1,
-            diversity: bool = True) -> dict[str, Any]:
+def measure(
+    model_dir: Path | str,
+    data: Path,
+    embed: Embed,
+    evaluator: Evaluator,
+    prompts: int = 128,
+    seeds: int = 2,
+    seed: int = 1,
+    diversity: bool = True,
+) -> dict[str, Any]:
     """``model_dir`` "baseline": the retrieve + recolour baseline instead of a model."""
-    sets = {"held_out": default_prompts(data, prompts, seed),
-            "unseen_colours": unseen_colour_prompts(data, prompts, seed)}
+    sets = {
+        "held_out": default_prompts(data, prompts, seed),
+        "unseen_colours": unseen_colour_prompts(data, prompts, seed),
+    }
     gen: SampleFn
     if str(model_dir) == BASELINE:
         from shared.eval.baseline import RetrieveRecolour
@@ -43,19 +52,43 @@ def measure(model_dir: Path | str, data: Path, embed: Embed, evaluator: Evaluato
     else:
         bundle = load_model(model_dir)
         gen, disc, z_dim = bundle.generator, bundle.discriminator, bundle.config.z_dim
-        out = {"model": str(model_dir), "version": bundle.version,
-               "step": bundle.meta.get("step"), "wall_s": bundle.meta.get("wall_s")}
+        out = {
+            "model": str(model_dir),
+            "version": bundle.version,
+            "step": bundle.meta.get("step"),
+            "wall_s": bundle.meta.get("wall_s"),
+        }
     with tempfile.TemporaryDirectory() as tmp:
         for name, chosen in sets.items():
-            report = asdict(grid(gen, disc, z_dim, chosen, embed, seeds, name,
-                                 Path(tmp) / f"{name}.png", evaluator, data, diversity))
+            report = asdict(
+                grid(
+                    gen,
+                    disc,
+                    z_dim,
+                    chosen,
+                    embed,
+                    seeds,
+                    name,
+                    Path(tmp) / f"{name}.png",
+                    evaluator,
+                    data,
+                    diversity,
+                )
+            )
             report["prompts"] = len(chosen)
             out[name] = report
     return out
 
 
-def curve(run_dir: Path, data: Path, embed: Embed, evaluator: Evaluator, prompts: int = 128,
-          seeds: int = 2, seed: int = 1) -> list[dict[str, Any]]:
+def curve(
+    run_dir: Path,
+    data: Path,
+    embed: Embed,
+    evaluator: Evaluator,
+    prompts: int = 128,
+    seeds: int = 2,
+    seed: int = 1,
+) -> list[dict[str, Any]]:
     """kind_check on every kept snapshot not measured yet (appends to kind_curve.jsonl)."""
     path = run_dir / "kind_curve.jsonl"
     done = {json.loads(line)["snapshot"] for line in path.open()} if path.exists() else set()
@@ -66,11 +99,19 @@ def curve(run_dir: Path, data: Path, embed: Embed, evaluator: Evaluator, prompts
             continue
         m = measure(snap, data, embed, evaluator, prompts, seeds, seed, diversity=True)
         u = m["unseen_colours"]
-        row = {"snapshot": snap.name, "step": m["step"], "images_seen": m["step"] * batch,
-               "wall_s": m["wall_s"], "kind_top1": u["kind_top1"], "kind_top5": u["kind_top5"],
-               "colour_match": u["colour_match"], "seed_diversity": u["seed_diversity"],
-               "real_diversity": u["real_diversity"], "real_kind_top1": u["real_kind_top1"],
-               "held_out_kind_top1": m["held_out"]["kind_top1"]}
+        row = {
+            "snapshot": snap.name,
+            "step": m["step"],
+            "images_seen": m["step"] * batch,
+            "wall_s": m["wall_s"],
+            "kind_top1": u["kind_top1"],
+            "kind_top5": u["kind_top5"],
+            "colour_match": u["colour_match"],
+            "seed_diversity": u["seed_diversity"],
+            "real_diversity": u["real_diversity"],
+            "real_kind_top1": u["real_kind_top1"],
+            "held_out_kind_top1": m["held_out"]["kind_top1"],
+        }
         with path.open("a") as fh:
             fh.write(json.dumps(row) + "\n")
         rows.append(row)
@@ -86,5 +127,9 @@ def plot(run_dirs: list[Path], out: Path, prompts: int = 128) -> None:
     for run in run_dirs:
         lines = (run / "kind_curve.jsonl").read_text().splitlines()
         curves[run.name] = [json.loads(line) for line in lines if line.strip()]
-    kind_curve_plot(curves, out, chance=1 / prompts,
-                    title=f"kind top-1, {prompts} learnt products in unseen colours")
+    kind_curve_plot(
+        curves,
+        out,
+        chance=1 / prompts,
+        title=f"kind top-1, {prompts} learnt products in unseen colours",
+    )

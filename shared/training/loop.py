@@ -37,25 +37,25 @@ AbortFn = Callable[[], bool]
 
 @dataclass
 class TrainOptions:
-    data: Path                      # catalog directory (images/ + metadata.jsonl)
-    out: Path                       # run directory
+    data: Path  # catalog directory (images/ + metadata.jsonl)
+    out: Path  # run directory
     cfg: GANConfig = field(default_factory=GANConfig)
-    steps: int | None = None        # total steps (None: cfg.steps)
-    batch_size: int | None = None   # None: cfg.batch_size
+    steps: int | None = None  # total steps (None: cfg.steps)
+    batch_size: int | None = None  # None: cfg.batch_size
     seed: int = 0
-    device: str = "auto"            # auto | cpu | cuda[:i]
-    precision: str = "auto"         # auto | fp32 | bf16 (autocast)
+    device: str = "auto"  # auto | cpu | cuda[:i]
+    precision: str = "auto"  # auto | fp32 | bf16 (autocast)
     channels_last: bool | None = None  # None: resolve_channels_last decides
-    threads: int | None = None      # torch intra-op threads (None: torch's default)
+    threads: int | None = None  # torch intra-op threads (None: torch's default)
     resume: bool = False
-    init_from: Path | None = None   # model dir (config + EMA G + D) to start a new run from
-    split: str | None = "train"     # which catalog split to learn from (None: all)
-    gp_every: int = 4               # lazy MA-GP interval (weight scaled to match)
+    init_from: Path | None = None  # model dir (config + EMA G + D) to start a new run from
+    split: str | None = "train"  # which catalog split to learn from (None: all)
+    gp_every: int = 4  # lazy MA-GP interval (weight scaled to match)
     log_every: int = 10
     sample_every: int = 250
     checkpoint_every: int = 250
-    keep_every: int = 0             # also keep a copy of model/ every n steps (learning curves)
-    distributed: bool = False       # join torchrun's process group (shared/training/distributed)
+    keep_every: int = 0  # also keep a copy of model/ every n steps (learning curves)
+    distributed: bool = False  # join torchrun's process group (shared/training/distributed)
     prompts: list[str] | None = None  # fixed sample-grid prompts (None: held-out captions)
     n_prompts: int = 32
 
@@ -125,8 +125,12 @@ def _default_embed() -> Embed:
     return TextEncoder(device="cpu").encode
 
 
-def train(opts: TrainOptions, progress_fn: ProgressFn | None = None,
-          abort_fn: AbortFn | None = None, embed: Embed | None = None) -> TrainResult:
+def train(
+    opts: TrainOptions,
+    progress_fn: ProgressFn | None = None,
+    abort_fn: AbortFn | None = None,
+    embed: Embed | None = None,
+) -> TrainResult:
     cfg = opts.cfg
     cfg.steps = opts.steps or cfg.steps
     cfg.batch_size = opts.batch_size or cfg.batch_size
@@ -140,9 +144,15 @@ def train(opts: TrainOptions, progress_fn: ProgressFn | None = None,
         close_ranks(ranks)
 
 
-def _train(opts: TrainOptions, cfg: GANConfig, device: torch.device, ranks: Ranks,
-           progress_fn: ProgressFn | None, abort_fn: AbortFn | None,
-           embed: Embed | None) -> TrainResult:
+def _train(
+    opts: TrainOptions,
+    cfg: GANConfig,
+    device: torch.device,
+    ranks: Ranks,
+    progress_fn: ProgressFn | None,
+    abort_fn: AbortFn | None,
+    embed: Embed | None,
+) -> TrainResult:
     out, steps, batch_size = Path(opts.out), cfg.steps, cfg.batch_size
     bf16 = resolve_precision(opts.precision, device)
     channels_last = resolve_channels_last(opts.channels_last, device, bf16)
@@ -167,11 +177,21 @@ def _train(opts: TrainOptions, cfg: GANConfig, device: torch.device, ranks: Rank
         data = data.shard(ranks.rank, ranks.world)
     prompts = opts.prompts or default_prompts(opts.data, opts.n_prompts, opts.seed)
     prompt_emb = embed(prompts).float().to(device)
-    resolved = {**asdict(opts), "cfg": json.loads(cfg.to_json()), "steps": steps,
-                "batch_size": batch_size, "device": str(device), "bf16": bf16,
-                "channels_last": channels_last, "threads": torch.get_num_threads(),
-                "train_images": catalog_size, "prompts": prompts, "torch": torch.__version__,
-                "world_size": ranks.world, "images_per_step": batch_size * ranks.world}
+    resolved = {
+        **asdict(opts),
+        "cfg": json.loads(cfg.to_json()),
+        "steps": steps,
+        "batch_size": batch_size,
+        "device": str(device),
+        "bf16": bf16,
+        "channels_last": channels_last,
+        "threads": torch.get_num_threads(),
+        "train_images": catalog_size,
+        "prompts": prompts,
+        "torch": torch.__version__,
+        "world_size": ranks.world,
+        "images_per_step": batch_size * ranks.world,
+    }
     if ranks.writer:
         (out / "options.json").write_text(json.dumps(resolved, indent=2, default=str) + "\n")
         cfg.save(out / "config.json")
@@ -186,19 +206,25 @@ def _train(opts: TrainOptions, cfg: GANConfig, device: torch.device, ranks: Rank
     opt_g = torch.optim.Adam(gen.parameters(), lr=cfg.lr_g, betas=cfg.betas)
     opt_d = torch.optim.Adam(disc.parameters(), lr=cfg.lr_d, betas=cfg.betas)
     rank_seed = opts.seed + ranks.seed_offset()  # each rank its own data, noise, augmentation
-    rngs = {"data": torch.Generator().manual_seed(rank_seed),
-            "noise": torch.Generator().manual_seed(rank_seed + 1),
-            "aug": torch.Generator(device=device).manual_seed(rank_seed + 2)}
-    sample_z = torch.randn(len(prompts), cfg.z_dim,
-                           generator=torch.Generator().manual_seed(opts.seed + 3)).to(device)
+    rngs = {
+        "data": torch.Generator().manual_seed(rank_seed),
+        "noise": torch.Generator().manual_seed(rank_seed + 1),
+        "aug": torch.Generator(device=device).manual_seed(rank_seed + 2),
+    }
+    sample_z = torch.randn(
+        len(prompts), cfg.z_dim, generator=torch.Generator().manual_seed(opts.seed + 3)
+    ).to(device)
     modules = {"gen": gen, "disc": disc, "gen_ema": ema.model}
     optims: dict[str, torch.optim.Optimizer] = {"opt_g": opt_g, "opt_d": opt_d}
     start, elapsed = 0, 0.0
     lineage: dict[str, Any] = {}
     if opts.init_from is not None:  # carried into every save so the model says where it began
         base_meta = json.loads((Path(opts.init_from) / "meta.json").read_text())
-        lineage = {"init_from": str(opts.init_from), "init_version": base_meta.get("version"),
-                   "init_steps": base_meta.get("total_steps", base_meta.get("step"))}
+        lineage = {
+            "init_from": str(opts.init_from),
+            "init_version": base_meta.get("version"),
+            "init_steps": base_meta.get("total_steps", base_meta.get("step")),
+        }
     if opts.resume and state_path.exists():
         info = load_training_state(state_path, modules, optims, rngs)
         start, elapsed = int(info["step"]), float(info.get("wall_s", 0.0))
@@ -216,11 +242,24 @@ def _train(opts: TrainOptions, cfg: GANConfig, device: torch.device, ranks: Rank
         if not ranks.writer:
             return
         save_training_state(state_path, modules, optims, rngs, {"step": step, "wall_s": wall})
-        save_model(out / "model", cfg, ema.model, disc,
-                   meta={"step": step, "wall_s": round(wall, 1), "train_images": len(data),
-                         "data": str(opts.data), "seed": opts.seed, "bf16": bf16, **lineage,
-                         "world_size": ranks.world, "images_seen": step * batch_size * ranks.world,
-                         "total_steps": step + int(lineage.get("init_steps") or 0)})
+        save_model(
+            out / "model",
+            cfg,
+            ema.model,
+            disc,
+            meta={
+                "step": step,
+                "wall_s": round(wall, 1),
+                "train_images": len(data),
+                "data": str(opts.data),
+                "seed": opts.seed,
+                "bf16": bf16,
+                **lineage,
+                "world_size": ranks.world,
+                "images_seen": step * batch_size * ranks.world,
+                "total_steps": step + int(lineage.get("init_steps") or 0),
+            },
+        )
         if opts.keep_every and step % opts.keep_every == 0:
             kept = out / "snapshots" / f"step_{step:06d}"
             shutil.rmtree(kept, ignore_errors=True)
@@ -243,15 +282,33 @@ def _train(opts: TrainOptions, cfg: GANConfig, device: torch.device, ranks: Rank
                 aborted, step = True, step - 1
                 break
             batch = _batch(data, batch_size, cfg, rngs, device, fmt, step)
-            last = train_step(cfg, gen, disc, opt_g, opt_d, batch, rngs["aug"], bf16, opts.gp_every,
-                              grad_sync=sync)
+            last = train_step(
+                cfg,
+                gen,
+                disc,
+                opt_g,
+                opt_d,
+                batch,
+                rngs["aug"],
+                bf16,
+                opts.gp_every,
+                grad_sync=sync,
+            )
             ema.update(gen, step)
             seen += batch_size * ranks.world
             wall = elapsed + time.perf_counter() - t0
             last["images_per_s"] = seen / max(time.perf_counter() - t0, 1e-9)
             if step % opts.log_every == 0 or step == steps:
-                log.write(json.dumps({"step": step, "wall_s": round(wall, 2),
-                                      **{k: round(v, 5) for k, v in last.items()}}) + "\n")
+                log.write(
+                    json.dumps(
+                        {
+                            "step": step,
+                            "wall_s": round(wall, 2),
+                            **{k: round(v, 5) for k, v in last.items()},
+                        }
+                    )
+                    + "\n"
+                )
                 log.flush()
             if progress_fn is not None:
                 progress_fn(step, steps, last)
@@ -269,8 +326,15 @@ def _train(opts: TrainOptions, cfg: GANConfig, device: torch.device, ranks: Rank
     return TrainResult(step, wall, ips, out / "model", aborted, last, gen)
 
 
-def _batch(data: TrainingSet, batch_size: int, cfg: GANConfig, rngs: dict[str, torch.Generator],
-           device: torch.device, fmt: torch.memory_format, step: int) -> Batch:
+def _batch(
+    data: TrainingSet,
+    batch_size: int,
+    cfg: GANConfig,
+    rngs: dict[str, torch.Generator],
+    device: torch.device,
+    fmt: torch.memory_format,
+    step: int,
+) -> Batch:
     images, text, wrong = data.sample(batch_size, rngs["data"], cfg.colour_negative_prob, device)
     z = torch.randn(batch_size, cfg.z_dim, generator=rngs["noise"]).to(device)
     return Batch(images.contiguous(memory_format=fmt), text, wrong, z, step)
@@ -279,14 +343,29 @@ def _batch(data: TrainingSet, batch_size: int, cfg: GANConfig, rngs: dict[str, t
 def _warm_start_config(model_dir: Path, requested: GANConfig) -> GANConfig:
     """The architecture comes from the model we start from; training knobs from the request."""
     base = GANConfig.load(model_dir / "config.json")
-    arch = ("image_size", "z_dim", "text_dim", "text_scale", "ngf", "ndf", "g_mults", "d_mults",
-            "cond_hidden", "d_arch", "proj_size", "proj_taps", "proj_mix", "proj_head",
-            "proj_uncond")
+    arch = (
+        "image_size",
+        "z_dim",
+        "text_dim",
+        "text_scale",
+        "ngf",
+        "ndf",
+        "g_mults",
+        "d_mults",
+        "cond_hidden",
+        "d_arch",
+        "proj_size",
+        "proj_taps",
+        "proj_mix",
+        "proj_head",
+        "proj_uncond",
+    )
     return GANConfig(**{**asdict(requested), **{k: getattr(base, k) for k in arch}})
 
 
-def _warm_start(model_dir: Path, gen: torch.nn.Module, disc: torch.nn.Module,
-                gen_ema: torch.nn.Module) -> None:
+def _warm_start(
+    model_dir: Path, gen: torch.nn.Module, disc: torch.nn.Module, gen_ema: torch.nn.Module
+) -> None:
     """Start from an exported model: its EMA generator seeds both G and the EMA copy, its D
     seeds D.  Only Adam's moments are fresh; with beta1 = 0 (our default) there is no momentum to
     lose and the second moments re-settle within a few dozen steps."""
@@ -304,6 +383,9 @@ def _truncate_log(log_path: Path, step: int) -> None:
     """Drop log lines written after the checkpoint we resume from, so the log stays exact."""
     if not log_path.exists():
         return
-    keep = [line for line in log_path.read_text().splitlines()
-            if line.strip() and json.loads(line).get("step", 0) <= step]
+    keep = [
+        line
+        for line in log_path.read_text().splitlines()
+        if line.strip() and json.loads(line).get("step", 0) <= step
+    ]
     log_path.write_text("".join(line + "\n" for line in keep))

@@ -16,8 +16,9 @@ from safetensors import safe_open
 from safetensors.torch import save_file
 
 
-def flatten_optimizer(prefix: str, opt: torch.optim.Optimizer,
-                      tensors: dict[str, torch.Tensor], meta: dict[str, str]) -> None:
+def flatten_optimizer(
+    prefix: str, opt: torch.optim.Optimizer, tensors: dict[str, torch.Tensor], meta: dict[str, str]
+) -> None:
     sd = opt.state_dict()
     scalars: dict[str, dict[str, Any]] = {}
     for pid, entries in sd["state"].items():
@@ -30,8 +31,9 @@ def flatten_optimizer(prefix: str, opt: torch.optim.Optimizer,
     meta[f"{prefix}/scalars"] = json.dumps(scalars)
 
 
-def unflatten_optimizer(prefix: str, tensors: dict[str, torch.Tensor],
-                        meta: dict[str, str]) -> dict[str, Any]:
+def unflatten_optimizer(
+    prefix: str, tensors: dict[str, torch.Tensor], meta: dict[str, str]
+) -> dict[str, Any]:
     state: dict[int, dict[str, Any]] = {}
     for key, value in tensors.items():
         if key.startswith(f"{prefix}/state/"):
@@ -42,9 +44,13 @@ def unflatten_optimizer(prefix: str, tensors: dict[str, torch.Tensor],
     return {"state": state, "param_groups": json.loads(meta[f"{prefix}/param_groups"])}
 
 
-def save_training_state(path: str | Path, modules: dict[str, torch.nn.Module],
-                        optimizers: dict[str, torch.optim.Optimizer],
-                        generators: dict[str, torch.Generator], info: dict[str, Any]) -> None:
+def save_training_state(
+    path: str | Path,
+    modules: dict[str, torch.nn.Module],
+    optimizers: dict[str, torch.optim.Optimizer],
+    generators: dict[str, torch.Generator],
+    info: dict[str, Any],
+) -> None:
     tensors: dict[str, torch.Tensor] = {}
     meta: dict[str, str] = {"info": json.dumps(info)}
     for name, module in modules.items():
@@ -59,14 +65,17 @@ def save_training_state(path: str | Path, modules: dict[str, torch.nn.Module],
     tmp.replace(path)  # never leave a half-written checkpoint behind
 
 
-def load_training_state(path: str | Path, modules: dict[str, torch.nn.Module],
-                        optimizers: dict[str, torch.optim.Optimizer],
-                        generators: dict[str, torch.Generator]) -> dict[str, Any]:
+def load_training_state(
+    path: str | Path,
+    modules: dict[str, torch.nn.Module],
+    optimizers: dict[str, torch.optim.Optimizer],
+    generators: dict[str, torch.Generator],
+) -> dict[str, Any]:
     with safe_open(str(path), framework="pt", device="cpu") as fh:
         meta = fh.metadata()
         tensors = {k: fh.get_tensor(k) for k in fh.keys()}  # noqa: SIM118 (not a dict)
     for name, module in modules.items():
-        sub = {k[len(name) + 1:]: v for k, v in tensors.items() if k.startswith(f"{name}/")}
+        sub = {k[len(name) + 1 :]: v for k, v in tensors.items() if k.startswith(f"{name}/")}
         module.load_state_dict(sub)
     for name, opt in optimizers.items():
         opt.load_state_dict(unflatten_optimizer(name, tensors, meta))

@@ -19,10 +19,10 @@ from shared.gan.projected import AnyDiscriminator, HybridDiscriminator, Projecte
 
 @dataclass
 class Batch:
-    images: torch.Tensor     # [B, 3, H, W] in [-1, 1]
-    text: torch.Tensor       # [B, 384] matching caption embeddings
+    images: torch.Tensor  # [B, 3, H, W] in [-1, 1]
+    text: torch.Tensor  # [B, 384] matching caption embeddings
     wrong_text: torch.Tensor  # [B, 384] captions that do not describe the image
-    z: torch.Tensor          # [B, z_dim]
+    z: torch.Tensor  # [B, z_dim]
     step: int = 0
 
 
@@ -32,10 +32,18 @@ def autocast(device: torch.device, bf16: bool) -> contextlib.AbstractContextMana
     return torch.autocast(device_type=device.type, dtype=torch.bfloat16)
 
 
-def train_step(cfg: GANConfig, gen: Generator, disc: AnyDiscriminator,
-               opt_g: torch.optim.Optimizer, opt_d: torch.optim.Optimizer, batch: Batch,
-               aug_gen: torch.Generator | None, bf16: bool = False, gp_every: int = 1,
-               grad_sync: Callable[[nn.Module], None] | None = None) -> dict[str, float]:
+def train_step(
+    cfg: GANConfig,
+    gen: Generator,
+    disc: AnyDiscriminator,
+    opt_g: torch.optim.Optimizer,
+    opt_d: torch.optim.Optimizer,
+    batch: Batch,
+    aug_gen: torch.Generator | None,
+    bf16: bool = False,
+    gp_every: int = 1,
+    grad_sync: Callable[[nn.Module], None] | None = None,
+) -> dict[str, float]:
     """D update then G update on one batch.  With ``gp_every`` > 1 the MA-GP is applied lazily
     (every n-th step, weight scaled by n), which keeps its effect and saves its double backward.
     The matching-aware branch (today's D, or the hybrid's) and the projected branch add up.
@@ -89,8 +97,7 @@ def train_step(cfg: GANConfig, gen: Generator, disc: AnyDiscriminator,
     return {k: float(v.detach().float()) for k, v in stats.items()}
 
 
-def _branches(disc: AnyDiscriminator
-              ) -> tuple[Discriminator | None, ProjectedDiscriminator | None]:
+def _branches(disc: AnyDiscriminator) -> tuple[Discriminator | None, ProjectedDiscriminator | None]:
     if isinstance(disc, HybridDiscriminator):
         return disc.ma, disc.proj
     if isinstance(disc, ProjectedDiscriminator):
@@ -102,31 +109,37 @@ def _proj_weight(cfg: GANConfig, ma: Discriminator | None) -> float:
     return cfg.proj_weight if ma is not None else 1.0  # the weight only balances two branches
 
 
-def _ma_d_loss(cfg: GANConfig, disc: Discriminator, real_aug: torch.Tensor,
-               fake_aug: torch.Tensor, batch: Batch, gp_every: int,
-               stats: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+def _ma_d_loss(
+    cfg: GANConfig,
+    disc: Discriminator,
+    real_aug: torch.Tensor,
+    fake_aug: torch.Tensor,
+    batch: Batch,
+    gp_every: int,
+    stats: dict[str, torch.Tensor],
+) -> tuple[torch.Tensor, torch.Tensor]:
     device = real_aug.device
     if gp_every > 0 and batch.step % gp_every == 0:
-        gp, real_logit, real_feats = ma_gp(disc, real_aug, batch.text,
-                                           cfg.ma_gp_k * gp_every, cfg.ma_gp_p)
+        gp, real_logit, real_feats = ma_gp(
+            disc, real_aug, batch.text, cfg.ma_gp_k * gp_every, cfg.ma_gp_p
+        )
     else:
         real_feats = disc.features(real_aug)
         real_logit, gp = disc.logits(real_feats, batch.text), torch.zeros((), device=device)
     wrong_logit = disc.logits(real_feats, batch.wrong_text)
     fake_logit = disc(fake_aug, batch.text)
     stats.update(d_real=real_logit.mean(), d_fake=fake_logit.mean(), d_wrong=wrong_logit.mean())
-    loss = d_hinge(real_logit.float(), fake_logit.float(), wrong_logit.float(),
-                   cfg.mismatch_weight)
+    loss = d_hinge(real_logit.float(), fake_logit.float(), wrong_logit.float(), cfg.mismatch_weight)
     return loss, gp
 
 
-def mode_seeking(gen: Generator, fake: torch.Tensor, batch: Batch,
-                 noise: torch.Generator | None) -> torch.Tensor:
+def mode_seeking(
+    gen: Generator, fake: torch.Tensor, batch: Batch, noise: torch.Generator | None
+) -> torch.Tensor:
     """MSGAN (Mao et al. 2019): 1 / (|G(z1, s) - G(z2, s)| / |z1 - z2|) on half the batch, so
     that two seeds of one prompt are pushed apart in proportion to how far their noise is."""
     half = max(fake.shape[0] // 2, 1)
     z2 = torch.randn(batch.z[:half].shape, generator=noise, device=batch.z.device)
     fake2 = gen(z2, batch.text[:half])
-    ratio = (fake[:half].float() - fake2.float()).abs().mean() / (
-        batch.z[:half] - z2).abs().mean()
+    ratio = (fake[:half].float() - fake2.float()).abs().mean() / (batch.z[:half] - z2).abs().mean()
     return 1.0 / (ratio + 1e-5)

@@ -9,8 +9,13 @@ from pathlib import Path
 from PIL import Image, ImageDraw, ImageFont
 
 
-def captioned_grid(images: list[Image.Image], captions: list[str], columns: int = 8,
-                   scale: int = 2, title: str | None = None) -> Image.Image:
+def captioned_grid(
+    images: list[Image.Image],
+    captions: list[str],
+    columns: int = 8,
+    scale: int = 2,
+    title: str | None = None,
+) -> Image.Image:
     """Images upscaled (nearest, so pixels stay honest) with a wrapped caption under each."""
     font = ImageFont.load_default()
     side = images[0].width * scale
@@ -37,20 +42,20 @@ def loss_plot(log_path: str | Path, out_path: str | Path, smooth: int = 25) -> N
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    records = [json.loads(line) for line in Path(log_path).read_text().splitlines()
-               if line.strip()]
+    records = [json.loads(line) for line in Path(log_path).read_text().splitlines() if line.strip()]
     records = [r for r in records if "loss_d" in r]
     if not records:
         return
     steps = [r["step"] for r in records]
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.5))
-    for ax, keys in zip(axes, (("loss_d", "loss_g"), ("d_real", "d_fake", "d_wrong")),
-                        strict=True):
+    for ax, keys in zip(axes, (("loss_d", "loss_g"), ("d_real", "d_fake", "d_wrong")), strict=True):
         for key in keys:
             vals = [r[key] for r in records]
             k = max(1, min(smooth, len(vals) // 5 or 1))
-            sm = [sum(vals[max(0, i - k + 1): i + 1]) / len(vals[max(0, i - k + 1): i + 1])
-                  for i in range(len(vals))]
+            sm = [
+                sum(vals[max(0, i - k + 1) : i + 1]) / len(vals[max(0, i - k + 1) : i + 1])
+                for i in range(len(vals))
+            ]
             ax.plot(steps, sm, label=key)
         ax.set_xlabel("step")
         ax.legend()
@@ -62,8 +67,12 @@ def loss_plot(log_path: str | Path, out_path: str | Path, smooth: int = 25) -> N
     plt.close(fig)
 
 
-def kind_curve_plot(curves: dict[str, list[dict[str, float]]], out_path: str | Path,
-                    chance: float | None = None, title: str = "") -> None:
+def kind_curve_plot(
+    curves: dict[str, list[dict[str, float]]],
+    out_path: str | Path,
+    chance: float | None = None,
+    title: str = "",
+) -> None:
     """kind top-1 against training images seen and against wall time, one line per run
     (rows as kind_check's curve writes them), both panels in one figure."""
     import matplotlib
@@ -77,8 +86,9 @@ def kind_curve_plot(curves: dict[str, list[dict[str, float]]], out_path: str | P
         y = [r["kind_top1"] for r in rows]
         axes[0].plot([r["images_seen"] for r in rows], y, marker="o", label=name)
         axes[1].plot([r["wall_s"] / 60 for r in rows], y, marker="o", label=name)
-    for ax, xlabel in zip(axes, ("training images seen", "wall time (min, contended CPU)"),
-                          strict=True):
+    for ax, xlabel in zip(
+        axes, ("training images seen", "wall time (min, contended CPU)"), strict=True
+    ):
         if chance is not None:
             ax.axhline(chance, color="grey", linestyle=":", label="chance")
         ax.set_xlabel(xlabel)

@@ -19,6 +19,8 @@ Series = tuple[tuple[str, tuple[tuple[date, int, int], ...]], ...]
 def _plot(series: Series) -> bytes | None:
     # Drawing costs ~100x the query; the data only change when the feedback loop rolls up.
     return ctr_plot({name: list(points) for name, points in series})
+
+
 Campaign = Annotated[str | None, Query(max_length=128)]
 
 

@@ -123,7 +123,8 @@ async def bulk_approve(
     form = await request.form()
     # Bulk approve never overrides a person's decision: only creatives awaiting review.
     filters = _filters({k: v for k, v in form.items() if isinstance(v, str)}).model_copy(
-        update={"status": "awaiting"})
+        update={"status": "awaiting"}
+    )
     try:
         expected = int(str(form.get("expected", "")))
     except ValueError as exc:

@@ -27,8 +27,9 @@ pytestmark = pytest.mark.integration
 
 def stream(prefix: str, n: int, sizes: list[str] | None = None) -> list[CampaignEvent]:
     base = sample_events(prefix, sizes=sizes or ["300x250"])
-    return [base[i % len(base)].model_copy(update={"event_id": f"{prefix}-{i:04d}"})
-            for i in range(n)]
+    return [
+        base[i % len(base)].model_copy(update={"event_id": f"{prefix}-{i:04d}"}) for i in range(n)
+    ]
 
 
 def wait_all_terminal(ids: list[str], timeout_s: float = 240) -> dict[str, str]:
@@ -40,8 +41,9 @@ def assert_exactly_once(events: list[CampaignEvent]) -> dict[str, int]:
     s = get_settings()
     store = open_store(s.resolved_storage_url)
     with session_scope(s.resolved_database_url) as sess:
-        rows = dict(sess.execute(select(Creative.event_id, func.count()).group_by(
-            Creative.event_id)).all())
+        rows = dict(
+            sess.execute(select(Creative.event_id, func.count()).group_by(Creative.event_id)).all()
+        )
         status = dict(sess.execute(select(Event.event_id, Event.status)).all())
     objects: dict[str, int] = {}
     for key in store.list("creatives/"):
@@ -52,6 +54,9 @@ def assert_exactly_once(events: list[CampaignEvent]) -> dict[str, int]:
             assert rows.get(ev.event_id) == ev.creative_count, ev.event_id
             assert objects.get(ev.event_id) == ev.creative_count, ev.event_id
     done = [e for e in events if status.get(e.event_id) == "done"]
-    return {"published": len(events), "done": len(done),
-            "creatives": sum(rows.get(e.event_id, 0) for e in done),
-            "objects": sum(objects.get(e.event_id, 0) for e in done)}
+    return {
+        "published": len(events),
+        "done": len(done),
+        "creatives": sum(rows.get(e.event_id, 0) for e in done),
+        "objects": sum(objects.get(e.event_id, 0) for e in done),
+    }

@@ -26,8 +26,9 @@ N_EVENTS = 5000
 
 def _tree_peak_rss_mb(root_pid: int) -> float:
     """Sum of VmHWM (peak resident set) over the process group's live processes."""
-    out = subprocess.run(["pgrep", "-g", str(os.getpgid(root_pid))], capture_output=True,
-                         text=True).stdout.split()
+    out = subprocess.run(
+        ["pgrep", "-g", str(os.getpgid(root_pid))], capture_output=True, text=True
+    ).stdout.split()
     total = 0
     for pid in out:
         try:
@@ -40,7 +41,8 @@ def _tree_peak_rss_mb(root_pid: int) -> float:
 
 
 def test_burst_of_5000_events_drains_with_bounded_memory(
-    stack: dict[str, str], monkeypatch: pytest.MonkeyPatch,
+    stack: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
     worker_factory: Callable[..., WorkerProcess],
 ) -> None:
     set_env(monkeypatch, stack, ADGEN_WORKER_CONCURRENCY="16", ADGEN_TORCH_THREADS="1")
@@ -56,9 +58,11 @@ def test_burst_of_5000_events_drains_with_bounded_memory(
     drain = time.perf_counter() - t0
     peak = _tree_peak_rss_mb(sup.proc.pid)
     counts = assert_exactly_once(events)
-    print(f"\nburst: {N_EVENTS} events published in {t_published:.1f}s, drained in {drain:.1f}s "
-          f"({N_EVENTS / drain:.1f} events/s); worker peak RSS {peak:.0f} MB "
-          f"(after warm-up {rss_start:.0f} MB); {counts}")
+    print(
+        f"\nburst: {N_EVENTS} events published in {t_published:.1f}s, drained in {drain:.1f}s "
+        f"({N_EVENTS / drain:.1f} events/s); worker peak RSS {peak:.0f} MB "
+        f"(after warm-up {rss_start:.0f} MB); {counts}"
+    )
     assert set(statuses.values()) == {"done"}
     assert counts["done"] == counts["creatives"] == counts["objects"] == N_EVENTS
     assert peak < rss_start + 1024, "worker memory grew by more than 1 GiB during the burst"

@@ -32,8 +32,9 @@ RABBITMQCTL = shutil.which("rabbitmqctl") or "/usr/sbin/rabbitmqctl"
 def _held_by(worker: str) -> set[str]:
     """Events a worker (by name) has claimed and not finished."""
     with session_scope(get_settings().resolved_database_url) as s:
-        rows = s.execute(select(Event.event_id, Event.worker).where(
-            Event.status == "processing")).all()
+        rows = s.execute(
+            select(Event.event_id, Event.worker).where(Event.status == "processing")
+        ).all()
     return {eid for eid, w in rows if (w or "").startswith(worker)}
 
 
@@ -51,8 +52,9 @@ def _publish(events: list, publisher: Publisher | None = None) -> None:
         pub.publish(ev)
 
 
-def test_worker_sigkill_mid_batch(stack: dict[str, str],
-                                  worker_factory: Callable[..., WorkerProcess]) -> None:
+def test_worker_sigkill_mid_batch(
+    stack: dict[str, str], worker_factory: Callable[..., WorkerProcess]
+) -> None:
     events = stream("kill", 30, sizes=["300x250", "728x90"])
     first = worker_factory(stack, name="k1")
     _publish(events)
@@ -75,18 +77,31 @@ def test_worker_sigkill_mid_batch(stack: dict[str, str],
 
 
 def test_worker_hanging_past_its_time_limit_is_replaced(
-    stack: dict[str, str], monkeypatch: pytest.MonkeyPatch,
-    worker_factory: Callable[..., WorkerProcess]
+    stack: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+    worker_factory: Callable[..., WorkerProcess],
 ) -> None:
     """A task running past the hard limit makes the watchdog end the process; the supervisor
     restarts it; an event that always overruns fails after bounded attempts, the rest complete.
     The overrun is a generation that never returns (a hung device call): a merely big event
     stopped being slow enough once the worker got faster."""
     slow = stream("slow", 1)[0]
-    slow = slow.model_copy(update={"products": [
-        slow.products[0].model_copy(update={"sku": "SKU-HANG-001"}), *slow.products[1:]]})
-    set_env(monkeypatch, stack, ADGEN_TASK_TIME_LIMIT="3", ADGEN_TASK_SOFT_TIME_LIMIT="2",
-            ADGEN_MAX_ATTEMPTS="2", **fault("hang", "SKU-HANG-001"))
+    slow = slow.model_copy(
+        update={
+            "products": [
+                slow.products[0].model_copy(update={"sku": "SKU-HANG-001"}),
+                *slow.products[1:],
+            ]
+        }
+    )
+    set_env(
+        monkeypatch,
+        stack,
+        ADGEN_TASK_TIME_LIMIT="3",
+        ADGEN_TASK_SOFT_TIME_LIMIT="2",
+        ADGEN_MAX_ATTEMPTS="2",
+        **fault("hang", "SKU-HANG-001"),
+    )
     fast = stream("fast", 10)
     sup = worker_factory(stack, supervised=True)
     _publish([slow, *fast])
@@ -101,8 +116,9 @@ def test_worker_hanging_past_its_time_limit_is_replaced(
 
 
 def test_frozen_worker_loses_its_messages_to_a_healthy_one(
-    stack: dict[str, str], monkeypatch: pytest.MonkeyPatch,
-    worker_factory: Callable[..., WorkerProcess]
+    stack: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+    worker_factory: Callable[..., WorkerProcess],
 ) -> None:
     """SIGSTOP = a hang the process cannot notice; heartbeats stop, the broker drops it and
     redelivers its unacked events to the healthy worker."""
@@ -143,8 +159,12 @@ def test_rabbitmq_connections_dropped_and_broker_restarted(
     worker_factory(stack, name="rmq")
     assert set(wait_all_terminal([e.event_id for e in queued]).values()) == {"done"}
     _publish(events[:8], pub)
-    subprocess.run([RABBITMQCTL, "close_all_connections", "fault test"], check=True,
-                   capture_output=True, timeout=60)
+    subprocess.run(
+        [RABBITMQCTL, "close_all_connections", "fault test"],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
     _publish(events[8:16], pub)  # the publisher reconnects
     # Full broker restart while publishing: each publish blocks and succeeds, or raises.
     subprocess.run([RABBITMQCTL, "stop_app"], check=True, capture_output=True, timeout=120)
@@ -168,9 +188,12 @@ def test_rabbitmq_connections_dropped_and_broker_restarted(
     assert not ({e.event_id for e in refused} & known)  # refused = loudly not sent
 
 
-def test_s3_outage_of_30_seconds(stack: dict[str, str], monkeypatch: pytest.MonkeyPatch,
-                                 tmp_path: Path,
-                                 worker_factory: Callable[..., WorkerProcess]) -> None:
+def test_s3_outage_of_30_seconds(
+    stack: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    worker_factory: Callable[..., WorkerProcess],
+) -> None:
     s3 = start_seaweed(tmp_path / "s3")
     set_env(monkeypatch, stack, ADGEN_STORAGE_URL=s3.url("outage"))
     try:
@@ -189,15 +212,20 @@ def test_s3_outage_of_30_seconds(stack: dict[str, str], monkeypatch: pytest.Monk
         s3.stop()
 
 
-def test_postgres_restart(stack: dict[str, str],
-    worker_factory: Callable[..., WorkerProcess]) -> None:
+def test_postgres_restart(
+    stack: dict[str, str], worker_factory: Callable[..., WorkerProcess]
+) -> None:
     worker_factory(stack, name="pg")
     events = stream("pg", 20)
     _publish(events[:10])
     time.sleep(1.0)
     cluster = sorted(os.listdir("/etc/postgresql"))[0]
-    subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", cluster, "main", "restart"],
-                   check=True, capture_output=True, timeout=120)
+    subprocess.run(
+        ["pg_ctlcluster", "--skip-systemctl-redirect", cluster, "main", "restart"],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     dispose_engines()
     _publish(events[10:])
     statuses = wait_all_terminal([e.event_id for e in events], timeout_s=240)
@@ -206,14 +234,16 @@ def test_postgres_restart(stack: dict[str, str],
 
 
 def test_poison_event_is_bounded_failed_and_dead_lettered(
-    stack: dict[str, str], monkeypatch: pytest.MonkeyPatch,
-    worker_factory: Callable[..., WorkerProcess]
+    stack: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+    worker_factory: Callable[..., WorkerProcess],
 ) -> None:
     set_env(monkeypatch, stack, ADGEN_MAX_ATTEMPTS="2", **fault("crash", "SKU-POISON"))
     good = stream("good", 12)
     base = stream("poison", 1)[0]
-    poison = base.model_copy(update={"products": [base.products[0].model_copy(
-        update={"sku": "SKU-POISON"})]})
+    poison = base.model_copy(
+        update={"products": [base.products[0].model_copy(update={"sku": "SKU-POISON"})]}
+    )
     sup = worker_factory(stack, supervised=True)
     _publish(good[:6] + [poison] + good[6:])
     statuses = wait_all_terminal([e.event_id for e in good] + [poison.event_id], timeout_s=300)
@@ -233,15 +263,22 @@ def test_poison_event_is_bounded_failed_and_dead_lettered(
 
 
 def test_retries_exhausted_end_the_event_failed(
-    stack: dict[str, str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+    stack: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
     worker_factory: Callable[..., WorkerProcess],
 ) -> None:
     """Storage gone for good: the event retries with capped backoff exactly
     ADGEN_TASK_MAX_RETRIES times, then ends `failed` with the reason (never retried forever,
     never lost)."""
     s3 = start_seaweed(tmp_path / "s3-gone")
-    set_env(monkeypatch, stack, ADGEN_STORAGE_URL=s3.url("gone"), ADGEN_TASK_MAX_RETRIES="2",
-            ADGEN_RETRY_BACKOFF_MAX="1")
+    set_env(
+        monkeypatch,
+        stack,
+        ADGEN_STORAGE_URL=s3.url("gone"),
+        ADGEN_TASK_MAX_RETRIES="2",
+        ADGEN_RETRY_BACKOFF_MAX="1",
+    )
     try:
         worker = worker_factory(stack, name="exhaust")
         s3.stop()

@@ -20,12 +20,24 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def stack(adgen_env: dict[str, str], monkeypatch: pytest.MonkeyPatch, pg_url: str,
-          rabbit_url: str, seaweed: SeaweedS3, tiny_model_dir: Path) -> Iterator[dict[str, str]]:
+def stack(
+    adgen_env: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+    pg_url: str,
+    rabbit_url: str,
+    seaweed: SeaweedS3,
+    tiny_model_dir: Path,
+) -> Iterator[dict[str, str]]:
     """Settings for the real services: RabbitMQ vhost, fresh Postgres DB, a fresh S3 bucket."""
-    set_env(monkeypatch, adgen_env, ADGEN_BROKER_URL=rabbit_url, ADGEN_DATABASE_URL=pg_url,
-            ADGEN_STORAGE_URL=seaweed.url(f"t{uuid.uuid4().hex[:12]}"),
-            ADGEN_MODEL_DIR=str(tiny_model_dir), ADGEN_MAX_ATTEMPTS="3")
+    set_env(
+        monkeypatch,
+        adgen_env,
+        ADGEN_BROKER_URL=rabbit_url,
+        ADGEN_DATABASE_URL=pg_url,
+        ADGEN_STORAGE_URL=seaweed.url(f"t{uuid.uuid4().hex[:12]}"),
+        ADGEN_MODEL_DIR=str(tiny_model_dir),
+        ADGEN_MAX_ATTEMPTS="3",
+    )
     yield adgen_env
     dispose_engines()
 
@@ -36,11 +48,19 @@ def worker_factory(tmp_path: Path) -> Iterator[Callable[..., WorkerProcess]]:
     afterwards, waking any a test froze with SIGSTOP."""
     started: list[WorkerProcess] = []
 
-    def make(env: dict[str, str], name: str = "cpu", ready: bool = True,
-             supervised: bool = False, concurrency: int | None = None) -> WorkerProcess:
+    def make(
+        env: dict[str, str],
+        name: str = "cpu",
+        ready: bool = True,
+        supervised: bool = False,
+        concurrency: int | None = None,
+    ) -> WorkerProcess:
         log = tmp_path / f"worker-{name}-{len(started)}.log"
-        w = (start_supervised(env, log) if supervised
-             else start_worker(env, log, name=name, concurrency=concurrency))
+        w = (
+            start_supervised(env, log)
+            if supervised
+            else start_worker(env, log, name=name, concurrency=concurrency)
+        )
         started.append(w)
         if ready:
             w.wait_ready()
@@ -64,8 +84,11 @@ def wait_terminal(db_url: str, ids: list[str], timeout_s: float = 180) -> dict[s
     while time.monotonic() < deadline:
         try:
             with session_scope(db_url) as s:
-                statuses = dict(s.execute(select(Event.event_id, Event.status)
-                                          .where(Event.event_id.in_(ids))).all())
+                statuses = dict(
+                    s.execute(
+                        select(Event.event_id, Event.status).where(Event.event_id.in_(ids))
+                    ).all()
+                )
         except Exception:
             dispose_engines()
             time.sleep(1)
@@ -74,8 +97,10 @@ def wait_terminal(db_url: str, ids: list[str], timeout_s: float = 180) -> dict[s
             return statuses
         time.sleep(0.3)
     missing = [i for i in ids if i not in statuses]
-    raise TimeoutError(f"not terminal after {timeout_s}s: missing={missing[:5]} "
-                       f"states={sorted(set(statuses.values()))}")
+    raise TimeoutError(
+        f"not terminal after {timeout_s}s: missing={missing[:5]} "
+        f"states={sorted(set(statuses.values()))}"
+    )
 
 
 def creative_count(db_url: str, **where: Any) -> int:

@@ -19,7 +19,9 @@ pytestmark = pytest.mark.integration
 
 
 def test_concurrent_claims_serialise_and_yield_one_set(
-    pg_url: str, tmp_path: Path, tiny_runtime: GeneratorRuntime,
+    pg_url: str,
+    tmp_path: Path,
+    tiny_runtime: GeneratorRuntime,
 ) -> None:
     """The claim row-locks the event: both deliveries are counted (no lost update of
     `attempts`), neither deadlocks, and the two runs leave exactly one set of creatives."""

@@ -63,8 +63,11 @@ def test_events_become_creatives_in_s3_and_postgres(
     store = open_store(s.resolved_storage_url)
     for ev in events:
         keys = store.list(f"creatives/{ev.campaign.id}/{ev.event_id}/")
-        assert len(keys) == ev.creative_count == creative_count(s.resolved_database_url,
-                                                                event_id=ev.event_id)
+        assert (
+            len(keys)
+            == ev.creative_count
+            == creative_count(s.resolved_database_url, event_id=ev.event_id)
+        )
         img = Image.open(io.BytesIO(store.get(keys[0])))
         img.load()
         assert img.format == "PNG" and f"{img.width}x{img.height}" in ev.creative.sizes
@@ -80,8 +83,9 @@ def test_events_become_creatives_in_s3_and_postgres(
 
 
 def test_redis_broker_works_the_same(
-    stack: dict[str, str], monkeypatch: pytest.MonkeyPatch,
-    worker_factory: Callable[..., WorkerProcess]
+    stack: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+    worker_factory: Callable[..., WorkerProcess],
 ) -> None:
     r = redis.Redis.from_url(f"{REDIS}/11")
     r.flushdb()
@@ -99,8 +103,9 @@ def test_sigkill_mid_event_then_restart_yields_exactly_one_set(
     stack: dict[str, str], worker_factory: Callable[..., WorkerProcess]
 ) -> None:
     s = get_settings()
-    ev = sample_events("kill", count=16,
-                       sizes=["1080x1080", "300x250", "728x90", "160x600", "320x50"])[0]
+    ev = sample_events(
+        "kill", count=16, sizes=["1080x1080", "300x250", "728x90", "160x600", "320x50"]
+    )[0]
     store = open_store(s.resolved_storage_url)
     prefix = f"creatives/{ev.campaign.id}/{ev.event_id}/"
     first = worker_factory(stack)

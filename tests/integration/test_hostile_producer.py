@@ -32,8 +32,10 @@ pytestmark = pytest.mark.integration
 
 def _reasons(db: str) -> list[tuple[str | None, str]]:
     with session_scope(db) as s:
-        return [(r.event_id, r.reason) for r in s.execute(
-            select(RejectedEvent).order_by(RejectedEvent.id)).scalars()]
+        return [
+            (r.event_id, r.reason)
+            for r in s.execute(select(RejectedEvent).order_by(RejectedEvent.id)).scalars()
+        ]
 
 
 def _wait_rejections(db: str, n: int, timeout_s: float = 90) -> list[tuple[str | None, str]]:
@@ -45,7 +47,9 @@ def _wait_rejections(db: str, n: int, timeout_s: float = 90) -> list[tuple[str |
 
 
 def test_signed_split_deployment_refuses_forged_handoffs(
-    stack: dict[str, str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+    stack: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
     worker_factory: Callable[..., WorkerProcess],
 ) -> None:
     """Finding 1 and signing end to end: signed events are done through generate + render
@@ -53,8 +57,13 @@ def test_signed_split_deployment_refuses_forged_handoffs(
     sealed with a guessed key) plant nothing and cannot flip a rejected event to done."""
     from workers.app import make_app
 
-    set_env(monkeypatch, stack, ADGEN_RENDER_QUEUE="1", ADGEN_EVENT_HMAC_KEY="publisher-key-1",
-            ADGEN_WORKER_KEY="worker-key-" + uuid.uuid4().hex)
+    set_env(
+        monkeypatch,
+        stack,
+        ADGEN_RENDER_QUEUE="1",
+        ADGEN_EVENT_HMAC_KEY="publisher-key-1",
+        ADGEN_WORKER_KEY="worker-key-" + uuid.uuid4().hex,
+    )
     s = get_settings()
     worker_factory(stack, name="gen")
     render = start_supervised({**stack}, tmp_path / "render.log", role="render")
@@ -63,17 +72,25 @@ def test_signed_split_deployment_refuses_forged_handoffs(
         good, unsigned, tampered, planted = sample_events("sig", count=1)[:4]
         Publisher(s).publish(good)  # the publisher signs
         app = make_app(s)
-        app.send_task(PROCESS_EVENT_TASK, args=[unsigned.canonical_json()],
-                      queue=GENERATE_QUEUE)
+        app.send_task(PROCESS_EVENT_TASK, args=[unsigned.canonical_json()], queue=GENERATE_QUEUE)
         body = tampered.canonical_json()
-        app.send_task(PROCESS_EVENT_TASK, args=[body.replace('"count":1', '"count":2')],
-                      kwargs={"signature": sign(body, "publisher-key-1")}, queue=GENERATE_QUEUE)
+        app.send_task(
+            PROCESS_EVENT_TASK,
+            args=[body.replace('"count":1', '"count":2')],
+            kwargs={"signature": sign(body, "publisher-key-1")},
+            queue=GENERATE_QUEUE,
+        )
         ids = [good.event_id, unsigned.event_id, tampered.event_id]
         statuses = wait_terminal(s.resolved_database_url, ids)
-        assert statuses == {good.event_id: "done", unsigned.event_id: "rejected",
-                            tampered.event_id: "rejected"}
-        images = {r.key: __import__("PIL.Image").Image.new("RGB", (64, 64), "red")
-                  for r in plan_event(unsigned).images}
+        assert statuses == {
+            good.event_id: "done",
+            unsigned.event_id: "rejected",
+            tampered.event_id: "rejected",
+        }
+        images = {
+            r.key: __import__("PIL.Image").Image.new("RGB", (64, 64), "red")
+            for r in plan_event(unsigned).images
+        }
         forged = [
             {"event": unsigned.canonical_json(), "images": {}, "generate_ms": 0},  # old format
             seal(unsigned, 1, images, 0.0, "publisher-key-1"),  # the key a producer knows
@@ -91,14 +108,16 @@ def test_signed_split_deployment_refuses_forged_handoffs(
         with session_scope(s.resolved_database_url) as sess:
             assert sess.get(Event, unsigned.event_id).status == "rejected"  # type: ignore[union-attr]
             assert sess.get(Event, planted.event_id) is None
-        assert creative_count(s.resolved_database_url, event_id=good.event_id) == \
-            good.creative_count
+        assert (
+            creative_count(s.resolved_database_url, event_id=good.event_id) == good.creative_count
+        )
     finally:
         render.terminate()
 
 
 def test_malformed_deliveries_are_recorded_and_a_fixed_event_still_lands(
-    stack: dict[str, str], worker_factory: Callable[..., WorkerProcess],
+    stack: dict[str, str],
+    worker_factory: Callable[..., WorkerProcess],
 ) -> None:
     """Findings 2 and 3: odd task arguments and undecodable bodies are rejected with a reason
     (never lost); a valid event is not lost to a bad publish time; an invalid first delivery
@@ -114,21 +133,46 @@ def test_malformed_deliveries_are_recorded_and_a_fixed_event_still_lands(
     Publisher(s).publish(json.dumps(broken), validate=False)
     wait_terminal(s.resolved_database_url, [fixed.event_id])
     Publisher(s).publish(fixed)  # the corrected event, same id
-    for args, kwargs in (([], {}), ([42], {}), ([None], {}), ([[1, 2, 3]], {}),
-                         ([late.canonical_json()], {"colour": "red"})):
+    for args, kwargs in (
+        ([], {}),
+        ([42], {}),
+        ([None], {}),
+        ([[1, 2, 3]], {}),
+        ([late.canonical_json()], {"colour": "red"}),
+    ):
         app.send_task(PROCESS_EVENT_TASK, args=args, kwargs=kwargs, queue=GENERATE_QUEUE)
-    app.send_task(PROCESS_EVENT_TASK, args=[late.canonical_json()],
-                  kwargs={"published_at": "yesterday"}, queue=GENERATE_QUEUE)
+    app.send_task(
+        PROCESS_EVENT_TASK,
+        args=[late.canonical_json()],
+        kwargs={"published_at": "yesterday"},
+        queue=GENERATE_QUEUE,
+    )
     with Connection(s.resolved_broker_url) as conn:  # a task message whose body is not UTF-8
         conn.Producer().publish(
-            b'[["\xff\xfe"], {}, {"callbacks": null}]', exchange=Exchange(GENERATE_QUEUE),
-            routing_key=GENERATE_QUEUE, content_type="application/json",
-            content_encoding="utf-8", headers={"task": PROCESS_EVENT_TASK, "id": "bad-utf8",
-                                               "lang": "py", "argsrepr": "", "kwargsrepr": ""})
+            b'[["\xff\xfe"], {}, {"callbacks": null}]',
+            exchange=Exchange(GENERATE_QUEUE),
+            routing_key=GENERATE_QUEUE,
+            content_type="application/json",
+            content_encoding="utf-8",
+            headers={
+                "task": PROCESS_EVENT_TASK,
+                "id": "bad-utf8",
+                "lang": "py",
+                "argsrepr": "",
+                "kwargsrepr": "",
+            },
+        )
     statuses = wait_terminal(s.resolved_database_url, [fixed.event_id, late.event_id])
     assert statuses == {fixed.event_id: "done", late.event_id: "done"}
     rows = _wait_rejections(s.resolved_database_url, 1 + 5 + 1)
     reasons = " | ".join(r for _, r in rows)
-    for expected in ("unknown ad size", "no event", "not int", "not NoneType", "not list",
-                     "unknown task argument(s): colour", "undecodable"):
+    for expected in (
+        "unknown ad size",
+        "no event",
+        "not int",
+        "not NoneType",
+        "not list",
+        "unknown task argument(s): colour",
+        "undecodable",
+    ):
         assert expected in reasons, (expected, reasons)

@@ -108,8 +108,11 @@ def test_worker_role_reads_approvals_but_cannot_decide(pg_url: str) -> None:
             assert conn.execute("SELECT count(*) FROM review_rules").fetchone() == (0,)
             assert conn.execute("SELECT count(*) FROM creative_decisions").fetchone() == (3,)
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
-                conn.execute("INSERT INTO creative_decisions (creative_id, decision, actor) "
-                             "VALUES (%s, 'approve', 'worker')", (a,))
+                conn.execute(
+                    "INSERT INTO creative_decisions (creative_id, decision, actor) "
+                    "VALUES (%s, 'approve', 'worker')",
+                    (a,),
+                )
             conn.rollback()
             conn.execute(f"SET ROLE {role}")
             with pytest.raises(psycopg.errors.InsufficientPrivilege):

@@ -56,23 +56,27 @@ def test_two_pinned_workers_share_the_queue_and_each_event_completes_once(
     ids = [e.event_id for e in events]
     assert set(wait_terminal(s.resolved_database_url, ids).values()) == {"done"}
     with session_scope(s.resolved_database_url) as sess:
-        workers = {w.split("@")[0] for (w,) in sess.execute(
-            select(Event.worker).where(Event.event_id.in_(ids))).all()}
-        attempts = {a for (a,) in sess.execute(
-            select(Event.attempts).where(Event.event_id.in_(ids))).all()}
+        workers = {
+            w.split("@")[0]
+            for (w,) in sess.execute(select(Event.worker).where(Event.event_id.in_(ids))).all()
+        }
+        attempts = {
+            a for (a,) in sess.execute(select(Event.attempts).where(Event.event_id.in_(ids))).all()
+        }
     assert workers == {"dev0", "dev1"} and attempts == {1}
     assert creative_count(s.resolved_database_url) == 16
     assert len(open_store(s.resolved_storage_url).list("creatives/")) == 16
 
 
 def test_batching_merges_events_acks_each_and_exposes_metrics(
-    stack: dict[str, str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+    stack: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
     worker_factory: Callable[..., WorkerProcess],
 ) -> None:
     set_env(monkeypatch, stack, ADGEN_BATCH_MAX_WAIT_MS="300", ADGEN_BATCH_MAX_SIZE="64")
     port = free_port()
-    w = start_worker(stack, tmp_path / "batch.log", name="batch", metrics_port=port,
-                     concurrency=16)
+    w = start_worker(stack, tmp_path / "batch.log", name="batch", metrics_port=port, concurrency=16)
     try:
         w.wait_ready()
         s = get_settings()
@@ -84,12 +88,21 @@ def test_batching_merges_events_acks_each_and_exposes_metrics(
         assert set(wait_terminal(s.resolved_database_url, ids).values()) == {"done"}
         body = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read()
         text = body.decode()
-        for series in ("adgen_events_total", "adgen_creatives_total", "adgen_stage_seconds",
-                       "adgen_batch_size", "adgen_failures_total", "adgen_events_in_flight",
-                       "adgen_device_memory_bytes"):
+        for series in (
+            "adgen_events_total",
+            "adgen_creatives_total",
+            "adgen_stage_seconds",
+            "adgen_batch_size",
+            "adgen_failures_total",
+            "adgen_events_in_flight",
+            "adgen_device_memory_bytes",
+        ):
             assert series in text, series
-        values = {line.split(" ")[0]: float(line.split(" ")[1]) for line in text.splitlines()
-                  if line.startswith("adgen_batch_size_") and " " in line}
+        values = {
+            line.split(" ")[0]: float(line.split(" ")[1])
+            for line in text.splitlines()
+            if line.startswith("adgen_batch_size_") and " " in line
+        }
         batches, images = values["adgen_batch_size_count"], values["adgen_batch_size_sum"]
         assert images >= 24 and images / batches > 1.5, (images, batches)  # merged events
         assert 'adgen_events_total{status="done"} 24.0' in text
@@ -108,8 +121,10 @@ def test_sigterm_mid_batch_finishes_running_events_and_loses_nothing(
 ) -> None:
     s = get_settings()
     sizes = ["1080x1080", "300x250", "728x90", "160x600", "320x50"]
-    events = [e.model_copy(update={"event_id": f"term-{i:03d}"})
-              for i, e in enumerate(sample_events("term", count=3, sizes=sizes)[:1] * 12)]
+    events = [
+        e.model_copy(update={"event_id": f"term-{i:03d}"})
+        for i, e in enumerate(sample_events("term", count=3, sizes=sizes)[:1] * 12)
+    ]
     first = worker_factory(stack, name="term")
     pub = Publisher(s)
     for ev in events:
@@ -133,7 +148,9 @@ def test_sigterm_mid_batch_finishes_running_events_and_loses_nothing(
 
 
 def test_render_queue_splits_device_and_cpu_stages(
-    stack: dict[str, str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+    stack: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
     worker_factory: Callable[..., WorkerProcess],
 ) -> None:
     """With ADGEN_RENDER_QUEUE=1 the device worker only generates; render workers compose,
@@ -151,11 +168,13 @@ def test_render_queue_splits_device_and_cpu_stages(
         pub = Publisher(s)
         for ev in events:
             pub.publish(ev)
-        assert set(wait_terminal(s.resolved_database_url, [e.event_id for e in events]).values()
-                   ) == {"done"}
+        assert set(
+            wait_terminal(s.resolved_database_url, [e.event_id for e in events]).values()
+        ) == {"done"}
         for ev in events:
-            assert creative_count(s.resolved_database_url, event_id=ev.event_id) == \
-                ev.creative_count
+            assert (
+                creative_count(s.resolved_database_url, event_id=ev.event_id) == ev.creative_count
+            )
         assert "adgen.render_event" in render.log() and "done:" in render.log()
         assert "done:" not in gen.log()  # the device worker rendered nothing itself
     finally:

@@ -57,8 +57,12 @@ def rabbit_vhost() -> Iterator[str]:
     vhost = f"adgen-test-{uuid.uuid4().hex[:8]}"
     ctl = shutil.which("rabbitmqctl") or "/usr/sbin/rabbitmqctl"
     subprocess.run([ctl, "add_vhost", vhost], check=True, capture_output=True, timeout=60)
-    subprocess.run([ctl, "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"],
-                   check=True, capture_output=True, timeout=60)
+    subprocess.run(
+        [ctl, "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
     try:
         yield f"{RABBIT}/{vhost}"
     finally:
@@ -93,20 +97,39 @@ class SeaweedS3:
 def start_seaweed(root: Path, port: int | None = None, timeout_s: float = 60) -> SeaweedS3:
     root.mkdir(parents=True, exist_ok=True)
     (root / "data").mkdir(exist_ok=True)
-    cfg = {"identities": [{"name": "adgen", "credentials": [
-        {"accessKey": S3_KEY, "secretKey": S3_SECRET}],
-        "actions": ["Admin", "Read", "Write", "List", "Tagging"]}]}
+    cfg = {
+        "identities": [
+            {
+                "name": "adgen",
+                "credentials": [{"accessKey": S3_KEY, "secretKey": S3_SECRET}],
+                "actions": ["Admin", "Read", "Write", "List", "Tagging"],
+            }
+        ]
+    }
     (root / "s3.json").write_text(json.dumps(cfg))
     s3_port = port or free_port()
     p = [free_port() for _ in range(9)]
     cmd = [
-        weed_binary(), "server", f"-dir={root / 'data'}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
-        f"-master.port={p[0]}", f"-master.port.grpc={p[1]}",
-        f"-volume.port={p[2]}", f"-volume.port.grpc={p[3]}",
-        f"-filer.port={p[4]}", f"-filer.port.grpc={p[5]}",
-        "-s3", f"-s3.port={s3_port}", f"-s3.port.grpc={p[6]}", f"-s3.config={root / 's3.json'}",
-        f"-s3.port.iceberg={p[7]}", f"-s3.port.lance={p[8]}",
-        "-metricsPort=0", "-volume.max=300", "-master.volumeSizeLimitMB=16",
+        weed_binary(),
+        "server",
+        f"-dir={root / 'data'}",
+        "-ip=127.0.0.1",
+        "-ip.bind=127.0.0.1",
+        f"-master.port={p[0]}",
+        f"-master.port.grpc={p[1]}",
+        f"-volume.port={p[2]}",
+        f"-volume.port.grpc={p[3]}",
+        f"-filer.port={p[4]}",
+        f"-filer.port.grpc={p[5]}",
+        "-s3",
+        f"-s3.port={s3_port}",
+        f"-s3.port.grpc={p[6]}",
+        f"-s3.config={root / 's3.json'}",
+        f"-s3.port.iceberg={p[7]}",
+        f"-s3.port.lance={p[8]}",
+        "-metricsPort=0",
+        "-volume.max=300",
+        "-master.volumeSizeLimitMB=16",
         "-volume.preStopSeconds=0",
     ]
     log = open(root / "weed.log", "ab")  # noqa: SIM115 - lives as long as the server
@@ -160,9 +183,14 @@ class WorkerProcess:
         return self.proc.wait(timeout=30)
 
 
-def start_worker(env: dict[str, str], log_path: Path, name: str = "cpu",
-                 extra: list[str] | None = None, metrics_port: int = 0,
-                 concurrency: int | None = None) -> WorkerProcess:
+def start_worker(
+    env: dict[str, str],
+    log_path: Path,
+    name: str = "cpu",
+    extra: list[str] | None = None,
+    metrics_port: int = 0,
+    concurrency: int | None = None,
+) -> WorkerProcess:
     """A real `celery worker` (one pinned CPU worker, as `adgen worker --devices cpu` starts)."""
     from workers.launcher import WorkerSpec, child_command, child_env
 
@@ -170,19 +198,24 @@ def start_worker(env: dict[str, str], log_path: Path, name: str = "cpu",
     full_env = child_env(spec, base=env, metrics_port=metrics_port)
     log = open(log_path, "ab")  # noqa: SIM115
     cmd = child_command(spec, "INFO", extra, concurrency=concurrency)
-    proc = subprocess.Popen(cmd, env=full_env, stdout=log,
-                            stderr=subprocess.STDOUT, start_new_session=True)
+    proc = subprocess.Popen(
+        cmd, env=full_env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
     return WorkerProcess(proc, log_path)
 
 
-def start_supervised(env: dict[str, str], log_path: Path, devices: str = "cpu",
-                     role: str = "generate") -> WorkerProcess:
+def start_supervised(
+    env: dict[str, str], log_path: Path, devices: str = "cpu", role: str = "generate"
+) -> WorkerProcess:
     """`adgen worker --devices cpu`: the supervisor that restarts a worker that died."""
-    full = {**env, "ADGEN_METRICS_PORT": env.get("ADGEN_METRICS_PORT", "0"),
-            "PYTHONUNBUFFERED": "1"}
+    full = {
+        **env,
+        "ADGEN_METRICS_PORT": env.get("ADGEN_METRICS_PORT", "0"),
+        "PYTHONUNBUFFERED": "1",
+    }
     log = open(log_path, "ab")  # noqa: SIM115
-    cmd = [sys.executable, "-m", "workers.cli.main", "worker", "--devices", devices,
-           "--role", role]
-    proc = subprocess.Popen(cmd, env=full, stdout=log, stderr=subprocess.STDOUT,
-                            start_new_session=True)
+    cmd = [sys.executable, "-m", "workers.cli.main", "worker", "--devices", devices, "--role", role]
+    proc = subprocess.Popen(
+        cmd, env=full, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
     return WorkerProcess(proc, log_path)

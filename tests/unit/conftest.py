@@ -21,7 +21,6 @@ def ctx(adgen_env: dict[str, str], tmp_path: Path, tiny_runtime: GeneratorRuntim
     store = open_store((tmp_path / "objects").as_uri())
     store.ensure_bucket()
     dead: list[dict[str, Any]] = []
-    c = Context.local(db, store, tiny_runtime, worker="test",
-                dead_letter=dead.append)
+    c = Context.local(db, store, tiny_runtime, worker="test", dead_letter=dead.append)
     c.dead = dead  # type: ignore[attr-defined]
     return c

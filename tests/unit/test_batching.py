@@ -81,12 +81,12 @@ def test_a_lone_caller_does_not_wait_when_nobody_else_is_on_the_way() -> None:
 
     calls: list[list[int]] = []
     up = Upstream()
-    b = MicroBatcher(lambda xs: calls.append(list(xs)) or xs, max_batch=64, max_wait_s=5.0,
-                     expected=up)
+    b = MicroBatcher(
+        lambda xs: calls.append(list(xs)) or xs, max_batch=64, max_wait_s=5.0, expected=up
+    )
     up.on_change = b.poke
 
-    def event(x: int, delay: float = 0.0, started: threading.Barrier | None = None
-              ) -> list[int]:
+    def event(x: int, delay: float = 0.0, started: threading.Barrier | None = None) -> list[int]:
         with up.track():
             if started is not None:
                 started.wait()  # both events have begun before either reaches the batcher
@@ -101,8 +101,10 @@ def test_a_lone_caller_does_not_wait_when_nobody_else_is_on_the_way() -> None:
     # two events started together, the second reaches the batcher 0.3 s later: one batch
     out: dict[int, list[int]] = {}
     both = threading.Barrier(2)
-    threads = [threading.Thread(target=lambda i=i, d=d: out.__setitem__(i, event(i, d, both)))
-               for i, d in ((2, 0.0), (3, 0.3))]
+    threads = [
+        threading.Thread(target=lambda i=i, d=d: out.__setitem__(i, event(i, d, both)))
+        for i, d in ((2, 0.0), (3, 0.3))
+    ]
     t0 = time.monotonic()
     for t in threads:
         t.start()

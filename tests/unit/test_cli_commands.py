@@ -20,11 +20,32 @@ def _names(group: object, prefix: str = "") -> set[str]:
 
 def test_every_entry_point_is_an_adgen_command() -> None:
     names = _names(get_command(app))
-    expected = {"demo", "worker", "publish", "status", "workers status", "db upgrade",
-                "db grant-analyst", "db grant-worker", "data build", "data concept-index",
-                "train", "eval train", "eval run", "eval kinds", "eval titles", "model export",
-                "compose sheets", "report", "catalog upload", "feedback ingest", "select",
-                "simulate", "web", "users add"}
+    expected = {
+        "demo",
+        "worker",
+        "publish",
+        "status",
+        "workers status",
+        "db upgrade",
+        "db grant-analyst",
+        "db grant-worker",
+        "data build",
+        "data concept-index",
+        "train",
+        "eval train",
+        "eval run",
+        "eval kinds",
+        "eval titles",
+        "model export",
+        "compose sheets",
+        "report",
+        "catalog upload",
+        "feedback ingest",
+        "select",
+        "simulate",
+        "web",
+        "users add",
+    }
     assert expected <= names, sorted(expected - names)
 
 

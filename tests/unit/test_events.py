@@ -11,7 +11,9 @@ from shared.samples import sample_events
 
 def valid() -> dict[str, Any]:
     return {
-        "schema_version": 1, "event_id": "evt-1", "type": "product_display",
+        "schema_version": 1,
+        "event_id": "evt-1",
+        "type": "product_display",
         "occurred_at": "2026-11-29T10:00:00Z",
         "campaign": {"id": "c1", "advertiser_id": "a1", "name": "Winter"},
         "product": {"sku": "S1", "title": "Red handbag", "category": "bags", "price": "10.5"},
@@ -92,8 +94,9 @@ def test_rejection_keeps_a_safe_event_id_only(adgen_env: dict[str, str]) -> None
     assert isinstance(out, Rejection) and out.event_id is None
 
 
-def test_count_limit_follows_settings(adgen_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
-                                     ) -> None:
+def test_count_limit_follows_settings(
+    adgen_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     from tests.conftest import set_env
 
     set_env(monkeypatch, adgen_env, ADGEN_MAX_CREATIVES_PER_EVENT="1")

@@ -45,11 +45,15 @@ def _status(db: str, event_id: str) -> tuple[str, int, int]:
     with session_scope(db) as s:
         row = s.get(Event, event_id)
         assert row is not None
-        crs = s.execute(select(func.count()).select_from(Creative).where(
-            Creative.event_id == event_id)).scalar_one()
-        scs = s.execute(select(func.count()).select_from(Score).join(
-            Creative, Score.creative_id == Creative.creative_id).where(
-            Creative.event_id == event_id)).scalar_one()
+        crs = s.execute(
+            select(func.count()).select_from(Creative).where(Creative.event_id == event_id)
+        ).scalar_one()
+        scs = s.execute(
+            select(func.count())
+            .select_from(Score)
+            .join(Creative, Score.creative_id == Creative.creative_id)
+            .where(Creative.event_id == event_id)
+        ).scalar_one()
         return row.status, int(crs), int(scs)
 
 
@@ -68,9 +72,12 @@ def _statements(db: str, fn: object) -> int:
     return len(seen)
 
 
-def _fixed_scores(event: CampaignEvent, plan: EventPlan,
-                  images: dict[tuple[int, int], Image.Image], creatives: list[Image.Image]
-                  ) -> list[tuple[dict[str, float], bool, str | None]]:
+def _fixed_scores(
+    event: CampaignEvent,
+    plan: EventPlan,
+    images: dict[tuple[int, int], Image.Image],
+    creatives: list[Image.Image],
+) -> list[tuple[dict[str, float], bool, str | None]]:
     return [({"alignment": 0.5, "sharpness": 1.0}, True, None) for _ in creatives]
 
 

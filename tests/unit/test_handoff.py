@@ -39,10 +39,14 @@ def _images(event_json: str) -> dict[tuple[int, int], Image.Image]:
 def _state(ctx: Context, event_id: str) -> tuple[str | None, int, int]:
     with session_scope(ctx.ledger.db_url) as s:
         row = s.get(Event, event_id)
-        n = s.execute(select(func.count()).select_from(Creative)
-                      .where(Creative.event_id == event_id)).scalar_one()
-        rej = s.execute(select(func.count()).select_from(RejectedEvent)
-                        .where(RejectedEvent.event_id == event_id)).scalar_one()
+        n = s.execute(
+            select(func.count()).select_from(Creative).where(Creative.event_id == event_id)
+        ).scalar_one()
+        rej = s.execute(
+            select(func.count())
+            .select_from(RejectedEvent)
+            .where(RejectedEvent.event_id == event_id)
+        ).scalar_one()
     return (row.status if row else None), int(n), int(rej)
 
 
@@ -88,7 +92,8 @@ def test_forged_handoffs_plant_nothing(split: tuple[Context, list[dict[str, Any]
 
 
 def test_a_rejected_event_cannot_be_flipped_to_done(
-        split: tuple[Context, list[dict[str, Any]]]) -> None:
+    split: tuple[Context, list[dict[str, Any]]],
+) -> None:
     """Signing on: an unsigned event is rejected; a hand-off for it must not make it done."""
     ctx, sent = split
     ctx.limits = replace(ctx.limits, event_hmac_key="publisher-key")

@@ -22,21 +22,44 @@ from shared.samples import sample_events
 from shared.storage import check_key
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False)
-    | st.text(max_size=40),
-    lambda children: st.lists(children, max_size=5)
-    | st.dictionaries(st.text(max_size=12), children, max_size=5),
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=40),
+    lambda children: (
+        st.lists(children, max_size=5) | st.dictionaries(st.text(max_size=12), children, max_size=5)
+    ),
     max_leaves=25,
 )
-hostile_text = st.sampled_from([
-    "../../etc/passwd", "a/../../b", "'; DROP TABLE events; --", "\x00\x01\x1b[31m",
-    "<script>alert(1)</script>", "ｆｕｌｌｗｉｄｔｈ", "😀" * 300, "e" * 5000, "\u202eevil",
-    "%2e%2e%2f", "{{7*7}}", "${jndi:ldap://x}",
-]) | st.text(max_size=300)
-FIELDS = [("event_id",), ("type",), ("occurred_at",), ("campaign", "id"), ("campaign", "name"),
-          ("products", 0, "title"), ("products", 0, "sku"), ("products", 0, "price"),
-          ("audience", "segment"), ("audience", "locale"), ("creative", "count"),
-          ("creative", "sizes"), ("creative", "style"), ("schema_version",)]
+hostile_text = st.sampled_from(
+    [
+        "../../etc/passwd",
+        "a/../../b",
+        "'; DROP TABLE events; --",
+        "\x00\x01\x1b[31m",
+        "<script>alert(1)</script>",
+        "ｆｕｌｌｗｉｄｔｈ",
+        "😀" * 300,
+        "e" * 5000,
+        "\u202eevil",
+        "%2e%2e%2f",
+        "{{7*7}}",
+        "${jndi:ldap://x}",
+    ]
+) | st.text(max_size=300)
+FIELDS = [
+    ("event_id",),
+    ("type",),
+    ("occurred_at",),
+    ("campaign", "id"),
+    ("campaign", "name"),
+    ("products", 0, "title"),
+    ("products", 0, "sku"),
+    ("products", 0, "price"),
+    ("audience", "segment"),
+    ("audience", "locale"),
+    ("creative", "count"),
+    ("creative", "sizes"),
+    ("creative", "style"),
+    ("schema_version",),
+]
 
 
 def _base() -> dict[str, Any]:
@@ -93,8 +116,15 @@ def test_publisher_refuses_invalid_input_before_sending(value: Any) -> None:
 
 
 def test_worker_path_survives_hostile_messages_and_stores_strings_verbatim(ctx: Context) -> None:
-    hostile = ["not json", "\xff\xfe", "[]", "{}", json.dumps({"event_id": "../../x"}),
-               "x" * 100_000, json.dumps({**_base(), "schema_version": 99})]
+    hostile = [
+        "not json",
+        "\xff\xfe",
+        "[]",
+        "{}",
+        json.dumps({"event_id": "../../x"}),
+        "x" * 100_000,
+        json.dumps({**_base(), "schema_version": 99}),
+    ]
     for raw in hostile:
         assert handle_event_task([raw], {}, ctx).status == "rejected"
     doc = _base()

@@ -16,24 +16,29 @@ BODY = sample_events("in")[0].canonical_json()
 NOW = time.time()
 
 
-def _admit(args: list[Any], kwargs: dict[str, Any] | None = None, key: str | None = None
-           ) -> Admitted | Rejection:
+def _admit(
+    args: list[Any], kwargs: dict[str, Any] | None = None, key: str | None = None
+) -> Admitted | Rejection:
     return admit(args, kwargs or {}, hmac_key=key, payload_cap=4096, now=NOW)
 
 
-@pytest.mark.parametrize(("args", "kwargs", "reason"), [
-    ([], {}, "no event"),
-    ([42], {}, "not int"),
-    ([None], {}, "not NoneType"),
-    ([[1, 2, 3]], {}, "not list"),
-    ([BODY, 1.0, None, "x"], {}, "4 positional"),
-    ([BODY], {"colour": "red"}, "unknown task argument(s): colour"),
-    ([BODY, 1.0], {"published_at": 2.0}, "both by position and by name"),
-    (["{not json"], {}, "not JSON"),
-    ([b"\xff\xfe{}"], {}, "not UTF-8"),
-])
+@pytest.mark.parametrize(
+    ("args", "kwargs", "reason"),
+    [
+        ([], {}, "no event"),
+        ([42], {}, "not int"),
+        ([None], {}, "not NoneType"),
+        ([[1, 2, 3]], {}, "not list"),
+        ([BODY, 1.0, None, "x"], {}, "4 positional"),
+        ([BODY], {"colour": "red"}, "unknown task argument(s): colour"),
+        ([BODY, 1.0], {"published_at": 2.0}, "both by position and by name"),
+        (["{not json"], {}, "not JSON"),
+        ([b"\xff\xfe{}"], {}, "not UTF-8"),
+    ],
+)
 def test_malformed_deliveries_are_rejected_with_a_reason(
-        args: list[Any], kwargs: dict[str, Any], reason: str) -> None:
+    args: list[Any], kwargs: dict[str, Any], reason: str
+) -> None:
     out = _admit(args, kwargs)
     assert isinstance(out, Rejection), out
     assert reason in out.reason
@@ -44,8 +49,9 @@ def test_unknown_kwarg_rejection_keeps_the_readable_event_id() -> None:
     assert isinstance(out, Rejection) and out.event_id == sample_events("in")[0].event_id
 
 
-@pytest.mark.parametrize("published_at", ["2026-11-30T10:00:00Z", None, True, float("nan"),
-                                          1e18, -5])
+@pytest.mark.parametrize(
+    "published_at", ["2026-11-30T10:00:00Z", None, True, float("nan"), 1e18, -5]
+)
 def test_a_bad_publish_time_never_loses_a_valid_event(published_at: Any) -> None:
     out = _admit([BODY], {"published_at": published_at})
     assert isinstance(out, Admitted) and out.published_at is None

@@ -25,10 +25,16 @@ from shared.placements import PLACEMENTS
 ALL_SIZES = list(PLACEMENTS)
 
 
-def _event(ad_type: str = "product_display", segment: str = "sporty", count: int = 2,
-           sizes: list[str] | None = None, **extra: Any) -> CampaignEvent:
-    return sample_event(ad_type, "clean", sizes=sizes or ALL_SIZES, segment=segment,
-                        count=count, **extra)
+def _event(
+    ad_type: str = "product_display",
+    segment: str = "sporty",
+    count: int = 2,
+    sizes: list[str] | None = None,
+    **extra: Any,
+) -> CampaignEvent:
+    return sample_event(
+        ad_type, "clean", sizes=sizes or ALL_SIZES, segment=segment, count=count, **extra
+    )
 
 
 @pytest.mark.parametrize("ad_type", EVENT_TYPES)
@@ -38,7 +44,8 @@ def test_counts_ids_and_image_references(ad_type: str) -> None:
     assert len(plan.creatives) == event.creative.count * len(event.creative.sizes)
     assert [c.index for c in plan.creatives] == list(range(len(plan.creatives)))
     assert [c.creative_id for c in plan.creatives] == [
-        creative_id(event.event_id, i) for i in range(len(plan.creatives))]
+        creative_id(event.event_id, i) for i in range(len(plan.creatives))
+    ]
     keys = [r.key for r in plan.images]
     assert len(keys) == len(set(keys))
     used = {k for c in plan.creatives for k in c.image_keys}

@@ -25,22 +25,32 @@ def test_both_tasks_share_one_retry_policy() -> None:
 
 def test_backoff_doubles_and_is_capped() -> None:
     task = process_event
-    delays = [get_exponential_backoff_interval(task.retry_backoff, n, task.retry_backoff_max,
-                                               task.retry_jitter) for n in range(10)]
+    delays = [
+        get_exponential_backoff_interval(
+            task.retry_backoff, n, task.retry_backoff_max, task.retry_jitter
+        )
+        for n in range(10)
+    ]
     assert delays[:4] == [1, 2, 4, 8]
     assert max(delays) == task.retry_backoff_max == 60
     assert task.max_retries == 8
 
 
-@pytest.mark.parametrize(("status", "exc"), [("rejected", EventRejected), ("failed", EventFailed),
-                                             ("gave_up", EventFailed)])
-def test_refused_and_failed_outcomes_end_the_task_in_failure(status: str,
-                                                             exc: type[Exception]) -> None:
+@pytest.mark.parametrize(
+    ("status", "exc"),
+    [("rejected", EventRejected), ("failed", EventFailed), ("gave_up", EventFailed)],
+)
+def test_refused_and_failed_outcomes_end_the_task_in_failure(
+    status: str, exc: type[Exception]
+) -> None:
     with pytest.raises(exc, match="e-1: why"):
         settle(Outcome(status, "e-1", detail="why"))
 
 
 def test_successful_outcomes_are_results() -> None:
     assert settle(Outcome("done", "e-1", creatives=3)) == {
-        "status": "done", "event_id": "e-1", "creatives": 3}
+        "status": "done",
+        "event_id": "e-1",
+        "creatives": 3,
+    }
     assert settle(Outcome("duplicate", "e-1"))["status"] == "duplicate"

@@ -18,11 +18,14 @@ def _group() -> None:
 @app.command("sheets")
 def sheets(
     out: Annotated[Path, typer.Option(help="Every ad type x size x style")] = Path(
-        "docs/images/compose_contact_sheet.png"),
-    segments_out: Annotated[Path | None, typer.Option(
-        help="Also the four-audience comparison")] = None,
-    cjk_out: Annotated[Path | None, typer.Option(
-        help="Also the Chinese/Japanese sheet (needs a CJK font)")] = None,
+        "docs/images/compose_contact_sheet.png"
+    ),
+    segments_out: Annotated[
+        Path | None, typer.Option(help="Also the four-audience comparison")
+    ] = None,
+    cjk_out: Annotated[
+        Path | None, typer.Option(help="Also the Chinese/Japanese sheet (needs a CJK font)")
+    ] = None,
     only_cjk: Annotated[bool, typer.Option(help="Skip the main contact sheet")] = False,
 ) -> None:
     """Render the composition contact sheets the docs show."""

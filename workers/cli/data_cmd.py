@@ -20,8 +20,9 @@ def build(
     out: Annotated[Path, typer.Option("--out", help="Dir to write images/ + metadata.jsonl.")],
     size: Annotated[int, typer.Option("--size", help="Side of the square images (px).")] = 64,
     limit: Annotated[int | None, typer.Option("--limit", help="First N concepts only.")] = None,
-    augment: Annotated[bool, typer.Option("--augment/--no-augment",
-                                          help="Add recoloured/jittered copies.")] = True,
+    augment: Annotated[
+        bool, typer.Option("--augment/--no-augment", help="Add recoloured/jittered copies.")
+    ] = True,
     seed: Annotated[int, typer.Option("--seed", help="Seed for the augmentations.")] = 0,
 ) -> None:
     """Render the emoji product concepts into a catalog directory."""
@@ -29,8 +30,9 @@ def build(
     from shared.catalog.concepts import MissingSystemData
 
     try:
-        summary = build_catalog(out, size=size, limit=limit, augment=augment, seed=seed,
-                                progress=True)
+        summary = build_catalog(
+            out, size=size, limit=limit, augment=augment, seed=seed, progress=True
+        )
     except MissingSystemData as exc:  # one line naming the package, not a traceback
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None

@@ -7,8 +7,10 @@ from typing import Annotated
 
 import typer
 
-app = typer.Typer(help="Evaluation: the AdGen evaluator, per-model reports (docs/evaluation.md).",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Evaluation: the AdGen evaluator, per-model reports (docs/evaluation.md).",
+    no_args_is_help=True,
+)
 
 
 def _command_line() -> str:
@@ -25,7 +27,8 @@ def _command_line() -> str:
 def train(
     data: Annotated[Path, typer.Option("--data", help="Catalog dir (images/ + metadata.jsonl).")],
     out: Annotated[Path, typer.Option("--out", help="Evaluator dir to write.")] = Path(
-        "models/evaluator"),
+        "models/evaluator"
+    ),
     steps: Annotated[int, typer.Option("--steps", help="Optimiser steps.")] = 1500,
     batch_size: Annotated[int, typer.Option("--batch-size", help="Images per step.")] = 64,
     seed: Annotated[int, typer.Option("--seed", help="Seed for weights, batches, augments.")] = 0,
@@ -36,11 +39,12 @@ def train(
     from tqdm import tqdm
 
     from shared.eval.card import write_model_card
-    from shared.eval.train import TrainOptions, train_evaluator
+    from shared.eval.train import EvaluatorTrainOptions, train_evaluator
     from shared.text.encoder import TextEncoder
 
-    opts = TrainOptions(steps=steps, batch_size=batch_size, seed=seed, threads=threads)
+    opts = EvaluatorTrainOptions(steps=steps, batch_size=batch_size, seed=seed, threads=threads)
     with tqdm(total=steps, desc="evaluator", unit="step") as bar:
+
         def progress(step: int, total: int, logs: dict[str, float]) -> None:
             bar.update(1)
             if step % 10 == 0 or step == total:
@@ -48,23 +52,27 @@ def train(
 
         metrics = train_evaluator(data, out, TextEncoder("cpu"), opts, progress, limit=limit)
     write_model_card(out, _command_line())
-    typer.echo(f"saved {out}: val R-precision@1 {metrics['r_precision']:.3f} "
-               f"(1 of {metrics['r_precision_candidates']:.0f}), category accuracy "
-               f"{metrics['category_accuracy']:.3f}, {metrics['wall_time_s']:.0f} s")
+    typer.echo(
+        f"saved {out}: val R-precision@1 {metrics['r_precision']:.3f} "
+        f"(1 of {metrics['r_precision_candidates']:.0f}), category accuracy "
+        f"{metrics['category_accuracy']:.3f}, {metrics['wall_time_s']:.0f} s"
+    )
 
 
 @app.command("run")
 def run(
     data: Annotated[Path, typer.Option("--data", help="Catalog dir with a test split.")],
     model: Annotated[Path, typer.Option("--model", help="Generator checkpoint dir.")] = Path(
-        "models/default"),
+        "models/default"
+    ),
     samples: Annotated[int, typer.Option("--samples", help="Generated images per row.")] = 1000,
     out: Annotated[Path | None, typer.Option("--out", help="Report dir (default --model).")] = None,
     evaluator: Annotated[Path | None, typer.Option("--evaluator", help="Evaluator dir.")] = None,
     split: Annotated[str, typer.Option("--split", help="Held-out split.")] = "test",
     seed: Annotated[int, typer.Option("--seed", help="Seed for prompts and noise.")] = 0,
-    record: Annotated[bool, typer.Option("--record/--no-record",
-                                         help="Upsert metrics into model_versions.")] = True,
+    record: Annotated[
+        bool, typer.Option("--record/--no-record", help="Upsert metrics into model_versions.")
+    ] = True,
     threads: Annotated[int | None, typer.Option("--threads", help="torch CPU threads.")] = None,
 ) -> None:
     """Report FID/KID (evaluator features), R-precision, IS analogue, alignment and PSNR/SSIM
@@ -72,15 +80,20 @@ def run(
     import torch
 
     from shared.config import get_settings
-    from shared.eval.report import ReportOptions, run_report
+    from shared.eval.model_report import ReportOptions, run_report
 
     if threads:
         torch.set_num_threads(threads)
     settings = get_settings()
     opts = ReportOptions(samples=samples, split=split, seed=seed, command=_command_line())
-    report = run_report(model_dir=model, data_dir=data, out_dir=out or model,
-                        evaluator_dir=evaluator or settings.resolved_evaluator_dir, opts=opts,
-                        db_url=settings.resolved_database_url if record else None)
+    report = run_report(
+        model_dir=model,
+        data_dir=data,
+        out_dir=out or model,
+        evaluator_dir=evaluator or settings.resolved_evaluator_dir,
+        opts=opts,
+        db_url=settings.resolved_database_url if record else None,
+    )
     typer.echo(report.markdown_table)
 
 
@@ -92,8 +105,9 @@ def kinds(
     seeds: Annotated[int, typer.Option(help="Samples per prompt")] = 2,
     seed: Annotated[int, typer.Option(help="Seed for the prompt draw")] = 1,
     evaluator: Annotated[Path, typer.Option(help="Evaluator dir")] = Path("models/evaluator"),
-    run_dir: Annotated[list[Path] | None, typer.Option(
-        "--run-dir", help="curve/plot: training run dir(s)")] = None,
+    run_dir: Annotated[
+        list[Path] | None, typer.Option("--run-dir", help="curve/plot: training run dir(s)")
+    ] = None,
     out: Annotated[Path, typer.Option(help="plot: the figure")] = Path("kind_curve.png"),
 ) -> None:
     """Kind and colour accuracy at scale (docs/gan.md): a model, the retrieve + recolour

@@ -33,6 +33,7 @@ def export(
     from shared.training.export import export_model
 
     judge = load_evaluator(evaluator) if has_evaluator(evaluator) else None
-    report = export_model(run_dir, out_dir, data, TextEncoder(device="cpu").encode, prompts,
-                          evaluator=judge)
+    report = export_model(
+        run_dir, out_dir, data, TextEncoder(device="cpu").encode, prompts, evaluator=judge
+    )
     typer.echo(json.dumps(asdict(report), indent=2))

@@ -7,9 +7,17 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--hide-scrollbars"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--hide-scrollbars",
+]
 
 
 def chromium_binary() -> str | None:
@@ -20,16 +28,21 @@ def _run(page: Path, extra: list[str], timeout_s: float) -> subprocess.Completed
     exe = chromium_binary()
     assert exe is not None
     with tempfile.TemporaryDirectory() as profile:
-        return subprocess.run([exe, *FLAGS, f"--user-data-dir={profile}", *extra,
-                               page.resolve().as_uri()],
-                              capture_output=True, text=True, timeout=timeout_s, check=False)
+        return subprocess.run(
+            [exe, *FLAGS, f"--user-data-dir={profile}", *extra, page.resolve().as_uri()],
+            capture_output=True,
+            text=True,
+            timeout=timeout_s,
+            check=False,
+        )
 
 
 def screenshot(page: Path, out: Path, size: str = "1400,2000", timeout_s: float = 90) -> Path:
     proc = _run(page, [f"--screenshot={out}", f"--window-size={size}"], timeout_s)
     if not out.is_file():
-        raise RuntimeError(f"chromium wrote no screenshot (rc {proc.returncode}):\n"
-                           f"{proc.stderr[-2000:]}")
+        raise RuntimeError(
+            f"chromium wrote no screenshot (rc {proc.returncode}):\n{proc.stderr[-2000:]}"
+        )
     return out
 
 

@@ -25,8 +25,21 @@ def test_valid_role_names(name: str) -> None:
     assert validate_role_name(name) == name
 
 
-@pytest.mark.parametrize("name", ["", "Analyst", "7up", "a-b", 'x"; DROP ROLE postgres; --',
-                                  "a" * 64, "pg_monitor", "public", "postgres", "ana lyst"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "",
+        "Analyst",
+        "7up",
+        "a-b",
+        'x"; DROP ROLE postgres; --',
+        "a" * 64,
+        "pg_monitor",
+        "public",
+        "postgres",
+        "ana lyst",
+    ],
+)
 def test_invalid_role_names(name: str) -> None:
     with pytest.raises(RoleError):
         validate_role_name(name)

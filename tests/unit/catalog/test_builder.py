@@ -13,8 +13,20 @@ from shared.catalog.concepts import EMOJI_TEST, SUBGROUP_CATEGORY, load_concepts
 from shared.catalog.format import load_catalog, load_image
 
 needs_emoji_test = pytest.mark.skipif(not EMOJI_TEST.exists(), reason="unicode-data missing")
-CATEGORIES = {"clothing and accessories", "shoes", "bags", "jewellery", "cosmetics",
-              "food and drink", "household", "electronics", "sport", "toys", "tools", "office"}
+CATEGORIES = {
+    "clothing and accessories",
+    "shoes",
+    "bags",
+    "jewellery",
+    "cosmetics",
+    "food and drink",
+    "household",
+    "electronics",
+    "sport",
+    "toys",
+    "tools",
+    "office",
+}
 
 
 @needs_emoji_test
@@ -94,7 +106,8 @@ def test_missing_emoji_test_names_the_package(tmp_path: Path) -> None:
 
 
 def test_data_build_cli_says_one_line_on_missing_emoji_test(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from typer.testing import CliRunner
 
     from shared.catalog import concepts

@@ -22,8 +22,10 @@ def test_round_trip_and_split_filter(tmp_path: Path) -> None:
     (tmp_path / "images").mkdir()
     Image.new("RGBA", (40, 20), (255, 0, 0, 0)).save(tmp_path / "images" / "a.png")
     Image.new("RGB", (8, 8), (0, 0, 255)).save(tmp_path / "images" / "b.png")
-    items = [CatalogItem("images/a.png", ["red thing", "thing"], "toys", "train", "thing", "noto"),
-             CatalogItem("images/b.png", ["blue mug"], "household", "test")]
+    items = [
+        CatalogItem("images/a.png", ["red thing", "thing"], "toys", "train", "thing", "noto"),
+        CatalogItem("images/b.png", ["blue mug"], "household", "test"),
+    ]
     write_metadata(tmp_path, items)
     loaded = load_catalog(tmp_path)
     assert loaded == items and loaded[0].root == tmp_path

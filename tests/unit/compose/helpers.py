@@ -11,8 +11,10 @@ from shared.events import CampaignEvent
 from shared.personalize import plan_event
 from shared.plan import CreativePlan
 
-LONG_TITLE = ("Ultra Lightweight Waterproof Breathable Trail Running Shoe with Reflective "
-              "Details and Extra-Cushioned Recycled Foam Midsole for Long Distances")
+LONG_TITLE = (
+    "Ultra Lightweight Waterproof Breathable Trail Running Shoe with Reflective "
+    "Details and Extra-Cushioned Recycled Foam Midsole for Long Distances"
+)
 TITLES = {
     "long": LONG_TITLE,
     "short": "Mug",
@@ -24,8 +26,13 @@ TITLES = {
 }
 
 
-def event_with(ad_type: str = "product_display", title: str | None = None,
-               style: str = "clean", locale: str = "en-US", **kwargs: Any) -> CampaignEvent:
+def event_with(
+    ad_type: str = "product_display",
+    title: str | None = None,
+    style: str = "clean",
+    locale: str = "en-US",
+    **kwargs: Any,
+) -> CampaignEvent:
     event = sample_event(ad_type, style, locale=locale, **kwargs)
     if title is None:
         return event

@@ -23,13 +23,15 @@ def test_wcag_reference_values() -> None:
     assert round(contrast_ratio(WHITE, BLACK), 2) == 21.0
     # #777777 on white is the classic just-below-AA grey (4.48:1).
     assert round(contrast_ratio((0x77, 0x77, 0x77), WHITE), 2) == 4.48
-    assert contrast_ratio((10, 20, 30), (200, 100, 50)) == contrast_ratio((200, 100, 50),
-                                                                          (10, 20, 30))
+    assert contrast_ratio((10, 20, 30), (200, 100, 50)) == contrast_ratio(
+        (200, 100, 50), (10, 20, 30)
+    )
 
 
 @given(rgb, rgb)
-def test_ensure_contrast_always_reaches_aa(fg: tuple[int, int, int],
-                                           bg: tuple[int, int, int]) -> None:
+def test_ensure_contrast_always_reaches_aa(
+    fg: tuple[int, int, int], bg: tuple[int, int, int]
+) -> None:
     out = ensure_contrast(fg, bg)
     assert contrast_ratio(out, bg) >= 4.5
     if contrast_ratio(fg, bg) >= 4.5:
@@ -46,12 +48,17 @@ def test_every_text_role_passes_aa_on_any_palette(base: tuple[int, int, int], st
 
 @settings(max_examples=100)
 @given(rgb, rgb, rgb, st.sampled_from(STYLES))
-def test_every_text_role_passes_aa_with_any_brand_kit(base: tuple[int, int, int],
-                                                      primary: tuple[int, int, int],
-                                                      secondary: tuple[int, int, int],
-                                                      style: str) -> None:
-    kit = BrandKit(name="B", primary_color="#{:02X}{:02X}{:02X}".format(*primary),
-                   secondary_color="#{:02X}{:02X}{:02X}".format(*secondary))
+def test_every_text_role_passes_aa_with_any_brand_kit(
+    base: tuple[int, int, int],
+    primary: tuple[int, int, int],
+    secondary: tuple[int, int, int],
+    style: str,
+) -> None:
+    kit = BrandKit(
+        name="B",
+        primary_color="#{:02X}{:02X}{:02X}".format(*primary),
+        secondary_color="#{:02X}{:02X}{:02X}".format(*secondary),
+    )
     assert make_theme(style, primary, kit).min_contrast() >= 4.5
     assert make_theme(style, base, kit).min_contrast() >= 4.5
 

@@ -14,8 +14,9 @@ SIZES = ["1080x1080", "300x250", "728x90", "160x600", "320x50"]
 def test_cached_layout_equals_the_layout_of_the_full_plan() -> None:
     """For every sample plan (four ad types, tones, locales, five sizes), the layout built from
     the full plan - no key, no cache - equals the cached one: the key drops nothing it reads."""
-    plans = [cp for ev in sample_events("lc", count=3, sizes=SIZES)
-             for cp in plan_event(ev).creatives]
+    plans = [
+        cp for ev in sample_events("lc", count=3, sizes=SIZES) for cp in plan_event(ev).creatives
+    ]
     assert len(plans) >= 40
     for cp in plans:
         assert build_layout(cp) == _layout.__wrapped__(cp, len(cp.image_keys)), cp.creative_id

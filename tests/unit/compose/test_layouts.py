@@ -25,8 +25,12 @@ def _layouts(ad_type: str, title: str, style: str, locale: str = "en-US") -> lis
 
 
 def _inside(inner: tuple[int, int, int, int], outer: tuple[int, int, int, int]) -> bool:
-    return (inner[0] >= outer[0] and inner[1] >= outer[1] and inner[2] <= outer[2]
-            and inner[3] <= outer[3])
+    return (
+        inner[0] >= outer[0]
+        and inner[1] >= outer[1]
+        and inner[2] <= outer[2]
+        and inner[3] <= outer[3]
+    )
 
 
 def _overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
@@ -83,15 +87,20 @@ def test_drops_follow_priority_order() -> None:
 
 
 def test_mobile_banner_keeps_headline_price_and_button() -> None:
-    layout = next(lay for lay in _layouts("product_display", "Trail Running Shoe", "clean")
-                  if lay.width == 320)
+    layout = next(
+        lay
+        for lay in _layouts("product_display", "Trail Running Shoe", "clean")
+        if lay.width == 320
+    )
     assert {"product", "headline", "price", "cta"} <= set(layout.kinds)
     assert layout.get("headline").size >= 12  # type: ignore[union-attr]
 
 
 def _kinds_by_size(ad_type: str) -> dict[str, list[str]]:
-    return {f"{lay.width}x{lay.height}": lay.kinds
-            for lay in _layouts(ad_type, "Trail Running Shoe", "clean")}
+    return {
+        f"{lay.width}x{lay.height}": lay.kinds
+        for lay in _layouts(ad_type, "Trail Running Shoe", "clean")
+    }
 
 
 def test_product_display_elements() -> None:
@@ -138,14 +147,22 @@ def test_brand_creative_leads_with_brand_and_tagline() -> None:
 
 def test_templates_per_placement() -> None:
     assert {s: template_for(s) for s in PLACEMENTS} == {
-        "300x250": "split", "728x90": "banner", "160x600": "skyscraper", "320x50": "banner",
-        "1080x1080": "square"}
+        "300x250": "split",
+        "728x90": "banner",
+        "160x600": "skyscraper",
+        "320x50": "banner",
+        "1080x1080": "square",
+    }
 
 
 @settings(max_examples=25, deadline=None)
-@given(st.text(st.characters(codec="latin-1", exclude_categories=("Cc", "Zs")), min_size=1,
-               max_size=150),
-       st.sampled_from(EVENT_TYPES), st.sampled_from(STYLES))
+@given(
+    st.text(
+        st.characters(codec="latin-1", exclude_categories=("Cc", "Zs")), min_size=1, max_size=150
+    ),
+    st.sampled_from(EVENT_TYPES),
+    st.sampled_from(STYLES),
+)
 def test_random_titles_fit_every_size(title: str, ad_type: str, style: str) -> None:
     for layout in _layouts(ad_type, title, style):
         check_layout(layout)

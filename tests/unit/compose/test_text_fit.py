@@ -15,8 +15,7 @@ from shared.compose.text_fit import (
 )
 
 SANS = latin_font(bold=True)
-needs_cjk = pytest.mark.skipif(not cjk_available(),
-                               reason=f"no CJK font installed ({CJK_INSTALL})")
+needs_cjk = pytest.mark.skipif(not cjk_available(), reason=f"no CJK font installed ({CJK_INSTALL})")
 
 
 def _inside(fitted, width: int, height: int) -> None:  # type: ignore[no-untyped-def]
@@ -66,8 +65,12 @@ def test_sizes_between_ends_at_min() -> None:
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.text(st.characters(codec="latin-1", exclude_categories=("Cc",)), max_size=120),
-       st.integers(30, 400), st.integers(12, 120), st.integers(10, 40))
+@given(
+    st.text(st.characters(codec="latin-1", exclude_categories=("Cc",)), max_size=120),
+    st.integers(30, 400),
+    st.integers(12, 120),
+    st.integers(10, 40),
+)
 def test_fit_never_overflows(text: str, width: int, height: int, max_size: int) -> None:
     fitted = fit_text(SANS, text, width, height, max_size, 10, max_lines=3)
     if fitted is not None:

@@ -14,13 +14,19 @@ import torch
 import torch.nn.functional as F
 from PIL import Image, ImageDraw
 
-from shared.eval.train import TrainOptions, train_evaluator
+from shared.eval.train import EvaluatorTrainOptions, train_evaluator
 from shared.gan.checkpoint import load_model
 from shared.generation import GeneratorRuntime, save_untrained_model
 from tests.conftest import TINY_GAN
 
-COLOURS = {"red": (220, 30, 30), "green": (30, 170, 50), "blue": (30, 60, 220),
-           "yellow": (235, 200, 20), "purple": (140, 40, 170), "black": (20, 20, 20)}
+COLOURS = {
+    "red": (220, 30, 30),
+    "green": (30, 170, 50),
+    "blue": (30, 60, 220),
+    "yellow": (235, 200, 20),
+    "purple": (140, 40, 170),
+    "black": (20, 20, 20),
+}
 SHAPES = ("circle", "square", "triangle", "cross")
 CATEGORY = {"circle": "round things", "square": "boxes", "triangle": "signs", "cross": "tools"}
 SIZE = 32  # small images keep the in-test training to seconds
@@ -41,13 +47,15 @@ class HashEncoder:
         self.calls += 1
         if isinstance(texts, str):
             texts = [texts]
-        rows = [sum((self._word(w) for w in t.lower().split()), torch.zeros(self.DIM))
-                for t in texts]
+        rows = [
+            sum((self._word(w) for w in t.lower().split()), torch.zeros(self.DIM)) for t in texts
+        ]
         return F.normalize(torch.stack(rows), dim=1) if rows else torch.empty(0, self.DIM)
 
 
-def draw_shape(shape: str, colour: tuple[int, int, int], rng: np.random.Generator,
-               size: int = SIZE) -> Image.Image:
+def draw_shape(
+    shape: str, colour: tuple[int, int, int], rng: np.random.Generator, size: int = SIZE
+) -> Image.Image:
     im = Image.new("RGB", (size, size), (255, 255, 255))
     d = ImageDraw.Draw(im)
     r = int(rng.integers(size // 5, size // 3))
@@ -76,9 +84,15 @@ def build_shapes_catalog(root: Path, per_concept: int = 8, seed: int = 0) -> Pat
                 name = f"images/{shape}__{colour}__{k}.png"
                 draw_shape(shape, rgb, rng).save(root / name)
                 split = "test" if k == 0 else "val" if k == 1 else "train"
-                lines.append({"file_name": name, "split": split, "category": CATEGORY[shape],
-                              "captions": [f"{colour} {shape}", f"a {colour} {shape}"],
-                              "concept": f"{colour} {shape}"})
+                lines.append(
+                    {
+                        "file_name": name,
+                        "split": split,
+                        "category": CATEGORY[shape],
+                        "captions": [f"{colour} {shape}", f"a {colour} {shape}"],
+                        "concept": f"{colour} {shape}",
+                    }
+                )
     with open(root / "metadata.jsonl", "w", encoding="utf-8") as fh:
         for rec in lines:
             fh.write(json.dumps(rec) + "\n")
@@ -96,26 +110,39 @@ def hash_encoder() -> HashEncoder:
 
 
 @pytest.fixture(scope="session")
-def tiny_evaluator(shapes_catalog: Path, hash_encoder: HashEncoder,
-                   tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, float]]:
+def tiny_evaluator(
+    shapes_catalog: Path, hash_encoder: HashEncoder, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, dict[str, float]]:
     out = tmp_path_factory.mktemp("evaluator")
     torch.set_num_threads(2)
-    opts = TrainOptions(steps=120, batch_size=32, lr=3e-3, widths=(8, 16, 32), bank_size=40,
-                        image_size=SIZE)
+    opts = EvaluatorTrainOptions(
+        steps=120, batch_size=32, lr=3e-3, widths=(8, 16, 32), bank_size=40, image_size=SIZE
+    )
     metrics = train_evaluator(shapes_catalog, out, hash_encoder, opts)
     return out, metrics
 
 
 @pytest.fixture(scope="session")
-def runtime(tmp_path_factory: pytest.TempPathFactory,
-            hash_encoder: HashEncoder) -> GeneratorRuntime:
+def runtime(
+    tmp_path_factory: pytest.TempPathFactory, hash_encoder: HashEncoder
+) -> GeneratorRuntime:
     model_dir = save_untrained_model(tmp_path_factory.mktemp("gan"), seed=0, **TINY_GAN)
     # An untrained D is still a D: realism is computed whenever a discriminator is present.
     from shared.gan.checkpoint import save_model
     from shared.gan.discriminator import Discriminator
 
     bundle = load_model(model_dir)
-    save_model(model_dir, bundle.config, bundle.generator, Discriminator(bundle.config),
-               meta={"untrained": True})
-    return GeneratorRuntime(bundle=load_model(model_dir), encoder=hash_encoder,  # type: ignore[arg-type]
-                            device=torch.device("cpu"), model_dir=model_dir, untrained=True)
+    save_model(
+        model_dir,
+        bundle.config,
+        bundle.generator,
+        Discriminator(bundle.config),
+        meta={"untrained": True},
+    )
+    return GeneratorRuntime(
+        bundle=load_model(model_dir),
+        encoder=hash_encoder,  # type: ignore[arg-type]
+        device=torch.device("cpu"),
+        model_dir=model_dir,
+        untrained=True,
+    )

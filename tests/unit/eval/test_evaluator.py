@@ -12,26 +12,34 @@ from shared.eval.model import load_evaluator, uint8_to_input
 from tests.unit.eval.conftest import HashEncoder
 
 
-def _r_precision(model_dir: Path, catalog: Path, encoder: HashEncoder,
-                 shuffle: bool) -> dict[str, float]:
+def _r_precision(
+    model_dir: Path, catalog: Path, encoder: HashEncoder, shuffle: bool
+) -> dict[str, float]:
     model = load_evaluator(model_dir)
     held = load_split(catalog, "test")
     captions = sorted({c for caps in held.captions for c in caps})
-    groups = {c: concept for caps, concept in zip(held.captions, held.concepts, strict=True)
-              for c in caps}
+    groups = {
+        c: concept for caps, concept in zip(held.captions, held.concepts, strict=True) for c in caps
+    }
     true = np.array([captions.index(caps[0]) for caps in held.captions])
     image_groups = np.array(held.concepts)
     if shuffle:
         perm = np.random.default_rng(0).permutation(len(true))
         true, image_groups = true[perm], image_groups[perm]
     emb = model.encode(uint8_to_input(held.images)).embedding
-    return r_precision_metric(emb, encoder.encode(captions), true,
-                              np.array([groups[c] for c in captions]), image_groups, seed=0)
+    return r_precision_metric(
+        emb,
+        encoder.encode(captions),
+        true,
+        np.array([groups[c] for c in captions]),
+        image_groups,
+        seed=0,
+    )
 
 
 def test_r_precision_far_above_chance_for_real_images(
-        tiny_evaluator: tuple[Path, dict[str, float]], shapes_catalog: Path,
-        hash_encoder: HashEncoder) -> None:
+    tiny_evaluator: tuple[Path, dict[str, float]], shapes_catalog: Path, hash_encoder: HashEncoder
+) -> None:
     out = _r_precision(tiny_evaluator[0], shapes_catalog, hash_encoder, shuffle=False)
     chance = 1 / out["r_precision_candidates"]
     assert out["r_precision_candidates"] >= 20
@@ -39,22 +47,24 @@ def test_r_precision_far_above_chance_for_real_images(
 
 
 def test_r_precision_at_chance_for_shuffled_captions(
-        tiny_evaluator: tuple[Path, dict[str, float]], shapes_catalog: Path,
-        hash_encoder: HashEncoder) -> None:
+    tiny_evaluator: tuple[Path, dict[str, float]], shapes_catalog: Path, hash_encoder: HashEncoder
+) -> None:
     rs = [_r_precision(tiny_evaluator[0], shapes_catalog, hash_encoder, shuffle=True)]
     chance = 1 / rs[0]["r_precision_candidates"]
     assert rs[0]["r_precision"] <= 3 * chance + 0.1
 
 
 def test_calibrated_alignment_separates_matches(
-        tiny_evaluator: tuple[Path, dict[str, float]]) -> None:
+    tiny_evaluator: tuple[Path, dict[str, float]],
+) -> None:
     _, val = tiny_evaluator
     assert val["alignment_match_mean"] > 0.5 > val["alignment_mismatch_mean"]
     assert val["category_accuracy"] > 0.5  # 4 balanced classes: chance 0.25
 
 
-def test_save_load_round_trip(tiny_evaluator: tuple[Path, dict[str, float]],
-                              shapes_catalog: Path) -> None:
+def test_save_load_round_trip(
+    tiny_evaluator: tuple[Path, dict[str, float]], shapes_catalog: Path
+) -> None:
     model_dir = tiny_evaluator[0]
     a, b = load_evaluator(model_dir), load_evaluator(model_dir)
     x = uint8_to_input(load_split(shapes_catalog, "test").images[:8])

@@ -48,7 +48,8 @@ def _cells(swap: bool) -> tuple[list, list[str], list[str]]:
 
 
 def test_right_shapes_score_high_and_wrong_shapes_low(
-        tiny_evaluator: tuple[Path, dict[str, float]], hash_encoder: HashEncoder) -> None:
+    tiny_evaluator: tuple[Path, dict[str, float]], hash_encoder: HashEncoder
+) -> None:
     """Right colour, wrong kind must not pass: colour is the same in every candidate."""
     evaluator = load_evaluator(tiny_evaluator[0])
     right = kind_scores(*_cells(swap=False), hash_encoder.encode, evaluator)
@@ -59,8 +60,8 @@ def test_right_shapes_score_high_and_wrong_shapes_low(
 
 
 def test_real_ceiling_reads_real_pictures_of_the_grids_products(
-        tiny_evaluator: tuple[Path, dict[str, float]], hash_encoder: HashEncoder,
-        tmp_path: Path) -> None:
+    tiny_evaluator: tuple[Path, dict[str, float]], hash_encoder: HashEncoder, tmp_path: Path
+) -> None:
     rng = np.random.default_rng(9)
     (tmp_path / "images").mkdir()
     items = []
@@ -71,17 +72,27 @@ def test_real_ceiling_reads_real_pictures_of_the_grids_products(
             items.append(CatalogItem(name, [shape], "toys", "train", shape))
     write_metadata(tmp_path, items)
     prompts = [f"purple {s}" for s in SHAPES]  # colours never drawn: the ceiling drops them
-    real = real_kind_ceiling(tmp_path, prompts, hash_encoder.encode,
-                             load_evaluator(tiny_evaluator[0]), per_prompt=2)
+    real = real_kind_ceiling(
+        tmp_path, prompts, hash_encoder.encode, load_evaluator(tiny_evaluator[0]), per_prompt=2
+    )
     assert real["kind_candidates"] == len(SHAPES)
     assert real["kind_top1"] >= 0.5  # chance 1/4
 
 
 def test_kind_check_measures_both_prompt_sets(
-        tiny_evaluator: tuple[Path, dict[str, float]], hash_encoder: HashEncoder,
-        shapes_catalog: Path, runtime: GeneratorRuntime) -> None:
-    out = measure(runtime.model_dir, shapes_catalog, hash_encoder.encode,
-                  load_evaluator(tiny_evaluator[0]), prompts=6, seeds=2)
+    tiny_evaluator: tuple[Path, dict[str, float]],
+    hash_encoder: HashEncoder,
+    shapes_catalog: Path,
+    runtime: GeneratorRuntime,
+) -> None:
+    out = measure(
+        runtime.model_dir,
+        shapes_catalog,
+        hash_encoder.encode,
+        load_evaluator(tiny_evaluator[0]),
+        prompts=6,
+        seeds=2,
+    )
     held = out["held_out"]
     assert out["version"] == runtime.version and held["prompts"] == 6
     assert held["kind_candidates"] == 6 and 0.0 <= held["kind_top1"] <= held["kind_top5"] <= 1.0

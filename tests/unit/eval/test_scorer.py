@@ -13,9 +13,20 @@ from shared.generation import GeneratorRuntime
 from shared.personalize import plan_event
 from shared.samples import sample_events
 
-PER_CREATIVE = {"alignment", "cosine", "realism", "product_std", "duplicate_similarity",
-                "near_duplicate", "diversity", "psnr_ref", "ssim_ref", "sharpness",
-                "colourfulness", "rms_contrast"}
+PER_CREATIVE = {
+    "alignment",
+    "cosine",
+    "realism",
+    "product_std",
+    "duplicate_similarity",
+    "near_duplicate",
+    "diversity",
+    "psnr_ref",
+    "ssim_ref",
+    "sharpness",
+    "colourfulness",
+    "rms_contrast",
+}
 
 
 def _event_inputs(runtime: GeneratorRuntime):  # type: ignore[no-untyped-def]
@@ -24,20 +35,23 @@ def _event_inputs(runtime: GeneratorRuntime):  # type: ignore[no-untyped-def]
     imgs = runtime.generate([r.prompt for r in plan.images], [r.seed for r in plan.images])
     images = {r.key: im for r, im in zip(plan.images, imgs, strict=True)}
     rng = np.random.default_rng(0)
-    creatives = [Image.fromarray(rng.integers(0, 256, (50, 80, 3), dtype=np.uint8))
-                 for _ in plan.creatives]
+    creatives = [
+        Image.fromarray(rng.integers(0, 256, (50, 80, 3), dtype=np.uint8)) for _ in plan.creatives
+    ]
     return event, plan, images, creatives
 
 
-def _scorer(tiny_evaluator: tuple[Path, dict[str, float]], runtime: GeneratorRuntime,
-            gate: GateThresholds) -> QualityScorer:
+def _scorer(
+    tiny_evaluator: tuple[Path, dict[str, float]], runtime: GeneratorRuntime, gate: GateThresholds
+) -> QualityScorer:
     scorer = load_scorer(tiny_evaluator[0], runtime, "cpu", gate)
     assert scorer is not None
     return scorer
 
 
 def test_one_tuple_per_creative_with_named_metrics(
-        tiny_evaluator: tuple[Path, dict[str, float]], runtime: GeneratorRuntime) -> None:
+    tiny_evaluator: tuple[Path, dict[str, float]], runtime: GeneratorRuntime
+) -> None:
     event, plan, images, creatives = _event_inputs(runtime)
     gate = GateThresholds(min_alignment=None, max_duplicate_similarity=None)
     out = _scorer(tiny_evaluator, runtime, gate)(event, plan, images, creatives)
@@ -52,7 +66,8 @@ def test_one_tuple_per_creative_with_named_metrics(
 
 
 def test_gate_marks_a_blank_image_not_servable(
-        tiny_evaluator: tuple[Path, dict[str, float]], runtime: GeneratorRuntime) -> None:
+    tiny_evaluator: tuple[Path, dict[str, float]], runtime: GeneratorRuntime
+) -> None:
     event, plan, images, creatives = _event_inputs(runtime)
     bad_key = plan.creatives[0].image_keys[0]
     images[bad_key] = Image.new("RGB", (64, 64), (128, 128, 128))
@@ -66,7 +81,8 @@ def test_gate_marks_a_blank_image_not_servable(
 
 
 def test_gate_thresholds_and_near_duplicates(
-        tiny_evaluator: tuple[Path, dict[str, float]], runtime: GeneratorRuntime) -> None:
+    tiny_evaluator: tuple[Path, dict[str, float]], runtime: GeneratorRuntime
+) -> None:
     event, plan, images, creatives = _event_inputs(runtime)
     strict = _scorer(tiny_evaluator, runtime, GateThresholds(min_alignment=0.999))
     for _, servable, reason in strict(event, plan, images, creatives):
@@ -81,8 +97,9 @@ def test_gate_thresholds_and_near_duplicates(
     assert any("near-duplicate" in (r or "") for _, s, r in out if not s)
 
 
-def test_load_scorer_without_checkpoint_warns(tmp_path: Path, runtime: GeneratorRuntime,
-                                              caplog: pytest.LogCaptureFixture) -> None:
+def test_load_scorer_without_checkpoint_warns(
+    tmp_path: Path, runtime: GeneratorRuntime, caplog: pytest.LogCaptureFixture
+) -> None:
     with caplog.at_level(logging.WARNING, logger="adgen.eval"):
         assert load_scorer(tmp_path, runtime, "cpu", GateThresholds()) is None
     assert "no evaluator checkpoint" in caplog.text
@@ -100,18 +117,33 @@ def test_gate_from_settings_turns_checks_off() -> None:
     assert gate == GateThresholds(0.4, None, 0.2, 0.9, None)
 
 
-@pytest.mark.parametrize(("name", "expected"), [
-    ("Shoes", "shoes"), ("clothing", "clothing and accessories"), ("Footwear", "shoes"),
-    ("Food & Drink", "food and drink"), ("jewelry", "jewellery"), ("spaceships", None),
-])
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("Shoes", "shoes"),
+        ("clothing", "clothing and accessories"),
+        ("Footwear", "shoes"),
+        ("Food & Drink", "food and drink"),
+        ("jewelry", "jewellery"),
+        ("spaceships", None),
+    ],
+)
 def test_map_category(name: str, expected: str | None) -> None:
-    known = ["bags", "clothing and accessories", "cosmetics", "food and drink", "jewellery",
-             "shoes", "sport"]
+    known = [
+        "bags",
+        "clothing and accessories",
+        "cosmetics",
+        "food and drink",
+        "jewellery",
+        "shoes",
+        "sport",
+    ]
     assert map_category(name, known) == expected
 
 
 def test_batched_across_events_gives_the_same_scores(
-        tiny_evaluator: tuple[Path, dict[str, float]], runtime: GeneratorRuntime) -> None:
+    tiny_evaluator: tuple[Path, dict[str, float]], runtime: GeneratorRuntime
+) -> None:
     """The networks' part runs per image: scoring 4 events through one shared micro-batcher
     (as a worker does) gives the numbers scoring each event alone gives."""
     from concurrent.futures import ThreadPoolExecutor
@@ -124,8 +156,9 @@ def test_batched_across_events_gives_the_same_scores(
         plan = plan_event(event)
         imgs = runtime.generate([r.prompt for r in plan.images], [r.seed for r in plan.images])
         images = {r.key: im for r, im in zip(plan.images, imgs, strict=True)}
-        creatives = [Image.new("RGB", (60, 40), (200, 30 * i, 90)) for i in range(
-            len(plan.creatives))]
+        creatives = [
+            Image.new("RGB", (60, 40), (200, 30 * i, 90)) for i in range(len(plan.creatives))
+        ]
         inputs.append((event, plan, images, creatives))
     alone = [scorer(*args) for args in inputs]
 

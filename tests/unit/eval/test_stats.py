@@ -73,8 +73,9 @@ def test_psnr_ssim_of_identical_images() -> None:
 
 
 @settings(max_examples=15, deadline=None)
-@given(seed=st.integers(0, 2**31 - 1), noise=st.integers(1, 120),
-       size=st.sampled_from([16, 33, 64]))
+@given(
+    seed=st.integers(0, 2**31 - 1), noise=st.integers(1, 120), size=st.sampled_from([16, 33, 64])
+)
 def test_psnr_ssim_match_scikit_image(seed: int, noise: int, size: int) -> None:
     rng = np.random.default_rng(seed)
     a = rng.integers(0, 256, (size, size, 3), dtype=np.uint8)

@@ -94,7 +94,11 @@ def test_save_load_round_trip(tmp_path: Path) -> None:
     # Same weights, same version; the files hold tensors only (safetensors, no pickle).
     assert save_model(tmp_path / "again", cfg, gen) == version
     assert sorted(p.name for p in tmp_path.iterdir() if p.is_file()) == [
-        "config.json", "discriminator.safetensors", "generator.safetensors", "meta.json"]
+        "config.json",
+        "discriminator.safetensors",
+        "generator.safetensors",
+        "meta.json",
+    ]
 
 
 def test_load_without_discriminator(tmp_path: Path) -> None:

@@ -21,9 +21,11 @@ CFG = {"image_size": 16, "z_dim": 8, "ngf": 4, "ndf": 4, "cond_hidden": 8}
 
 def _catalog(root: Path) -> None:
     (root / "images").mkdir(parents=True)
-    rows = [("square", ["square", "red square"], (220, 30, 30), "square", "train"),
-            ("circle", ["circle"], (30, 60, 220), "circle", "train"),
-            ("bar", ["yellow bar"], (235, 200, 20), "bar", "test")]
+    rows = [
+        ("square", ["square", "red square"], (220, 30, 30), "square", "train"),
+        ("circle", ["circle"], (30, 60, 220), "circle", "train"),
+        ("bar", ["yellow bar"], (235, 200, 20), "bar", "test"),
+    ]
     items = []
     for concept, captions, colour, kind, split in rows:
         name = f"images/{concept}.png"
@@ -44,12 +46,22 @@ def test_unseen_colour_prompts_pair_learnt_products_with_new_colours(tmp_path: P
 
 def test_export_writes_the_model_and_both_grids(tmp_path: Path) -> None:
     _catalog(tmp_path / "cat")
-    opts = TrainOptions(data=tmp_path / "cat", out=tmp_path / "run", cfg=GANConfig(**CFG),
-                        steps=2, batch_size=2, device="cpu", precision="fp32", n_prompts=2,
-                        sample_every=100, checkpoint_every=100)
+    opts = TrainOptions(
+        data=tmp_path / "cat",
+        out=tmp_path / "run",
+        cfg=GANConfig(**CFG),
+        steps=2,
+        batch_size=2,
+        device="cpu",
+        precision="fp32",
+        n_prompts=2,
+        sample_every=100,
+        checkpoint_every=100,
+    )
     train(opts, embed=fake_embed)
-    report = export_model(tmp_path / "run", tmp_path / "model", tmp_path / "cat", fake_embed,
-                          n_prompts=4)
+    report = export_model(
+        tmp_path / "run", tmp_path / "model", tmp_path / "cat", fake_embed, n_prompts=4
+    )
     model = load_model(tmp_path / "model")
     assert model.version == report.version and model.discriminator is not None
     assert json.loads((tmp_path / "model" / "meta.json").read_text())["trained_steps"] == 2

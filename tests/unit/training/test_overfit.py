@@ -17,19 +17,42 @@ from .helpers import fake_embed, synthetic_catalog
 
 def test_short_run_learns_caption_to_image(tmp_path: Path) -> None:
     pixels = synthetic_catalog(tmp_path / "cat", size=16)
-    cfg = GANConfig(image_size=16, z_dim=8, ngf=8, ndf=8, cond_hidden=32, diffaugment="",
-                    lr_g=3e-4, lr_d=3e-4, ema_beta=0.98)
-    opts = TrainOptions(data=tmp_path / "cat", out=tmp_path / "run", cfg=cfg, steps=STEPS,
-                        batch_size=16, device="cpu", precision="fp32", threads=1,
-                        sample_every=10_000, checkpoint_every=10_000, gp_every=4)
+    cfg = GANConfig(
+        image_size=16,
+        z_dim=8,
+        ngf=8,
+        ndf=8,
+        cond_hidden=32,
+        diffaugment="",
+        lr_g=3e-4,
+        lr_d=3e-4,
+        ema_beta=0.98,
+    )
+    opts = TrainOptions(
+        data=tmp_path / "cat",
+        out=tmp_path / "run",
+        cfg=cfg,
+        steps=STEPS,
+        batch_size=16,
+        device="cpu",
+        precision="fp32",
+        threads=1,
+        sample_every=10_000,
+        checkpoint_every=10_000,
+        gp_every=4,
+    )
     result = train(opts, embed=fake_embed)
     bundle = load_model(result.model_dir)
     captions = list(pixels)
     z = torch.randn(8 * len(captions), cfg.z_dim, generator=torch.Generator().manual_seed(9))
     text = fake_embed(captions).repeat_interleave(8, dim=0)
     with torch.no_grad():
-        out = bundle.generator(z, text).permute(0, 2, 3, 1).numpy().reshape(len(captions), 8,
-                                                                            16, 16, 3)
+        out = (
+            bundle.generator(z, text)
+            .permute(0, 2, 3, 1)
+            .numpy()
+            .reshape(len(captions), 8, 16, 16, 3)
+        )
     targets = np.stack([pixels[c] for c in captions])
     # mse[i, j]: samples for caption i against the image of caption j
     mse = ((out[:, :, None] - targets[None, None]) ** 2).mean(axis=(1, 3, 4, 5))

@@ -12,8 +12,9 @@ CPU = torch.device("cpu")
 
 
 @pytest.mark.parametrize("fast_bf16", [True, False])
-def test_auto_uses_bf16_on_cpu_only_with_bf16_units(monkeypatch: pytest.MonkeyPatch,
-                                                    fast_bf16: bool) -> None:
+def test_auto_uses_bf16_on_cpu_only_with_bf16_units(
+    monkeypatch: pytest.MonkeyPatch, fast_bf16: bool
+) -> None:
     # On an AVX2-only CPU bf16 autocast is emulated: one training step took 16 s instead of 1 s.
     monkeypatch.setattr(loop, "cpu_has_fast_bf16", lambda: fast_bf16)
     assert resolve_precision("auto", CPU) is fast_bf16

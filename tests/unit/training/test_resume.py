@@ -19,9 +19,22 @@ CFG = {"image_size": 16, "z_dim": 8, "ngf": 4, "ndf": 4, "cond_hidden": 8}
 
 
 def _opts(data: Path, out: Path, steps: int, resume: bool = False) -> TrainOptions:
-    return TrainOptions(data=data, out=out, cfg=GANConfig(**CFG), steps=steps, batch_size=4,
-                        seed=3, device="cpu", precision="fp32", resume=resume, gp_every=2,
-                        log_every=1, sample_every=100, checkpoint_every=100, n_prompts=2)
+    return TrainOptions(
+        data=data,
+        out=out,
+        cfg=GANConfig(**CFG),
+        steps=steps,
+        batch_size=4,
+        seed=3,
+        device="cpu",
+        precision="fp32",
+        resume=resume,
+        gp_every=2,
+        log_every=1,
+        sample_every=100,
+        checkpoint_every=100,
+        n_prompts=2,
+    )
 
 
 def test_resume_is_exact(tmp_path: Path) -> None:
@@ -72,8 +85,7 @@ def test_init_from_starts_a_new_run_from_an_exported_model(tmp_path: Path) -> No
     cfg = GANConfig(**{**CFG, "ngf": 2})  # a different width asked for: the model's wins
     gen, disc, ema = Generator(base.config), Discriminator(base.config), Generator(base.config)
     _warm_start(tmp_path / "base" / "model", gen, disc, ema)
-    for mine, theirs in ((gen, base.generator), (ema, base.generator),
-                         (disc, base.discriminator)):
+    for mine, theirs in ((gen, base.generator), (ema, base.generator), (disc, base.discriminator)):
         for (k, a), b in zip(mine.state_dict().items(), theirs.state_dict().values(), strict=True):
             assert torch.equal(a, b), k
 
@@ -84,7 +96,10 @@ def test_init_from_starts_a_new_run_from_an_exported_model(tmp_path: Path) -> No
     assert warm.config.ngf == CFG["ngf"]
     assert warm.meta["init_steps"] == 2 and warm.meta["total_steps"] == 5
     assert warm.meta["init_version"] == base.version
-    moved = [not torch.equal(a, b) for a, b in zip(warm.generator.state_dict().values(),
-                                                     base.generator.state_dict().values(),
-                                                     strict=True)]
+    moved = [
+        not torch.equal(a, b)
+        for a, b in zip(
+            warm.generator.state_dict().values(), base.generator.state_dict().values(), strict=True
+        )
+    ]
     assert any(moved)  # it trained on from there

@@ -222,8 +222,11 @@ def test_bulk_approve_of_the_filtered_set(client: TestClient) -> None:
     resp = client.post("/queue/approve", data={**data, "expected": "1"})
     assert resp.status_code == 409  # two match now, the reviewer confirmed one
     first, second = _ids(client, "campaign=camp-a")
-    client.post("/decisions", headers={**FETCH, "X-CSRF-Token": token}, data={
-        "creative_id": first, "decision": "reject", "reason_code": "layout"})
+    client.post(
+        "/decisions",
+        headers={**FETCH, "X-CSRF-Token": token},
+        data={"creative_id": first, "decision": "reject", "reason_code": "layout"},
+    )
     # Even with status=all in the form, a person's rejection is not overridden.
     resp = client.post("/queue/approve", data={**data, "status": "all", "expected": "1"})
     assert resp.status_code == 200 and "approved 1" in resp.text

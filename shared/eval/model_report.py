@@ -84,18 +84,35 @@ def held_out_prompts(held: SplitData, runtime: GeneratorRuntime, seed: int) -> P
     return Prompts(chosen, pool, np.array([group[c] for c in pool]), text)
 
 
-def generate_set(runtime: GeneratorRuntime, prompts: list[str], seeds: list[int],
-                 batch_size: int, desc: str, size: int) -> torch.Tensor:
+def generate_set(
+    runtime: GeneratorRuntime,
+    prompts: list[str],
+    seeds: list[int],
+    batch_size: int,
+    desc: str,
+    size: int,
+) -> torch.Tensor:
     chunks = []
     for i in tqdm(range(0, len(prompts), batch_size), desc=desc, unit="batch"):
-        chunks.append(pil_to_uint8(runtime.generate(prompts[i:i + batch_size],
-                                                    seeds[i:i + batch_size]), size))
+        chunks.append(
+            pil_to_uint8(
+                runtime.generate(prompts[i : i + batch_size], seeds[i : i + batch_size]), size
+            )
+        )
     return torch.cat(chunks)
 
 
-def measure(evaluator: Evaluator, bank: ReferenceBank | None, images: torch.Tensor,
-            prompts: Prompts, captions: list[str], concepts: list[str], categories: list[str],
-            ref_features: np.ndarray, seed: int) -> tuple[dict[str, float], np.ndarray]:
+def measure(
+    evaluator: Evaluator,
+    bank: ReferenceBank | None,
+    images: torch.Tensor,
+    prompts: Prompts,
+    captions: list[str],
+    concepts: list[str],
+    categories: list[str],
+    ref_features: np.ndarray,
+    seed: int,
+) -> tuple[dict[str, float], np.ndarray]:
     """All registered set metrics for one row; returns (metrics, features)."""
     enc = evaluator.encode(uint8_to_input(images))
     feats = enc.features.numpy().astype(np.float64)
@@ -109,8 +126,15 @@ def measure(evaluator: Evaluator, bank: ReferenceBank | None, images: torch.Tens
     out |= compute("fid", feats, ref_features)
     out |= compute("kid", feats, ref_features, seed=seed)
     out |= compute("is_analogue", probs)
-    out |= compute("r_precision", enc.embedding, prompts.text, true_idx, prompts.pool_groups,
-                   np.array(concepts), seed=seed)
+    out |= compute(
+        "r_precision",
+        enc.embedding,
+        prompts.text,
+        true_idx,
+        prompts.pool_groups,
+        np.array(concepts),
+        seed=seed,
+    )
     out |= compute("alignment", cosine, evaluator.alignment(cosine))
     out |= compute("category_accuracy", probs, labels)
     if bank is not None:
@@ -118,8 +142,9 @@ def measure(evaluator: Evaluator, bank: ReferenceBank | None, images: torch.Tens
     return out, feats
 
 
-def lite2_measure(images: torch.Tensor, concepts: list[str], ref: np.ndarray | None,
-                  seed: int) -> tuple[dict[str, float], np.ndarray]:
+def lite2_measure(
+    images: torch.Tensor, concepts: list[str], ref: np.ndarray | None, seed: int
+) -> tuple[dict[str, float], np.ndarray]:
     """The Lite2 (ImageNet) metrics for one row; ``ref`` None: FD/KID left to the caller."""
     enc = lite2_encode(images)
     out: dict[str, float] = {}
@@ -127,13 +152,13 @@ def lite2_measure(images: torch.Tensor, concepts: list[str], ref: np.ndarray | N
         out |= compute("fd_lite2", enc.features, ref)
         out |= compute("kid_lite2", enc.features, ref, seed=seed)
     out |= compute("is_lite2", enc.probs)
-    out |= compute("imagenet_agreement", enc.probs,
-                   [IMAGENET_CLASSES.get(c, ()) for c in concepts])
+    out |= compute("imagenet_agreement", enc.probs, [IMAGENET_CLASSES.get(c, ()) for c in concepts])
     return out, enc.features
 
 
-def baseline_set(data_dir: Path, runtime: GeneratorRuntime, prompts: list[str],
-                 seeds: list[int], size: int) -> torch.Tensor:
+def baseline_set(
+    data_dir: Path, runtime: GeneratorRuntime, prompts: list[str], seeds: list[int], size: int
+) -> torch.Tensor:
     """The retrieve + recolour baseline's pictures for the same prompts and seeds (retrieval
     over the *train* split: the held-out products themselves are never retrieved)."""
     from shared.eval.baseline import RetrieveRecolour
@@ -149,14 +174,26 @@ def untrained_runtime(like: GeneratorRuntime, tmp: Path) -> GeneratorRuntime:
     save_untrained_model(tmp, seed=0, **cfg)
     # Same architecture, random weights; shares the text encoder already in memory.
 
-    return GeneratorRuntime(bundle=load_model(tmp, device=like.device, with_discriminator=False),
-                            encoder=like.encoder, device=like.device, model_dir=tmp,
-                            max_batch=like.max_batch, untrained=True)
+    return GeneratorRuntime(
+        bundle=load_model(tmp, device=like.device, with_discriminator=False),
+        encoder=like.encoder,
+        device=like.device,
+        model_dir=tmp,
+        max_batch=like.max_batch,
+        untrained=True,
+    )
 
 
-def run_report(model_dir: Path, data_dir: Path, out_dir: Path, evaluator_dir: Path,
-               opts: ReportOptions | None = None, db_url: str | None = None,
-               device: str = "cpu", encoder: TextEncoder | None = None) -> Report:
+def run_report(
+    model_dir: Path,
+    data_dir: Path,
+    out_dir: Path,
+    evaluator_dir: Path,
+    opts: ReportOptions | None = None,
+    db_url: str | None = None,
+    device: str = "cpu",
+    encoder: TextEncoder | None = None,
+) -> Report:
     """``encoder``: the text encoder to share (default: load the bundled MiniLM)."""
     opts = opts or ReportOptions()
     t0 = time.perf_counter()
@@ -164,9 +201,13 @@ def run_report(model_dir: Path, data_dir: Path, out_dir: Path, evaluator_dir: Pa
     bank = ReferenceBank.load(evaluator_dir)
     held = load_split(data_dir, opts.split, evaluator.cfg.image_size)
     bundle = load_model(model_dir, device=device)
-    runtime = GeneratorRuntime(bundle=bundle, encoder=encoder or TextEncoder(device),
-                               device=torch.device(device), model_dir=Path(model_dir),
-                               untrained=bool(bundle.meta.get("untrained", False)))
+    runtime = GeneratorRuntime(
+        bundle=bundle,
+        encoder=encoder or TextEncoder(device),
+        device=torch.device(device),
+        model_dir=Path(model_dir),
+        untrained=bool(bundle.meta.get("untrained", False)),
+    )
     prompts = held_out_prompts(held, runtime, opts.seed)
     n = len(held)
     picks = [i % n for i in range(opts.samples)]
@@ -176,16 +217,23 @@ def run_report(model_dir: Path, data_dir: Path, out_dir: Path, evaluator_dir: Pa
     # rows are measured against all of them (N beside every number; KID is unbiased in N).
     real_feats = evaluator.encode(uint8_to_input(held.images)).features.numpy().astype(np.float64)
     perm = np.random.default_rng(opts.seed).permutation(n)
-    half_a, half_b = perm[: n // 2], perm[n // 2:]
+    half_a, half_b = perm[: n // 2], perm[n // 2 :]
 
     def row(images: torch.Tensor, idx: list[int], ref: np.ndarray) -> dict[str, float]:
-        metrics, _ = measure(evaluator, bank, images, prompts, [prompts.chosen[i] for i in idx],
-                             [held.concepts[i] for i in idx], [held.categories[i] for i in idx],
-                             ref, opts.seed)
+        metrics, _ = measure(
+            evaluator,
+            bank,
+            images,
+            prompts,
+            [prompts.chosen[i] for i in idx],
+            [held.concepts[i] for i in idx],
+            [held.categories[i] for i in idx],
+            ref,
+            opts.seed,
+        )
         return metrics
 
-    def lite2_row(images: torch.Tensor, idx: list[int], ref: np.ndarray | None
-                  ) -> dict[str, float]:
+    def lite2_row(images: torch.Tensor, idx: list[int], ref: np.ndarray | None) -> dict[str, float]:
         return lite2_measure(images, [held.concepts[i] for i in idx], ref, opts.seed)[0]
 
     rows: dict[str, dict[str, float]] = {}
@@ -193,39 +241,57 @@ def run_report(model_dir: Path, data_dir: Path, out_dir: Path, evaluator_dir: Pa
     ab = row(held.images[torch.from_numpy(half_a)], half_a.tolist(), real_feats[half_b])
     rows[REAL] |= {k: ab[k] for k in ("fid", "fid_n", "fid_n_ref", "kid", "kid_std", "kid_n")}
     real_lite2, lite2_feats = lite2_measure(held.images, held.concepts, None, opts.seed)
-    rows[REAL] |= real_lite2 | compute("fd_lite2", lite2_feats[half_a], lite2_feats[half_b]) | (
-        compute("kid_lite2", lite2_feats[half_a], lite2_feats[half_b], seed=opts.seed))
-    model_images = generate_set(runtime, gen_prompts, seeds, opts.batch_size, "model",
-                                evaluator.cfg.image_size)
-    rows[MODEL] = row(model_images, picks, real_feats) | lite2_row(model_images, picks,
-                                                                    lite2_feats)
+    rows[REAL] |= (
+        real_lite2
+        | compute("fd_lite2", lite2_feats[half_a], lite2_feats[half_b])
+        | (compute("kid_lite2", lite2_feats[half_a], lite2_feats[half_b], seed=opts.seed))
+    )
+    model_images = generate_set(
+        runtime, gen_prompts, seeds, opts.batch_size, "model", evaluator.cfg.image_size
+    )
+    rows[MODEL] = row(model_images, picks, real_feats) | lite2_row(model_images, picks, lite2_feats)
     with tempfile.TemporaryDirectory() as tmp:
         floor = untrained_runtime(runtime, Path(tmp))
-        floor_images = generate_set(floor, gen_prompts, seeds, opts.batch_size,
-                                    "untrained", evaluator.cfg.image_size)
-        rows[FLOOR] = row(floor_images, picks, real_feats) | lite2_row(floor_images, picks,
-                                                                        lite2_feats)
+        floor_images = generate_set(
+            floor, gen_prompts, seeds, opts.batch_size, "untrained", evaluator.cfg.image_size
+        )
+        rows[FLOOR] = row(floor_images, picks, real_feats) | lite2_row(
+            floor_images, picks, lite2_feats
+        )
     if opts.baseline:
         base_images = baseline_set(data_dir, runtime, gen_prompts, seeds, evaluator.cfg.image_size)
-        rows[BASELINE] = row(base_images, picks, real_feats) | lite2_row(base_images, picks,
-                                                                          lite2_feats)
+        rows[BASELINE] = row(base_images, picks, real_feats) | lite2_row(
+            base_images, picks, lite2_feats
+        )
     grid_idx = _distinct_concepts(held, opts.grid_columns)
     grid_idx = [i for i in grid_idx if i < opts.samples]
     out_dir.mkdir(parents=True, exist_ok=True)
-    grid_rows = {"real": held.images[grid_idx], "model": model_images[grid_idx],
-                 "untrained": floor_images[grid_idx]}
+    grid_rows = {
+        "real": held.images[grid_idx],
+        "model": model_images[grid_idx],
+        "untrained": floor_images[grid_idx],
+    }
     if opts.baseline:
         grid_rows["retrieve+recolour"] = base_images[grid_idx]
     grid_path = save_grid(out_dir / GRID_NAME, [prompts.chosen[i] for i in grid_idx], grid_rows)
     info = {
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "command": opts.command,
-        "model": {"dir": str(model_dir), "version": runtime.version,
-                  "untrained": runtime.untrained, "meta": runtime.bundle.meta},
+        "model": {
+            "dir": str(model_dir),
+            "version": runtime.version,
+            "untrained": runtime.untrained,
+            "meta": runtime.bundle.meta,
+        },
         "evaluator": {"dir": str(evaluator_dir), **evaluator.cfg.extra.get("val", {})},
-        "data": {"dir": str(data_dir), "split": opts.split, "real_images": n,
-                 "concepts": len(set(held.concepts))},
-        "samples": opts.samples, "seed": opts.seed,
+        "data": {
+            "dir": str(data_dir),
+            "split": opts.split,
+            "real_images": n,
+            "concepts": len(set(held.concepts)),
+        },
+        "samples": opts.samples,
+        "seed": opts.seed,
         "wall_time_s": round(time.perf_counter() - t0, 1),
     }
     table = markdown_table(rows, model_label=Path(model_dir).name)
@@ -264,8 +330,7 @@ def _cell(key: str, fmt: str, m: dict[str, float]) -> str:
     if key not in m:
         return "n/a"
     if fmt in ("kid", "kid_lite2"):
-        return (f"{m[fmt] * 1000:.2f} ± {m[fmt + '_std'] * 1000:.2f} "
-                f"(n={m[fmt + '_n']:.0f})")
+        return f"{m[fmt] * 1000:.2f} ± {m[fmt + '_std'] * 1000:.2f} (n={m[fmt + '_n']:.0f})"
     text = fmt.format(m[key])
     if key in ("fid", "fd_lite2"):
         text += f" (n={m[key + '_n']:.0f} vs {m[key + '_n_ref']:.0f})"
@@ -279,22 +344,27 @@ def _cell(key: str, fmt: str, m: dict[str, float]) -> str:
 
 
 def markdown_table(rows: dict[str, dict[str, float]], model_label: str) -> str:
-    names = {REAL: "Real held-out (ceiling)", MODEL: f"`{model_label}`",
-             FLOOR: "Untrained generator (floor)", BASELINE: "Retrieve + recolour (no GAN)"}
+    names = {
+        REAL: "Real held-out (ceiling)",
+        MODEL: f"`{model_label}`",
+        FLOOR: "Untrained generator (floor)",
+        BASELINE: "Retrieve + recolour (no GAN)",
+    }
     head = "| Metric | " + " | ".join(names[r] for r in rows) + " |"
     sep = "|---|" + "---|" * len(rows)
     lines = [head, sep]
     for key, label, fmt in TABLE:
-        lines.append(f"| {label} | " + " | ".join(_cell(key, fmt, m) for m in rows.values())
-                     + " |")
+        lines.append(f"| {label} | " + " | ".join(_cell(key, fmt, m) for m in rows.values()) + " |")
     return "\n".join(lines)
 
 
 def write_report(out_dir: Path, report: Report, grid_path: Path) -> list[Path]:
     info = report.info
     js = out_dir / JSON_NAME
-    js.write_text(json.dumps({**info, "rows": report.rows}, indent=2, sort_keys=True,
-                             default=str) + "\n", encoding="utf-8")
+    js.write_text(
+        json.dumps({**info, "rows": report.rows}, indent=2, sort_keys=True, default=str) + "\n",
+        encoding="utf-8",
+    )
     val = info["evaluator"]
     md = out_dir / MD_NAME
     model, data = info["model"], info["data"]
@@ -304,7 +374,8 @@ def write_report(out_dir: Path, report: Report, grid_path: Path) -> list[Path]:
     if step is not None:
         flag += f", {step} training steps"
     command = info["command"] or "adgen eval run"
-    md.write_text(f"""# Evaluation report: `{model["dir"]}`
+    md.write_text(
+        f"""# Evaluation report: `{model["dir"]}`
 
 Generated {info["created_at"]} by `{command}` in {info["wall_time_s"]} s.
 Model version `{model["version"]}`{flag}; held-out split `{data["split"]}` of
@@ -344,12 +415,15 @@ column; and (when measured) "retrieve + recolour", the no-GAN baseline: the near
 *training* catalog picture to the prompt (sentence embeddings), hue-rotated to the asked
 colour. On held-out products it can only show a different, similar product; that is what a
 shop without a generator would serve.
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
     return [js, md, grid_path]
 
 
-def record_metrics(db_url: str, runtime: GeneratorRuntime, rows: dict[str, dict[str, float]],
-                   info: dict[str, Any]) -> None:
+def record_metrics(
+    db_url: str, runtime: GeneratorRuntime, rows: dict[str, dict[str, float]], info: dict[str, Any]
+) -> None:
     """Upsert the model's row in model_versions with these metrics (migrations applied first)."""
     from shared.db import repo
     from shared.db.engine import session_scope
@@ -358,16 +432,31 @@ def record_metrics(db_url: str, runtime: GeneratorRuntime, rows: dict[str, dict[
 
     try:
         upgrade(db_url)
-        metrics = {"eval": {k: _finite(v) for k, v in rows[MODEL].items()},
-                   "ceiling": {k: _finite(v) for k, v in rows[REAL].items()},
-                   "floor": {k: _finite(v) for k, v in rows[FLOOR].items()},
-                   "samples": info["samples"], "split": info["data"]["split"],
-                   "evaluator": info["evaluator"].get("dir"), "created_at": info["created_at"]}
+        metrics = {
+            "eval": {k: _finite(v) for k, v in rows[MODEL].items()},
+            "ceiling": {k: _finite(v) for k, v in rows[REAL].items()},
+            "floor": {k: _finite(v) for k, v in rows[FLOOR].items()},
+            "samples": info["samples"],
+            "split": info["data"]["split"],
+            "evaluator": info["evaluator"].get("dir"),
+            "created_at": info["created_at"],
+        }
         with session_scope(db_url) as s:
-            repo.upsert(s, ModelVersion, [{
-                "id": runtime.version, "name": runtime.model_dir.name, "kind": "generator",
-                "path": str(runtime.model_dir), "config": runtime.config_dict(),
-                "metrics": metrics}], keys=["id"])
+            repo.upsert(
+                s,
+                ModelVersion,
+                [
+                    {
+                        "id": runtime.version,
+                        "name": runtime.model_dir.name,
+                        "kind": "generator",
+                        "path": str(runtime.model_dir),
+                        "config": runtime.config_dict(),
+                        "metrics": metrics,
+                    }
+                ],
+                keys=["id"],
+            )
     except Exception as exc:  # noqa: BLE001 - the files are the report; the DB is a copy
         log.warning("could not record metrics in %s: %s", db_url, exc)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
+from shared.analytics.html import eval_summary, render_report
 from shared.analytics.queries import CampaignRecord, CreativeRecord, ModelRecord, ReportData
-from shared.analytics.render import eval_summary, render_report
 from shared.analytics.sources import ImageSource, safe_link
 
 EVIL = '<script>alert("x")</script>'

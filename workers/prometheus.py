@@ -19,24 +19,43 @@ class WorkerMetrics:
 
     def __init__(self, registry: CollectorRegistry = REGISTRY) -> None:
         r = registry
-        self.events = Counter("adgen_events_total", "Events handled, by outcome", ["status"],
-                              registry=r)
+        self.events = Counter(
+            "adgen_events_total", "Events handled, by outcome", ["status"], registry=r
+        )
         self.creatives = Counter("adgen_creatives_total", "Creatives written", registry=r)
-        self.failures = Counter("adgen_failures_total", "Failed/retried events, by reason",
-                                ["reason"], registry=r)
-        self.rejected = Counter("adgen_rejected_events_total", "Events rejected as invalid",
-                                registry=r)
-        self.stage_seconds = Histogram("adgen_stage_seconds", "Time per pipeline stage",
-                                       ["stage"], buckets=STAGE_BUCKETS, registry=r)
-        self.batch_size = Histogram("adgen_batch_size", "Images per generator forward pass",
-                                    buckets=BATCH_BUCKETS, registry=r)
-        self.group_size = Histogram("adgen_group_size", "Events or images per cross-event "
-                                    "pass, by stage (score: images, db: events per transaction)",
-                                    ["stage"], buckets=BATCH_BUCKETS, registry=r)
-        self.oom_splits = Counter("adgen_oom_splits_total", "Batches halved after device OOM",
-                                  registry=r)
-        self.device_memory = Gauge("adgen_device_memory_bytes", "Device memory allocated",
-                                   ["kind"], registry=r)
+        self.failures = Counter(
+            "adgen_failures_total", "Failed/retried events, by reason", ["reason"], registry=r
+        )
+        self.rejected = Counter(
+            "adgen_rejected_events_total", "Events rejected as invalid", registry=r
+        )
+        self.stage_seconds = Histogram(
+            "adgen_stage_seconds",
+            "Time per pipeline stage",
+            ["stage"],
+            buckets=STAGE_BUCKETS,
+            registry=r,
+        )
+        self.batch_size = Histogram(
+            "adgen_batch_size",
+            "Images per generator forward pass",
+            buckets=BATCH_BUCKETS,
+            registry=r,
+        )
+        self.group_size = Histogram(
+            "adgen_group_size",
+            "Events or images per cross-event "
+            "pass, by stage (score: images, db: events per transaction)",
+            ["stage"],
+            buckets=BATCH_BUCKETS,
+            registry=r,
+        )
+        self.oom_splits = Counter(
+            "adgen_oom_splits_total", "Batches halved after device OOM", registry=r
+        )
+        self.device_memory = Gauge(
+            "adgen_device_memory_bytes", "Device memory allocated", ["kind"], registry=r
+        )
         self.in_flight = Gauge("adgen_events_in_flight", "Events being processed", registry=r)
 
     # shared.pipeline.Metrics
@@ -59,8 +78,10 @@ class WorkerMetrics:
 
     def group(self, stage: str) -> Callable[[int, float], None]:
         """A batcher callback recording group sizes for one stage (score, db)."""
+
         def observe(size: int, seconds: float) -> None:
             self.group_size.labels(stage).observe(size)
+
         return observe
 
     def oom(self, size: int) -> None:

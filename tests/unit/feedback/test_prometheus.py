@@ -8,7 +8,7 @@ from prometheus_client import CollectorRegistry
 
 from shared.feedback.service import RefreshResult
 from shared.feedback.store import IngestResult
-from workers.feedback_metrics import FeedbackMetrics
+from workers.feedback_prometheus import FeedbackMetrics
 
 
 def test_counters_follow_results() -> None:

@@ -19,8 +19,7 @@ if TYPE_CHECKING:
 FALLBACK_BASE: RGB = (37, 99, 235)
 
 
-def base_colour(plan: CreativePlan, product_images: list[Image.Image],
-                event: CampaignEvent) -> RGB:
+def base_colour(plan: CreativePlan, product_images: list[Image.Image], event: CampaignEvent) -> RGB:
     """The colour a creative is built around: the brand's, else the product's, else the word's."""
     if event.brand is not None:
         return hex_to_rgb(event.brand.primary_color)
@@ -55,7 +54,8 @@ def _ribbon(w: int, h: int, keep_out: list[Box]) -> Image.Image | None:
     while band >= 4:
         mask = Image.new("L", (w, h), 0)
         ImageDraw.Draw(mask).polygon(
-            [(w - 3 * band, 0), (w - 2 * band, 0), (w, 2 * band), (w, 3 * band)], fill=255)
+            [(w - 3 * band, 0), (w - 2 * band, 0), (w, 2 * band), (w, 3 * band)], fill=255
+        )
         if not any(mask.crop(box).getbbox() for box in keep_out):
             return mask
         band = band * 3 // 4
@@ -81,8 +81,9 @@ def _decorate(canvas: Image.Image, layout: Layout, theme: Theme, seed: int) -> N
             draw.ellipse(dot, fill=colour)
 
 
-def render_layout(layout: Layout, theme: Theme, product_images: list[Image.Image],
-                  seed: int = 0) -> Image.Image:
+def render_layout(
+    layout: Layout, theme: Theme, product_images: list[Image.Image], seed: int = 0
+) -> Image.Image:
     canvas = draw_ground(layout, theme, seed)
     paste_products(canvas, layout, theme, product_images)
     draw_text(canvas, layout, theme)
@@ -99,8 +100,9 @@ def draw_ground(layout: Layout, theme: Theme, seed: int) -> Image.Image:
     return canvas
 
 
-def paste_products(canvas: Image.Image, layout: Layout, theme: Theme,
-                   product_images: list[Image.Image]) -> None:
+def paste_products(
+    canvas: Image.Image, layout: Layout, theme: Theme, product_images: list[Image.Image]
+) -> None:
     for element in layout.elements:
         if element.image_index >= 0:
             x0, y0, x1, y1 = element.box
@@ -121,25 +123,35 @@ def draw_text(canvas: Image.Image, layout: Layout, theme: Theme, ink: int | None
         font = element.font.at(element.size)
         fg, _bg = theme.colours(element.kind)
         if element.kind == "cta":
-            draw.rounded_rectangle(element.box, layout.radius,
-                                   fill=theme.cta_fill if ink is None else ink)
+            draw.rounded_rectangle(
+                element.box, layout.radius, fill=theme.cta_fill if ink is None else ink
+            )
         for line in element.lines:
-            draw.text((line.x, line.y), line.text, font=font, fill=fg if ink is None else ink,
-                      anchor=line.anchor)
+            draw.text(
+                (line.x, line.y),
+                line.text,
+                font=font,
+                fill=fg if ink is None else ink,
+                anchor=line.anchor,
+            )
 
 
-def compose_with_layout(plan: CreativePlan, product_images: list[Image.Image],
-                        event: CampaignEvent) -> tuple[Image.Image, Layout, Theme]:
+def compose_with_layout(
+    plan: CreativePlan, product_images: list[Image.Image], event: CampaignEvent
+) -> tuple[Image.Image, Layout, Theme]:
     """The creative plus the layout and theme it was drawn from (for tests and the preview)."""
     if len(product_images) != len(plan.image_keys):
-        raise ValueError(f"plan {plan.creative_id} shows {len(plan.image_keys)} images, "
-                         f"got {len(product_images)}")
+        raise ValueError(
+            f"plan {plan.creative_id} shows {len(plan.image_keys)} images, "
+            f"got {len(product_images)}"
+        )
     layout = build_layout(plan, len(product_images))
     theme = make_theme(plan.style, base_colour(plan, product_images, event), event.brand)
     return render_layout(layout, theme, product_images, plan.seed), layout, theme
 
 
-def compose_creative(plan: CreativePlan, product_images: list[Image.Image],
-                     event: CampaignEvent) -> Image.Image:
+def compose_creative(
+    plan: CreativePlan, product_images: list[Image.Image], event: CampaignEvent
+) -> Image.Image:
     """The finished creative: RGB, exactly the placement's width x height."""
     return compose_with_layout(plan, product_images, event)[0]
