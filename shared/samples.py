@@ -200,3 +200,36 @@ def photo_event(
             },
         }
     )
+
+
+def chinese_title_event(
+    prefix: str, now: datetime | None = None, sizes: list[str] | None = None
+) -> CampaignEvent:
+    """A Chinese shop's product display: a marketplace-style title the prompt builder reads
+    through the multilingual encoder (shared/text/), with a zh-CN price and call to action."""
+    now = now or datetime.now(UTC)
+    return CampaignEvent.model_validate(
+        {
+            "event_id": f"{prefix}-zh",
+            "type": "product_display",
+            "occurred_at": now.isoformat(),
+            "campaign": {
+                "id": f"{prefix}-camp-zh",
+                "advertiser_id": "adv-demo",
+                "name": "双十二 跑步季",
+            },
+            "products": [
+                {
+                    "sku": "SKU-ZH-RUN-001",
+                    "title": "2026新款男士轻便透气红色跑步鞋 减震防滑运动鞋",
+                    "category": "运动鞋",
+                    "description": "轻便透气，适合日常跑步",
+                    "price": "299.00",
+                    "currency": "CNY",
+                    "brand": "疾风",
+                }
+            ],
+            "audience": {"segment": "sporty", "interests": ["running"], "locale": "zh-CN"},
+            "creative": {"count": 1, "sizes": sizes or ["300x250", "1080x1080"], "style": "bold"},
+        }
+    )

@@ -31,7 +31,13 @@ from shared.imaging import contact_sheet
 from shared.photos.load import PhotoLimits
 from shared.photos.upload import upload_photo
 from shared.publisher import Publisher
-from shared.samples import SAMPLE_PHOTO_NAME, photo_event, sample_events, sample_product_photo
+from shared.samples import (
+    SAMPLE_PHOTO_NAME,
+    chinese_title_event,
+    photo_event,
+    sample_events,
+    sample_product_photo,
+)
 from shared.storage import open_store, redact_url
 from workers.launcher import WorkerSpec, child_command, child_env
 
@@ -130,7 +136,11 @@ def run_demo(
     try:
         prefix = "demo-" + datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
         photo_key = upload_sample_photo(settings)
-        events = [*sample_events(prefix, count=count), photo_event(prefix, photo_key)]
+        events = [
+            *sample_events(prefix, count=count),
+            photo_event(prefix, photo_key),
+            chinese_title_event(prefix),
+        ]
         console.print(f"  uploaded the sample shop photo as {photo_key}")
         publisher = Publisher(settings)
         for ev in events:

@@ -33,6 +33,7 @@ def test_embedded_demo_runs_with_no_servers(tmp_path: Path) -> None:
         assert kind in proc.stdout
     assert "contact sheet" in proc.stdout and "embedded" in proc.stdout
     assert "uploaded the sample shop photo as catalog/" in proc.stdout  # and its event is done
+    assert "-zh" in proc.stdout  # the Chinese-title event is in the summary
     sheet = Image.open(out)
     assert sheet.width >= 1000 and sheet.height >= 200
     assert not (REPO / "control").exists()  # broker state stays under ADGEN_HOME

@@ -136,12 +136,15 @@ def test_report_renders_in_headless_chromium(embedded: Embedded, tmp_path: Path)
 
 def test_sqlite_analytics_migrations_are_noops_both_ways(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'm.sqlite3'}"
-    upgrade(db)  # head: 0003 (the chain is 0001 -> 0002 -> 0005 -> 0004 -> 0003)
+    upgrade(db)  # head: 0006 (the chain is 0001 -> 0002 -> 0005 -> 0004 -> 0003 -> 0006)
     with session_scope(db) as s:
-        assert s.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0003"
+        assert s.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0006"
         assert (
             s.execute(text("SELECT count(*) FROM sqlite_master WHERE type = 'view'")).scalar() == 0
         )
+    downgrade(db, "0003")
+    with session_scope(db) as s:
+        assert s.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0003"
     downgrade(db, "0004")
     with session_scope(db) as s:
         assert s.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0004"
