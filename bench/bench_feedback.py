@@ -26,7 +26,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -47,6 +46,7 @@ from shared.feedback import simrun, simulate
 from shared.feedback.models import ServingPlanRow
 from shared.feedback.publish import FeedbackPublisher
 from tests.support.services import postgres_database, rabbit_vhost
+from workers.launcher import feedback_worker_command
 
 POLICIES = ("uniform", "thompson_flat", "thompson_quality")
 OUT = Path(__file__).resolve().parent
@@ -56,29 +56,9 @@ OUT = Path(__file__).resolve().parent
 def feedback_worker(
     env: dict[str, str], log: Path, beat: bool = False, concurrency: int = 2
 ) -> Iterator[subprocess.Popen[bytes]]:
-    cmd = [
-        sys.executable,
-        "-m",
-        "celery",
-        "-A",
-        "workers.feedback_app",
-        "worker",
-        "--queues",
-        "adgen.feedback",
-        "--pool",
-        "threads",
-        "--concurrency",
-        str(concurrency),
-        "--hostname",
-        f"feedback-{'beat' if beat else 'plain'}@%h",
-        "--without-mingle",
-        "--without-gossip",
-        "--prefetch-multiplier",
-        "1",
-        "--loglevel",
-        "WARNING",
-        *(["--beat"] if beat else []),
-    ]
+    cmd = feedback_worker_command(
+        concurrency, f"feedback-{'beat' if beat else 'plain'}@%h", "WARNING", beat
+    )
     with open(log, "ab") as out:
         proc = subprocess.Popen(
             cmd,

@@ -212,3 +212,37 @@ class Supervisor:
                         if not self.stopping:
                             self.start(by_name[name])
             time.sleep(0.5)
+
+
+def feedback_worker_command(
+    concurrency: int = 4,
+    hostname: str = "feedback@%h",
+    loglevel: str = "INFO",
+    beat: bool = False,
+) -> list[str]:
+    """The feedback consumer (`adgen feedback worker`): its own Celery app, no model."""
+    from shared.queues import FEEDBACK_QUEUE
+
+    return [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "workers.feedback_app",
+        "worker",
+        "--queues",
+        FEEDBACK_QUEUE,
+        "--pool",
+        "threads",
+        "--concurrency",
+        str(concurrency),
+        "--hostname",
+        hostname,
+        "--prefetch-multiplier",
+        "1",
+        "--without-mingle",
+        "--without-gossip",
+        "--loglevel",
+        loglevel,
+        *(["--beat"] if beat else []),
+    ]

@@ -8,7 +8,6 @@ import math
 import os
 import signal
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -31,6 +30,7 @@ from shared.feedback.publish import FeedbackPublisher
 from shared.feedback.service import ingest_delivery, refresh_serving
 from shared.queues import GENERATE_QUEUE
 from tests.conftest import set_env
+from workers.launcher import feedback_worker_command
 
 pytestmark = pytest.mark.integration
 FEEDBACK_VIEWS = (
@@ -69,28 +69,7 @@ def feedback_worker(fb_env: dict[str, str], tmp_path: Path) -> Iterator[Callable
     def start() -> Path:
         log = tmp_path / f"feedback-worker-{len(procs)}.log"
         env = {**os.environ, **fb_env, "PYTHONUNBUFFERED": "1"}
-        cmd = [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "workers.feedback_app",
-            "worker",
-            "--queues",
-            "adgen.feedback",
-            "--pool",
-            "threads",
-            "--concurrency",
-            "2",
-            "--hostname",
-            f"feedback{len(procs)}@%h",
-            "--without-mingle",
-            "--without-gossip",
-            "--prefetch-multiplier",
-            "1",
-            "--loglevel",
-            "INFO",
-        ]
+        cmd = feedback_worker_command(2, f"feedback{len(procs)}@%h")
         with open(log, "ab") as out:
             procs.append(
                 subprocess.Popen(

@@ -124,29 +124,9 @@ def worker(
     loglevel: Annotated[str, typer.Option(help="Celery log level")] = "INFO",
 ) -> None:
     """Consume `adgen.feedback` (and, with --beat, schedule the plan refresh)."""
-    cmd = [
-        sys.executable,
-        "-m",
-        "celery",
-        "-A",
-        "workers.feedback_app",
-        "worker",
-        "--queues",
-        "adgen.feedback",
-        "--pool",
-        "threads",
-        "--concurrency",
-        str(concurrency),
-        "--hostname",
-        "feedback@%h",
-        "--prefetch-multiplier",
-        "1",
-        "--without-mingle",
-        "--without-gossip",
-        "--loglevel",
-        loglevel,
-        *(["--beat"] if beat else []),
-    ]
+    from workers.launcher import feedback_worker_command
+
+    cmd = feedback_worker_command(concurrency, loglevel=loglevel, beat=beat)
     os.execv(sys.executable, cmd)
 
 
