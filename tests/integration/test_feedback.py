@@ -30,6 +30,7 @@ from shared.feedback.publish import FeedbackPublisher
 from shared.feedback.service import ingest_delivery, refresh_serving
 from shared.queues import GENERATE_QUEUE
 from tests.conftest import set_env
+from tests.support.feedback_evidence import add_daily_evidence
 from workers.launcher import feedback_worker_command
 
 pytestmark = pytest.mark.integration
@@ -244,21 +245,7 @@ def test_regeneration_event_goes_through_the_front_door(
 ) -> None:
     ids = _install("camp")
     url = get_settings().resolved_database_url
-    with session_scope(url) as s:
-        for cid, (imps, clicks) in {ids[0]: (6000, 300), ids[1]: (6000, 30)}.items():
-            s.add(
-                FeedbackDaily(
-                    creative_id=cid,
-                    segment="sporty",
-                    day=NOW.date(),
-                    campaign_id="camp",
-                    size="300x250",
-                    impressions=imps,
-                    clicks=clicks,
-                    conversions=0,
-                    conversion_value=0.0,
-                )
-            )
+    add_daily_evidence(url, {ids[0]: (6000, 300), ids[1]: (6000, 30)}, NOW.date())
     result = refresh_serving(seed=1)  # the default publisher: shared.publisher.publish
     assert result.retired == [ids[1]] and len(result.published) == 1
     with Connection(rabbit_url) as conn:
@@ -359,21 +346,11 @@ def test_the_loop_runs_as_the_least_privilege_worker_role(
         as_worker = f"postgresql://{role}:worker-test-secret@{dsn.split('@', 1)[1]}"
         set_env(monkeypatch, fb_env, ADGEN_DATABASE_URL=as_worker)
         assert ingest_delivery([fb("impression", "w1", ids[0])]).stored == 1
-        with session_scope(get_settings().resolved_database_url) as s:
-            s.add_all(
-                FeedbackDaily(
-                    creative_id=cid,
-                    segment="sporty",
-                    day=NOW.date(),
-                    campaign_id="camp",
-                    size="300x250",
-                    impressions=n,
-                    clicks=k,
-                    conversions=0,
-                    conversion_value=0.0,
-                )
-                for cid, n, k in ((ids[0], 6000, 300), (ids[1], 6000, 20))
-            )
+        add_daily_evidence(
+            get_settings().resolved_database_url,
+            {ids[0]: (6000, 300), ids[1]: (6000, 20)},
+            NOW.date(),
+        )
         result = refresh_serving(seed=1, publish=lambda e: None)
         assert result.rolled_up == 1 and result.retired == [ids[1]]
         with (

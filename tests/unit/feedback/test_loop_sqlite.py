@@ -27,6 +27,7 @@ from shared.feedback.plan import select_creative
 from shared.feedback.service import ingest_delivery, refresh_serving
 from shared.review.approval import record_decision
 from tests.conftest import set_env
+from tests.support.feedback_evidence import add_daily_evidence
 
 NOW = datetime.now(UTC)
 
@@ -144,21 +145,7 @@ def test_non_servable_creatives_are_never_planned_or_selected(loop: Any) -> None
 
 
 def _evidence(url: str, rows: dict[str, tuple[int, int]]) -> None:
-    with session_scope(url) as s:
-        for cid, (imps, clicks) in rows.items():
-            s.add(
-                FeedbackDaily(
-                    creative_id=cid,
-                    segment="sporty",
-                    day=date.today(),
-                    campaign_id="camp",
-                    size="300x250",
-                    impressions=imps,
-                    clicks=clicks,
-                    conversions=0,
-                    conversion_value=0.0,
-                )
-            )
+    add_daily_evidence(url, rows, date.today())
 
 
 def test_losers_with_enough_evidence_are_retired_and_regenerated(loop: Any) -> None:
