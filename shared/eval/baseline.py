@@ -20,8 +20,9 @@ import numpy as np
 import torch
 from PIL import Image
 
-from shared.catalog.augment import PALETTE, recolour, with_colour, without_colour
+from shared.catalog.augment import recolour
 from shared.catalog.format import CatalogItem, load_catalog, load_image
+from shared.catalog.retrieval import product_rows
 from shared.training.data import Embed
 
 WHITE_CUTOFF = 235  # pixels brighter than this in every channel count as background
@@ -51,26 +52,9 @@ class RetrieveRecolour:
     def build(
         cls, data: str | Path, embed: Embed, size: int = 64, split: str | None = "train"
     ) -> RetrieveRecolour:
-        pictures: dict[str, list[CatalogItem]] = {}
-        plain: dict[str, str] = {}
-        for it in load_catalog(data, split):
-            concept = it.concept or it.caption
-            if "__background" not in it.file_name:  # those carry no white to cut out
-                pictures.setdefault(concept, []).append(it)
-            for cap in it.captions:
-                bare = without_colour(cap)
-                if concept not in plain or len(bare) < len(plain[concept]):
-                    plain[concept] = bare
-        # One name per product (its shortest): indexing every alias, with forced rotation,
-        # measured worse (kind top-1 0.23 vs 0.43, docs/evaluation.md).
-        rows: list[tuple[str, str | None]] = []
-        texts: list[str] = []
-        for concept in sorted(pictures):
-            for colour in (None, *PALETTE):
-                rows.append((concept, colour))
-                texts.append(with_colour(plain[concept], colour) if colour else plain[concept])
-        emb = torch.nn.functional.normalize(embed(texts).float(), dim=1)
-        return cls(pictures, rows, emb, size)
+        index = product_rows(load_catalog(data, split))
+        emb = torch.nn.functional.normalize(embed(index.texts).float(), dim=1)
+        return cls(index.pictures, index.rows, emb, size)
 
     def retrieve(self, text_emb: torch.Tensor) -> list[tuple[str, str | None]]:
         sims = torch.nn.functional.normalize(text_emb.float(), dim=1) @ self.caption_emb.T

@@ -37,7 +37,11 @@ class ModelBundle:
 
 
 def _state(module: nn.Module, dtype: torch.dtype) -> dict[str, torch.Tensor]:
-    return {k: v.detach().to(dtype).contiguous().cpu() for k, v in module.state_dict().items()}
+    # Only floating tensors change type: index and uint8 buffers (the exemplar bank) keep theirs.
+    return {
+        k: (v.detach().to(dtype) if v.is_floating_point() else v.detach()).contiguous().cpu()
+        for k, v in module.state_dict().items()
+    }
 
 
 def file_version(path: str | Path) -> str:

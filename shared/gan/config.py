@@ -48,6 +48,17 @@ class GANConfig:
     proj_uncond: bool = True  # unconditional logit beside the sentence projection
     proj_weight: float = 1.0  # weight of the projected branch in the hybrid's losses
     mode_seeking: float = 0.0  # MSGAN term weight (0: off); costs half a G forward per step
+    # Generator design: "dfgan" (text and noise only) or "exemplar" (shared/gan/exemplars.py:
+    # a retrieved catalog picture's grey map and silhouette enter every resolution).  The bank
+    # sizes are set when the bank is built from the training catalog and saved here, so the
+    # buffers can be rebuilt before the weights are loaded.
+    g_arch: str = "dfgan"
+    exemplar_size: int = 32  # side of the stored maps (uint8): 2 x 32 x 32 bytes per picture
+    exemplar_per_concept: int = 6  # pictures kept per product (styles, placements, recolours)
+    exemplar_warp: float = 1.0  # strength of the noise-driven affine warp (0: none)
+    exemplar_rows: int = 0
+    exemplar_pictures: int = 0
+    exemplar_concepts: int = 0
     extra: dict[str, object] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -56,6 +67,8 @@ class GANConfig:
         self.proj_taps = tuple(self.proj_taps)
         if self.d_arch not in ("dfgan", "projected", "hybrid"):
             raise ValueError(f"d_arch must be dfgan, projected or hybrid, got {self.d_arch!r}")
+        if self.g_arch not in ("dfgan", "exemplar"):
+            raise ValueError(f"g_arch must be dfgan or exemplar, got {self.g_arch!r}")
         self.betas = (float(self.betas[0]), float(self.betas[1]))
         n = self.image_size
         while n > 4 and n % 2 == 0:

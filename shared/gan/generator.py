@@ -1,4 +1,9 @@
-"""DF-GAN-style generator: noise -> 4x4 map -> upsampling blocks fused with the text -> RGB."""
+"""DF-GAN-style generator: noise -> 4x4 map -> upsampling blocks fused with the text -> RGB.
+
+With ``g_arch: "exemplar"`` a retrieved catalog picture's grey map and silhouette
+(``shared.gan.exemplars``) are concatenated to the features at every resolution and before the
+RGB layer, so the shape enters spatially and the text and noise paint it.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from shared.gan.config import GANConfig
+from shared.gan.exemplars import ExemplarBank, exemplar_guide
+
+GUIDE_CHANNELS = 2  # grey level, silhouette
 
 
 class Affine(nn.Module):
@@ -41,38 +49,100 @@ class DFBlock(nn.Module):
 
 
 class UpBlock(nn.Module):
-    """x2 upsample; residual fuse -> conv -> fuse -> conv; 1x1 shortcut when widths differ."""
+    """x2 upsample; residual fuse -> conv -> fuse -> conv; 1x1 shortcut when widths differ.
+    ``guide`` channels (the exemplar map at this resolution) join the input after upsampling."""
 
-    def __init__(self, cond_dim: int, c_in: int, c_out: int, hidden: int) -> None:
+    def __init__(self, cond_dim: int, c_in: int, c_out: int, hidden: int, guide: int = 0) -> None:
         super().__init__()
+        c_in += guide
         self.fuse0, self.conv0 = DFBlock(cond_dim, c_in, hidden), nn.Conv2d(c_in, c_out, 3, 1, 1)
         self.fuse1, self.conv1 = DFBlock(cond_dim, c_out, hidden), nn.Conv2d(c_out, c_out, 3, 1, 1)
         self.skip = nn.Conv2d(c_in, c_out, 1) if c_in != c_out else nn.Identity()
 
-    def forward(self, x: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
+    def forward(
+        self, x: torch.Tensor, cond: torch.Tensor, guide: torch.Tensor | None = None
+    ) -> torch.Tensor:
         x = F.interpolate(x, scale_factor=2.0, mode="nearest")
+        if guide is not None:
+            x = torch.cat([x, _resized(guide, x.shape[-1])], dim=1)
         h = self.conv0(self.fuse0(x, cond))
         h = self.conv1(self.fuse1(h, cond))
         return self.skip(x) + h
 
 
+def _resized(guide: torch.Tensor, size: int) -> torch.Tensor:
+    if guide.shape[-1] == size:
+        return guide
+    mode = "area" if guide.shape[-1] > size else "bilinear"
+    return F.interpolate(guide, size=(size, size), mode=mode)
+
+
 class Generator(nn.Module):
+    # The exemplar bank's buffers (g_arch "exemplar" only; shared/gan/exemplars.py).
+    bank_keys: torch.Tensor
+    bank_row_concept: torch.Tensor
+    bank_maps: torch.Tensor
+    bank_first: torch.Tensor
+    bank_count: torch.Tensor
+
     def __init__(self, cfg: GANConfig) -> None:
         super().__init__()
         self.cfg = cfg
         ch = cfg.g_channels()
         cond_dim = cfg.z_dim + cfg.text_dim  # DF-GAN conditions the affines on [z, sentence]
+        guide = GUIDE_CHANNELS if cfg.g_arch == "exemplar" else 0
         self.fc = nn.Linear(cfg.z_dim, ch[0] * 16)
         self.blocks = nn.ModuleList(
-            UpBlock(cond_dim, a, b, cfg.cond_hidden) for a, b in zip(ch[:-1], ch[1:], strict=True)
+            UpBlock(cond_dim, a, b, cfg.cond_hidden, guide)
+            for a, b in zip(ch[:-1], ch[1:], strict=True)
         )
-        self.to_rgb = nn.Sequential(nn.LeakyReLU(0.2), nn.Conv2d(ch[-1], 3, 3, 1, 1))
+        self.to_rgb = nn.Sequential(nn.LeakyReLU(0.2), nn.Conv2d(ch[-1] + guide, 3, 3, 1, 1))
+        if guide:
+            s = cfg.exemplar_size
+            self.register_buffer("bank_keys", torch.zeros(cfg.exemplar_rows, cfg.text_dim))
+            self.register_buffer(
+                "bank_row_concept", torch.zeros(cfg.exemplar_rows, dtype=torch.long)
+            )
+            self.register_buffer(
+                "bank_maps", torch.zeros(cfg.exemplar_pictures, guide, s, s, dtype=torch.uint8)
+            )
+            self.register_buffer("bank_first", torch.zeros(cfg.exemplar_concepts, dtype=torch.long))
+            self.register_buffer("bank_count", torch.ones(cfg.exemplar_concepts, dtype=torch.long))
+
+    def set_bank(self, bank: ExemplarBank) -> None:
+        """Copy a freshly built bank into the buffers (sizes must match the config)."""
+        for name, value in (
+            ("bank_keys", bank.keys),
+            ("bank_row_concept", bank.row_concept),
+            ("bank_maps", bank.maps),
+            ("bank_first", bank.first),
+            ("bank_count", bank.count),
+        ):
+            getattr(self, name).copy_(value)
+
+    def guide(self, z: torch.Tensor, text_emb: torch.Tensor) -> torch.Tensor | None:
+        """The exemplar map for each sample ([B, 2, S, S]), or None for the dfgan design."""
+        if self.cfg.g_arch != "exemplar":
+            return None
+        return exemplar_guide(
+            z,
+            text_emb,
+            self.bank_keys,
+            self.bank_row_concept,
+            self.bank_maps,
+            self.bank_first,
+            self.bank_count,
+            self.cfg.exemplar_warp,
+        )
 
     def forward(self, z: torch.Tensor, text_emb: torch.Tensor) -> torch.Tensor:
+        guide = self.guide(z, text_emb)
         cond = torch.cat([z, text_emb * self.cfg.text_scale], dim=1)
         x = self.fc(z).view(z.shape[0], -1, 4, 4)
         for block in self.blocks:
-            x = block(x, cond)
+            x = block(x, cond, guide)
+        if guide is not None:
+            x = torch.cat([x, _resized(guide, x.shape[-1]).to(x.dtype)], dim=1)
         rgb = self.to_rgb(x)
         # Linear RGB while training, clamped when sampling (as StyleGAN): with a tanh, pushing the
         # white backgrounds towards exactly +1 saturated it and froze G in one of our runs.

@@ -57,6 +57,7 @@ def measure(
             "version": bundle.version,
             "step": bundle.meta.get("step"),
             "wall_s": bundle.meta.get("wall_s"),
+            "cpu_s": bundle.meta.get("cpu_s"),
         }
     with tempfile.TemporaryDirectory() as tmp:
         for name, chosen in sets.items():
@@ -104,6 +105,7 @@ def curve(
             "step": m["step"],
             "images_seen": m["step"] * batch,
             "wall_s": m["wall_s"],
+            "cpu_s": m.get("cpu_s"),
             "kind_top1": u["kind_top1"],
             "kind_top5": u["kind_top5"],
             "colour_match": u["colour_match"],

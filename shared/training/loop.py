@@ -22,6 +22,7 @@ import torch
 from shared.gan.checkpoint import save_model
 from shared.gan.config import GANConfig
 from shared.gan.ema import EMA
+from shared.gan.exemplars import build_exemplar_bank
 from shared.gan.generator import Generator
 from shared.gan.projected import build_discriminator
 from shared.gan.sampling import to_pil
@@ -173,6 +174,13 @@ def _train(
     embed = embed or _default_embed()
     data = load_training_set(opts.data, cfg.image_size, embed, opts.split, seed=opts.seed)
     catalog_size = len(data)
+    bank = None  # built from the whole catalog, before the ranks take their shards
+    if cfg.g_arch == "exemplar" and not (opts.resume and state_path.exists()):
+        bank = build_exemplar_bank(
+            data.items, embed, cfg.image_size, cfg.exemplar_size, cfg.exemplar_per_concept
+        )
+        cfg.exemplar_rows, cfg.exemplar_pictures = len(bank.keys), len(bank.maps)
+        cfg.exemplar_concepts = len(bank.first)
     if ranks.active:
         data = data.shard(ranks.rank, ranks.world)
     prompts = opts.prompts or default_prompts(opts.data, opts.n_prompts, opts.seed)
@@ -198,7 +206,10 @@ def _train(
 
     torch.manual_seed(opts.seed)
     fmt = torch.channels_last if channels_last else torch.contiguous_format
-    gen = Generator(cfg).to(device)
+    gen = Generator(cfg)
+    if bank is not None:
+        gen.set_bank(bank)
+    gen = gen.to(device)
     disc = build_discriminator(cfg).to(device)
     gen.to(memory_format=fmt)  # type: ignore[call-overload]  # (missing from torch's stubs)
     disc.to(memory_format=fmt)  # type: ignore[call-overload]
@@ -216,7 +227,7 @@ def _train(
     ).to(device)
     modules = {"gen": gen, "disc": disc, "gen_ema": ema.model}
     optims: dict[str, torch.optim.Optimizer] = {"opt_g": opt_g, "opt_d": opt_d}
-    start, elapsed = 0, 0.0
+    start, elapsed, cpu_elapsed = 0, 0.0, 0.0
     lineage: dict[str, Any] = {}
     if opts.init_from is not None:  # carried into every save so the model says where it began
         base_meta = json.loads((Path(opts.init_from) / "meta.json").read_text())
@@ -228,6 +239,7 @@ def _train(
     if opts.resume and state_path.exists():
         info = load_training_state(state_path, modules, optims, rngs)
         start, elapsed = int(info["step"]), float(info.get("wall_s", 0.0))
+        cpu_elapsed = float(info.get("cpu_s", 0.0))
         _truncate_log(log_path, start)
     elif opts.init_from is not None:
         _warm_start(Path(opts.init_from), gen, disc, ema.model)
@@ -238,10 +250,18 @@ def _train(
                 g.manual_seed(rank_seed + 7919 * start + i)
     sync = ranks.average_gradients if ranks.active else None
 
+    def cpu_used() -> float:
+        """CPU seconds of this process (all its threads) over the whole run: the fair budget
+        when other jobs share the machine, which wall time is not."""
+        return cpu_elapsed + time.process_time() - cpu0
+
     def checkpoint(step: int, wall: float) -> None:
         if not ranks.writer:
             return
-        save_training_state(state_path, modules, optims, rngs, {"step": step, "wall_s": wall})
+        cpu = cpu_used()
+        save_training_state(
+            state_path, modules, optims, rngs, {"step": step, "wall_s": wall, "cpu_s": cpu}
+        )
         save_model(
             out / "model",
             cfg,
@@ -250,6 +270,7 @@ def _train(
             meta={
                 "step": step,
                 "wall_s": round(wall, 1),
+                "cpu_s": round(cpu, 1),
                 "train_images": len(data),
                 "data": str(opts.data),
                 "seed": opts.seed,
@@ -274,7 +295,7 @@ def _train(
         grid.save(out / "samples" / f"step_{step:06d}.png")
         grid.save(out / "samples.png")
 
-    t0, seen, step, aborted = time.perf_counter(), 0, start, False
+    t0, cpu0, seen, step, aborted = time.perf_counter(), time.process_time(), 0, start, False
     last: dict[str, float] = {}
     with open(log_path if ranks.writer else os.devnull, "a", encoding="utf-8") as log:
         for step in range(start + 1, steps + 1):
@@ -304,6 +325,7 @@ def _train(
                         {
                             "step": step,
                             "wall_s": round(wall, 2),
+                            "cpu_s": round(cpu_used(), 2),
                             **{k: round(v, 5) for k, v in last.items()},
                         }
                     )
@@ -359,6 +381,8 @@ def _warm_start_config(model_dir: Path, requested: GANConfig) -> GANConfig:
         "proj_mix",
         "proj_head",
         "proj_uncond",
+        "g_arch",
+        "exemplar_size",
     )
     return GANConfig(**{**asdict(requested), **{k: getattr(base, k) for k in arch}})
 
@@ -374,8 +398,12 @@ def _warm_start(
     bundle = load_model(model_dir)
     if bundle.discriminator is None:
         raise FileNotFoundError(f"{model_dir} has no discriminator.safetensors to start D from")
-    gen.load_state_dict(bundle.generator.state_dict())  # copy_ keeps our memory format
-    gen_ema.load_state_dict(bundle.generator.state_dict())
+    # The exemplar bank is the new catalog's (already in gen), never the old model's.
+    weights = {k: v for k, v in bundle.generator.state_dict().items() if not k.startswith("bank_")}
+    for target in (gen, gen_ema):  # copy_ keeps our memory format
+        missing, unexpected = target.load_state_dict(weights, strict=False)
+        if unexpected or any(not k.startswith("bank_") for k in missing):
+            raise ValueError(f"{model_dir}: generator weights do not match: {missing} {unexpected}")
     disc.load_state_dict(bundle.discriminator.state_dict())
 
 

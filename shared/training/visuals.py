@@ -73,22 +73,24 @@ def kind_curve_plot(
     chance: float | None = None,
     title: str = "",
 ) -> None:
-    """kind top-1 against training images seen and against wall time, one line per run
-    (rows as kind_check's curve writes them), both panels in one figure."""
+    """kind top-1 against training images seen and against time, one line per run (rows as
+    kind_check's curve writes them), both panels in one figure.  Time is the run's own CPU time
+    where every row has it (fair when other jobs share the machine), else wall time."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), sharey=True)
+    cpu = all(r.get("cpu_s") is not None for rows in curves.values() for r in rows)
+    clock = "cpu_s" if cpu else "wall_s"
     for name, rows in curves.items():
         rows = sorted(rows, key=lambda r: r["step"])
         y = [r["kind_top1"] for r in rows]
         axes[0].plot([r["images_seen"] for r in rows], y, marker="o", label=name)
-        axes[1].plot([r["wall_s"] / 60 for r in rows], y, marker="o", label=name)
-    for ax, xlabel in zip(
-        axes, ("training images seen", "wall time (min, contended CPU)"), strict=True
-    ):
+        axes[1].plot([r[clock] / 60 for r in rows], y, marker="o", label=name)
+    time_label = "CPU time of the run (min)" if cpu else "wall time (min, contended CPU)"
+    for ax, xlabel in zip(axes, ("training images seen", time_label), strict=True):
         if chance is not None:
             ax.axhline(chance, color="grey", linestyle=":", label="chance")
         ax.set_xlabel(xlabel)
