@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 import torch
 
 from shared.gan.checkpoint import load_model
@@ -15,9 +16,12 @@ from shared.training.loop import TrainOptions, train
 from .helpers import fake_embed, synthetic_catalog
 
 
-def test_short_run_learns_caption_to_image(tmp_path: Path) -> None:
+@pytest.mark.parametrize("g_arch", ["dfgan", "exemplar"])
+def test_short_run_learns_caption_to_image(tmp_path: Path, g_arch: str) -> None:
     pixels = synthetic_catalog(tmp_path / "cat", size=16)
     cfg = GANConfig(
+        g_arch=g_arch,
+        exemplar_size=8,
         image_size=16,
         z_dim=8,
         ngf=8,
