@@ -35,6 +35,21 @@ def sample_diversity(images: list[Image.Image], cells: list[str]) -> float:
     return out.get("seed_diversity", float("nan"))
 
 
+def nearest_train_distance(images: list[Image.Image], data: Path, size: int = 64) -> float:
+    """Mean Lite2 cosine distance from each image to its nearest training-split picture (the
+    copy guard beside seed diversity; the training features are computed once per catalog)."""
+    out = compute(
+        "nearest_train_distance", lite2_encode(_uint8(images)).features, _train_features(data, size)
+    )
+    return out["nearest_train_distance"]
+
+
+@lru_cache(maxsize=2)
+def _train_features(data: Path, size: int) -> np.ndarray:
+    items = [it for it in load_catalog(data, "train") if "__background" not in it.file_name]
+    return lite2_encode(_uint8([load_image(it, size) for it in items])).features
+
+
 def real_diversity(data: Path, prompts: list[str], size: int = 64) -> float:
     """The same figure for the catalog's base + jittered renders of the prompts' products
     (cached: a learning curve asks for the same prompts at every snapshot)."""

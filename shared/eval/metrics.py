@@ -195,3 +195,16 @@ def seed_diversity_metric(features: np.ndarray, groups: list[str]) -> dict[str, 
     if not spreads:
         return {}
     return {"seed_diversity": float(np.mean(spreads)), "seed_diversity_groups": float(len(spreads))}
+
+
+@register_metric("nearest_train_distance")
+def nearest_train_distance_metric(features: np.ndarray, train: np.ndarray) -> dict[str, float]:
+    """Copy guard: mean over samples of the cosine distance to the nearest training picture.
+    Near 0: the samples are training pictures (a retrieval system shows exactly those); a
+    generator that draws new pictures stays clearly above it."""
+    x = np.asarray(features, np.float64)
+    t = np.asarray(train, np.float64)
+    x = x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+    t = t / np.maximum(np.linalg.norm(t, axis=1, keepdims=True), 1e-12)
+    nearest = 1.0 - (x @ t.T).max(axis=1)
+    return {"nearest_train_distance": float(nearest.mean())}

@@ -79,6 +79,7 @@ class GridReport:
     real_kind_top1: float = float("nan")  # the same judge on real pictures of these products
     seed_diversity: float = float("nan")  # Lite2 cosine distance between seeds of one prompt
     real_diversity: float = float("nan")  # ... between real renders of one product
+    nearest_train_distance: float = float("nan")  # Lite2 distance to the nearest train picture
 
 
 def kind_candidates_for(prompts: list[str]) -> list[list[str]]:
@@ -183,11 +184,12 @@ def grid(
             ceiling = real_kind_ceiling(data, prompts, embed, evaluator)
             report.real_kind_top1 = ceiling.get("kind_top1", float("nan"))
     if diversity and samples_per_prompt > 1:
-        from shared.eval.diversity import real_diversity, sample_diversity
+        from shared.eval.diversity import nearest_train_distance, real_diversity, sample_diversity
 
         report.seed_diversity = sample_diversity(pil, cells)
         if data is not None:
             report.real_diversity = real_diversity(data, prompts)
+            report.nearest_train_distance = nearest_train_distance(pil, Path(data))
     return report
 
 

@@ -111,6 +111,7 @@ def curve(
             "colour_match": u["colour_match"],
             "seed_diversity": u["seed_diversity"],
             "real_diversity": u["real_diversity"],
+            "nearest_train_distance": u["nearest_train_distance"],
             "real_kind_top1": u["real_kind_top1"],
             "held_out_kind_top1": m["held_out"]["kind_top1"],
         }

@@ -62,6 +62,16 @@ def test_seed_diversity_is_zero_for_copies_and_one_for_orthogonal() -> None:
     assert out == {"seed_diversity": pytest.approx(1.0), "seed_diversity_groups": 2.0}
 
 
+def test_nearest_train_distance_is_zero_for_copies_and_one_for_orthogonal() -> None:
+    train = np.eye(4)[:2] * 3.0  # scale does not matter: cosine
+    out = compute("nearest_train_distance", np.eye(4)[:2], train)
+    assert out["nearest_train_distance"] == pytest.approx(0.0)
+    out = compute("nearest_train_distance", np.eye(4)[2:], train)
+    assert out["nearest_train_distance"] == pytest.approx(1.0)
+    half = compute("nearest_train_distance", np.array([[1.0, 0, 0, 0], [0, 0, 1, 0]]), train)
+    assert half["nearest_train_distance"] == pytest.approx(0.5)
+
+
 @pytest.fixture
 def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(*_: object, **__: object) -> None:
