@@ -54,6 +54,9 @@ class GANConfig:
     # buffers can be rebuilt before the weights are loaded.
     g_arch: str = "dfgan"
     exemplar_size: int = 32  # side of the stored maps (uint8): 2 x 32 x 32 bytes per picture
+    # What each stored picture keeps: "grey" (luminance + silhouette: the shape only, the text
+    # paints everything) or "rgb" (the picture itself on white: G re-colours and varies it).
+    exemplar_map: str = "grey"
     exemplar_per_concept: int = 6  # pictures kept per product (styles, placements, recolours)
     exemplar_warp: float = 1.0  # strength of the noise-driven affine warp (0: none)
     exemplar_rows: int = 0
@@ -67,6 +70,8 @@ class GANConfig:
         self.proj_taps = tuple(self.proj_taps)
         if self.d_arch not in ("dfgan", "projected", "hybrid"):
             raise ValueError(f"d_arch must be dfgan, projected or hybrid, got {self.d_arch!r}")
+        if self.exemplar_map not in ("grey", "rgb"):
+            raise ValueError(f"exemplar_map must be grey or rgb, got {self.exemplar_map!r}")
         if self.g_arch not in ("dfgan", "exemplar"):
             raise ValueError(f"g_arch must be dfgan or exemplar, got {self.g_arch!r}")
         self.betas = (float(self.betas[0]), float(self.betas[1]))
@@ -75,6 +80,13 @@ class GANConfig:
             n //= 2
         if n != 4:
             raise ValueError(f"image_size must be 4 * 2**k, got {self.image_size}")
+
+    @property
+    def guide_channels(self) -> int:
+        """Channels of the exemplar map fed to G (0 without exemplars)."""
+        if self.g_arch != "exemplar":
+            return 0
+        return 3 if self.exemplar_map == "rgb" else 2
 
     @property
     def n_up(self) -> int:

@@ -37,26 +37,43 @@ WHITE_CUTOFF = 235  # catalog pictures sit on white; brighter than this in every
 class ExemplarBank:
     keys: torch.Tensor  # [R, D] unit-norm embeddings of the retrieval rows
     row_concept: torch.Tensor  # [R] long: product index of each row
-    maps: torch.Tensor  # [P, 2, S, S] uint8: grey level and silhouette of each picture
+    maps: torch.Tensor  # [P, C, S, S] uint8: grey + silhouette, or RGB, of each picture
     first: torch.Tensor  # [C] long: first picture of each product in ``maps``
     count: torch.Tensor  # [C] long: how many pictures each product has
     concepts: tuple[str, ...]  # product names, for reports (not stored in the weights)
 
 
-def picture_map(image: np.ndarray, size: int) -> np.ndarray:
-    """[2, size, size] uint8 from an RGB uint8 picture on white: luminance and silhouette."""
+def picture_map(image: np.ndarray, size: int, kind: str = "grey") -> np.ndarray:
+    """uint8 map of an RGB uint8 picture on white: [2, size, size] luminance and silhouette
+    ("grey"), or [3, size, size] the picture itself ("rgb")."""
     rgb = torch.from_numpy(np.array(image)).permute(2, 0, 1).float()[None]
-    grey = (0.299 * rgb[:, 0] + 0.587 * rgb[:, 1] + 0.114 * rgb[:, 2])[:, None]
-    mask = (rgb.amin(dim=1, keepdim=True) <= WHITE_CUTOFF).float() * 255.0
-    both = F.interpolate(torch.cat([grey, mask], 1), size=(size, size), mode="area")
-    return both[0].round().clamp(0, 255).to(torch.uint8).numpy()
+    if kind == "rgb":
+        planes = rgb
+    else:
+        grey = (0.299 * rgb[:, 0] + 0.587 * rgb[:, 1] + 0.114 * rgb[:, 2])[:, None]
+        mask = (rgb.amin(dim=1, keepdim=True) <= WHITE_CUTOFF).float() * 255.0
+        planes = torch.cat([grey, mask], 1)
+    if planes.shape[-1] != size:
+        planes = F.interpolate(planes, size=(size, size), mode="area")
+    return planes[0].round().clamp(0, 255).to(torch.uint8).numpy()
+
+
+def _preference(item: CatalogItem) -> tuple[int, str]:
+    """Base renders first (each art style's own drawing), then placements, then recolours."""
+    name = item.file_name
+    return (0 if "__base" in name else 1 if "__jitter" in name else 2, name)
 
 
 def build_exemplar_bank(
-    items: list[CatalogItem], embed: Embed, image_size: int, map_size: int, per_concept: int
+    items: list[CatalogItem],
+    embed: Embed,
+    image_size: int,
+    map_size: int,
+    per_concept: int,
+    kind: str = "grey",
 ) -> ExemplarBank:
-    """The bank for a training catalog: at most ``per_concept`` pictures per product, chosen
-    evenly over its sorted file names (styles, placements, recolours)."""
+    """The bank for a training catalog: at most ``per_concept`` pictures per product, base
+    renders first (``_preference``); a shop's own photos are all "other" and kept by name."""
     index = product_rows(items)
     concepts = tuple(sorted(index.pictures))
     position = {c: i for i, c in enumerate(concepts)}
@@ -64,13 +81,12 @@ def build_exemplar_bank(
     first: list[int] = []
     count: list[int] = []
     for concept in concepts:
-        pics = sorted(index.pictures[concept], key=lambda it: it.file_name)
-        if len(pics) > per_concept:
-            step = len(pics) / per_concept
-            pics = [pics[int(i * step)] for i in range(per_concept)]
+        pics = sorted(index.pictures[concept], key=_preference)[:per_concept]
         first.append(len(maps))
         count.append(len(pics))
-        maps.extend(picture_map(np.asarray(load_image(it, image_size)), map_size) for it in pics)
+        maps.extend(
+            picture_map(np.asarray(load_image(it, image_size)), map_size, kind) for it in pics
+        )
     keys = F.normalize(embed(index.texts).float().cpu(), dim=1)
     return ExemplarBank(
         keys=keys,
@@ -103,7 +119,7 @@ def exemplar_guide(
     count: torch.Tensor,
     warp: float,
 ) -> torch.Tensor:
-    """[B, 2, S, S] in [-1, 1]: the retrieved, noise-picked and noise-warped exemplar map.
+    """[B, C, S, S] in [-1, 1]: the retrieved, noise-picked and noise-warped exemplar map.
 
     Noise entries 0-5 choose: the picture (0), scale (1), rotation (2), shift (3, 4) and a
     mirror image (5).  The warp is bounded (``warp`` = 1: +-12% scale, +-0.2 rad, +-10% shift)
@@ -128,7 +144,8 @@ def exemplar_guide(
         dim=1,
     )
     grid = F.affine_grid(theta, list(guide.shape), align_corners=False)
-    # Outside the picture: white ground (grey +1) and no silhouette (-1).
-    ground = torch.tensor([1.0, -1.0], device=guide.device)[None, :, None, None]
+    # Outside the picture: white ground (+1) and, for grey maps, no silhouette (-1).
+    values = [1.0, -1.0] if guide.shape[1] == 2 else [1.0] * guide.shape[1]
+    ground = torch.tensor(values, device=guide.device)[None, :, None, None]
     warped = F.grid_sample(guide - ground, grid, mode="bilinear", align_corners=False)
     return warped + ground

@@ -14,8 +14,6 @@ from torch import nn
 from shared.gan.config import GANConfig
 from shared.gan.exemplars import ExemplarBank, exemplar_guide
 
-GUIDE_CHANNELS = 2  # grey level, silhouette
-
 
 class Affine(nn.Module):
     """Per-channel scale and shift predicted from the condition (starts as the identity)."""
@@ -90,7 +88,7 @@ class Generator(nn.Module):
         self.cfg = cfg
         ch = cfg.g_channels()
         cond_dim = cfg.z_dim + cfg.text_dim  # DF-GAN conditions the affines on [z, sentence]
-        guide = GUIDE_CHANNELS if cfg.g_arch == "exemplar" else 0
+        guide = cfg.guide_channels
         self.fc = nn.Linear(cfg.z_dim, ch[0] * 16)
         self.blocks = nn.ModuleList(
             UpBlock(cond_dim, a, b, cfg.cond_hidden, guide)

@@ -177,7 +177,12 @@ def _train(
     bank = None  # built from the whole catalog, before the ranks take their shards
     if cfg.g_arch == "exemplar" and not (opts.resume and state_path.exists()):
         bank = build_exemplar_bank(
-            data.items, embed, cfg.image_size, cfg.exemplar_size, cfg.exemplar_per_concept
+            data.items,
+            embed,
+            cfg.image_size,
+            cfg.exemplar_size,
+            cfg.exemplar_per_concept,
+            cfg.exemplar_map,
         )
         cfg.exemplar_rows, cfg.exemplar_pictures = len(bank.keys), len(bank.maps)
         cfg.exemplar_concepts = len(bank.first)
@@ -383,6 +388,7 @@ def _warm_start_config(model_dir: Path, requested: GANConfig) -> GANConfig:
         "proj_uncond",
         "g_arch",
         "exemplar_size",
+        "exemplar_map",
     )
     return GANConfig(**{**asdict(requested), **{k: getattr(base, k) for k in arch}})
 
