@@ -57,6 +57,9 @@ class GANConfig:
     # What each stored picture keeps: "grey" (luminance + silhouette: the shape only, the text
     # paints everything) or "rgb" (the picture itself on white: G re-colours and varies it).
     exemplar_map: str = "grey"
+    # With "rgb" maps: G outputs a per-pixel gain and offset applied to the (warped) picture,
+    # starting as an exact copy of it, instead of drawing the RGB from scratch.
+    exemplar_residual: bool = False
     exemplar_per_concept: int = 6  # pictures kept per product (styles, placements, recolours)
     exemplar_warp: float = 1.0  # strength of the noise-driven affine warp (0: none)
     exemplar_rows: int = 0
@@ -72,6 +75,8 @@ class GANConfig:
             raise ValueError(f"d_arch must be dfgan, projected or hybrid, got {self.d_arch!r}")
         if self.exemplar_map not in ("grey", "rgb"):
             raise ValueError(f"exemplar_map must be grey or rgb, got {self.exemplar_map!r}")
+        if self.exemplar_residual and self.exemplar_map != "rgb":
+            raise ValueError("exemplar_residual needs exemplar_map rgb")
         if self.g_arch not in ("dfgan", "exemplar"):
             raise ValueError(f"g_arch must be dfgan or exemplar, got {self.g_arch!r}")
         self.betas = (float(self.betas[0]), float(self.betas[1]))

@@ -94,7 +94,13 @@ class Generator(nn.Module):
             UpBlock(cond_dim, a, b, cfg.cond_hidden, guide)
             for a, b in zip(ch[:-1], ch[1:], strict=True)
         )
-        self.to_rgb = nn.Sequential(nn.LeakyReLU(0.2), nn.Conv2d(ch[-1] + guide, 3, 3, 1, 1))
+        self.residual = cfg.g_arch == "exemplar" and cfg.exemplar_residual
+        out = 6 if self.residual else 3  # gain and offset per RGB channel, or the RGB itself
+        last = nn.Conv2d(ch[-1] + guide, out, 3, 1, 1)
+        if self.residual:  # start as the exact picture: gain 1 (1 + 0), offset 0
+            nn.init.zeros_(last.weight)
+            nn.init.zeros_(last.bias)  # type: ignore[arg-type]  # bias=True: never None
+        self.to_rgb = nn.Sequential(nn.LeakyReLU(0.2), last)
         if guide:
             s = cfg.exemplar_size
             self.register_buffer("bank_keys", torch.zeros(cfg.exemplar_rows, cfg.text_dim))
@@ -140,8 +146,13 @@ class Generator(nn.Module):
         for block in self.blocks:
             x = block(x, cond, guide)
         if guide is not None:
-            x = torch.cat([x, _resized(guide, x.shape[-1]).to(x.dtype)], dim=1)
+            guide = _resized(guide, x.shape[-1]).to(x.dtype)
+            x = torch.cat([x, guide], dim=1)
         rgb = self.to_rgb(x)
+        if self.residual:
+            assert guide is not None
+            gain, offset = rgb.chunk(2, dim=1)
+            rgb = guide * (1.0 + gain) + offset
         # Linear RGB while training, clamped when sampling (as StyleGAN): with a tanh, pushing the
         # white backgrounds towards exactly +1 saturated it and froze G in one of our runs.
         return rgb if self.training else rgb.clamp(-1.0, 1.0)

@@ -113,3 +113,27 @@ def test_the_guide_changes_the_picture(bank_and_cfg: tuple) -> None:
     before = gen(z, text)
     gen.bank_maps.copy_(bank.maps.flip(0))  # every product now shows another's picture
     assert (gen(z, text) - before).abs().mean() > 1e-4
+
+
+def test_residual_rgb_generator_starts_as_the_exact_picture(tmp_path: Path) -> None:
+    synthetic_catalog(tmp_path / "cat", size=16)
+    bank = build_exemplar_bank(load_catalog(tmp_path / "cat"), fake_embed, 16, 16, 2, "rgb")
+    cfg = GANConfig(
+        image_size=16,
+        z_dim=8,
+        ngf=4,
+        cond_hidden=8,
+        g_arch="exemplar",
+        exemplar_map="rgb",
+        exemplar_residual=True,
+        exemplar_size=16,
+        exemplar_warp=0.0,
+        exemplar_rows=len(bank.keys),
+        exemplar_pictures=len(bank.maps),
+        exemplar_concepts=len(bank.first),
+    )
+    gen = Generator(cfg).eval()
+    gen.set_bank(bank)
+    out = gen(torch.randn(1, 8), fake_embed(["blue circle"]))
+    picture = bank.maps[bank.first[list(bank.concepts).index("blue circle")]].float() / 127.5 - 1
+    assert torch.allclose(out[0], picture, atol=1e-6)
