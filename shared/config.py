@@ -128,6 +128,12 @@ class Settings(BaseSettings):
         description="Memory for the static layers of creatives "
         "(background, decoration, text) drawn once per layout and theme; 0 = off",
     )
+    device_tiles: bool = Field(
+        default=True,
+        description="Scale product tiles as batched tensor ops on the generator's device "
+        "(shared/compose/upscale.py; same look as Pillow's, ~50 dB apart); off = Pillow at "
+        "composition",
+    )
     png_compress_level: int = Field(
         default=3,
         ge=0,
