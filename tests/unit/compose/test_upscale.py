@@ -87,7 +87,11 @@ def test_batched_and_single_tiles_agree() -> None:
 def test_event_tiles_cover_every_generated_image_at_every_side() -> None:
     event = sample_events("tiles", count=2, sizes=["300x250", "1080x1080", "320x50"])[1]
     plan = plan_event(event)
-    images = {r.key: im for r in plan.images for im in images_for_request(event, r.key)}
+    images = {
+        k: im
+        for cp in plan.creatives
+        for k, im in zip(cp.image_keys, images_for(cp, event), strict=True)
+    }
     made = event_tiles(plan, images, "cpu")
     sides = tile_sides(plan, images)
     expected = {(k, s) for k, ss in sides.items() for s in ss if s >= 64}
@@ -104,12 +108,6 @@ def test_event_tiles_cover_every_generated_image_at_every_side() -> None:
         )
         mse = ((a - b) ** 2).mean()
         assert mse == 0 or 10 * np.log10(255**2 / mse) > 45
-
-
-def images_for_request(event, key):  # type: ignore[no-untyped-def]
-    plan = plan_event(event)
-    cp = next(c for c in plan.creatives if key in c.image_keys)
-    return [images_for(cp, event)[cp.image_keys.index(key)]]
 
 
 def test_photo_cutouts_are_left_to_composition() -> None:
