@@ -14,9 +14,14 @@ count; the servers' CPU is not included (bench/cpu.py measures that in the full 
 Not included either: Celery (consume, ack, task events), the worker's thread pool and its
 cross-event batcher threads -- this is the event path itself.
 
-Each stream runs in two configurations on the same events: "before" (Pillow PNG at zlib level
-3, no parts cache -- this branch's starting point, except for the claim) and "after" (the
-defaults). The first half of each stream warms the caches; the second half is measured.
+Each stream runs in three configurations on the same events (see `configs`): "before" (Pillow
+PNG at zlib level 3, no parts cache, Pillow tiles), "session-4" (fpng, parts cache) and "after"
+(the defaults). The first half of each stream warms the caches; the second half is measured.
+
+Pixel work that a GPU host does on the generator's device (the product tiles,
+shared/compose/upscale.py) is timed on its own as a device stage -- here it runs on this CPU --
+and is reported beside the models, not in "outside the models"; what it leaves on the host
+(handing tiles to Pillow) is the "tile hand-over (host)" stage, which is counted.
 """
 
 from __future__ import annotations
@@ -30,8 +35,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import torch
 from PIL import Image
 
+import shared.eval.scorer as scorer_module
 import shared.pipeline as pipeline
 from bench.harness import real_stack, run_id, single_creative_events
 from bench.plot_costs import plot_costs
@@ -41,7 +48,7 @@ from shared.db.group_commit import commit_events
 from shared.db.ledger import ClaimResult, SqlLedger
 from shared.encoding import Encoding
 from shared.eval.model import pil_to_uint8
-from shared.eval.scorer import GateThresholds, load_scorer
+from shared.eval.scorer import CreativeStats, GateThresholds, load_scorer
 from shared.events import CampaignEvent
 from shared.generation import GeneratorRuntime
 from shared.personalize import plan_event
@@ -55,12 +62,17 @@ STANDARD_SIZES = ["300x250", "728x90", "160x600", "320x50", "1080x1080"]
 STAGES = (
     "intake + plan + glue",
     "claim",
+    "tile hand-over (host)",
     "compose",
     "encode",
     "S3 client",
+    "statistics hand-over (host)",
     "scoring per event",
     "DB commit (grouped)",
 )
+# Pixel work that runs on the generator's device on a GPU host (here: on this CPU), reported
+# beside the model forward passes, never inside "outside the models".
+DEVICE_STAGES = ("tiles (device stage)", "creative statistics (device stage)")
 HOST_CORES = 16
 TARGET = 8000
 
@@ -70,6 +82,7 @@ class Config:
     name: str
     encoding: Encoding
     parts: PartsCache
+    device_tiles: bool = True
 
 
 @dataclass
@@ -175,10 +188,24 @@ def walk(
     scorer.forward_fn = forward
     timed_scorer = _timed(scorer, cpu, "scoring per event")
 
+    def stats(creatives: list[Image.Image], device: torch.device | str) -> CreativeStats:
+        out = original_stats(creatives, device)
+        cpu.add("creative statistics (device stage)", out.device_ms / 1000)
+        cpu.add("statistics hand-over (host)", out.host_ms / 1000)
+        # inside the scorer's call: not scoring per event as well
+        cpu.add("scoring per event", -(out.device_ms + out.host_ms) / 1000)
+        return out
+
     def produce(*args: Any, **kwargs: Any) -> Produced:
         out = produce_creatives(*args, **{**kwargs, "parts": cfg.parts})
-        for stage, name in (("compose", "compose"), ("encode", "encode"), ("upload", "S3 client")):
-            cpu.add(name, out.cpu_ms[stage] / 1000)
+        for stage, name in (
+            ("compose", "compose"),
+            ("encode", "encode"),
+            ("upload", "S3 client"),
+            ("tiles", "tiles (device stage)"),
+            ("tiles_host", "tile hand-over (host)"),
+        ):
+            cpu.add(name, out.cpu_ms.get(stage, 0.0) / 1000)
         return out
 
     ctx = Context(
@@ -186,10 +213,11 @@ def walk(
         store=store,
         runtime=rt,
         scorer=timed_scorer,
-        limits=Limits(encoding=cfg.encoding),
+        limits=Limits(encoding=cfg.encoding, device_tiles=cfg.device_tiles),
         generate_fn=generate,
     )
     original, pipeline.produce_creatives = pipeline.produce_creatives, produce  # type: ignore[assignment]
+    original_stats, scorer_module.creative_stats = scorer_module.creative_stats, stats
     try:
         for ev in events:
             current["id"] = ev.event_id
@@ -199,11 +227,12 @@ def walk(
             assert out.status == "done", out
     finally:
         pipeline.produce_creatives = original
+        scorer_module.creative_stats = original_stats
     c0 = time.thread_time()
     for i in range(0, len(kept), db_group):
         assert not any(commit_events(ledger.db_url, kept[i : i + db_group]))
     cpu.add("DB commit (grouped)", time.thread_time() - c0)
-    inner = sum(cpu.ms.get(s, 0.0) for s in STAGES[1:-1])
+    inner = sum(cpu.ms.get(s, 0.0) for s in (*STAGES[1:-1], *DEVICE_STAGES))
     cpu.ms["intake + plan + glue"] = cpu.ms.pop("walk") - inner
     return cpu
 
@@ -241,9 +270,11 @@ def measure(
         cpu = walk(evs[half:], cfg, settings, rt, scorer, imgs, outs, db_group, store)
         n = sum(e.creative_count for e in evs[half:])
         per = {s: cpu.ms.get(s, 0.0) / n for s in STAGES}
+        device = {s: cpu.ms.get(s, 0.0) / n for s in DEVICE_STAGES}
         total = sum(per.values())
         results[cfg.name] = {
             "stages_ms_per_creative": per,
+            "device_stages_cpu_here_ms_per_creative": device,
             "total_ms_per_creative": total,
             "implied_creatives_per_s_16_cores": HOST_CORES * 1000 / total,
             "creatives_measured": n,
@@ -254,17 +285,22 @@ def measure(
             f"{stream:11s} {cfg.name:6s} {total:6.2f} ms/creative outside the models "
             f"-> {HOST_CORES * 1000 / total:7.0f} creatives/s on {HOST_CORES} cores "
             f"(target {TARGET}); generator {model['generator_images_per_s']:.1f} images/s; "
-            + ", ".join(f"{s} {v:.2f}" for s, v in per.items()),
+            + ", ".join(f"{s} {v:.2f}" for s, v in per.items())
+            + "; device stages (on this CPU): "
+            + ", ".join(f"{s} {v:.2f}" for s, v in device.items()),
             flush=True,
         )
     return results
 
 
 def configs() -> list[Config]:
-    """Fresh caches for each stream (its own warm-up fills them)."""
+    """Fresh caches for each run: "before" is issue 16's starting point (Pillow PNG at zlib 3,
+    no parts cache, Pillow tiles), "session 4" the previous session's end (fpng, parts cache),
+    "after" the defaults now."""
     return [
-        Config("before", Encoding(png_encoder="zlib"), PartsCache(max_bytes=0)),
-        Config("after", Encoding(), PartsCache()),
+        Config("before", Encoding(png_encoder="zlib"), PartsCache(max_bytes=0), False),
+        Config("session-4", Encoding(), PartsCache(), False),
+        Config("after", Encoding(), PartsCache(), True),
     ]
 
 
@@ -278,8 +314,6 @@ def main() -> None:
     ap.add_argument("--plot", type=Path, default=None)
     ap.add_argument("--json", type=Path, default=None)
     args = ap.parse_args()
-    import torch
-
     torch.set_num_threads(1)
     with real_stack(args.model) as stack:
         settings = stack.settings()
@@ -291,16 +325,12 @@ def main() -> None:
         )
         store = open_store(settings.resolved_storage_url, secure=settings.storage_secure)
         store.ensure_bucket()
-        configs = [
-            Config("before", Encoding(png_encoder="zlib"), PartsCache(max_bytes=0)),
-            Config("after", Encoding(), PartsCache()),
-        ]
         rid = run_id()
         report = {
             "1-creative": measure(
                 "1-creative",
                 single_creative_events(f"s{rid}", args.single),
-                configs,
+                configs(),
                 settings,
                 rt,
                 scorer,
@@ -311,7 +341,7 @@ def main() -> None:
             "standard": measure(
                 "standard",
                 standard_events(f"t{rid}", args.standard),
-                configs,
+                configs(),
                 settings,
                 rt,
                 scorer,
@@ -323,17 +353,19 @@ def main() -> None:
     if args.json:
         args.json.write_text(json.dumps(report, indent=2))
     if args.plot:
-        bars = {
-            f"{stream}, {cfg}": r["stages_ms_per_creative"]
-            for stream, by_cfg in report.items()
-            for cfg, r in by_cfg.items()
-        }
+        bars: dict[str, dict[str, float]] = {}
+        for stream, by_cfg in report.items():
+            for cfg, r in by_cfg.items():
+                bars[f"{stream}, {cfg}"] = r["stages_ms_per_creative"]
+                device = r["device_stages_cpu_here_ms_per_creative"]
+                if any(device.values()):
+                    bars[f"{stream}, {cfg}: device stage (not host CPU on a GPU host)"] = device
         plot_costs(
             bars,
             args.plot,
             "Worker CPU per creative outside the model forward passes "
             f"(event path, this process); target 2 ms = {TARGET}/s on {HOST_CORES} cores",
-            order=list(STAGES),
+            order=[*STAGES, *DEVICE_STAGES],
             xlabel="CPU ms per creative (worker thread)",
         )
         print(f"plot: {args.plot}")

@@ -128,6 +128,17 @@ class Settings(BaseSettings):
         description="Memory for the static layers of creatives "
         "(background, decoration, text) drawn once per layout and theme; 0 = off",
     )
+    task_events: bool = Field(
+        default=False,
+        description="Celery task events (task-sent/received/started/succeeded) for Flower; "
+        "they cost the worker CPU on every task (bench/celery_overhead.py), so off by default",
+    )
+    device_tiles: bool = Field(
+        default=True,
+        description="Scale product tiles as batched tensor ops on the generator's device "
+        "(shared/compose/upscale.py; same look as Pillow's, ~50 dB apart); off = Pillow at "
+        "composition",
+    )
     png_compress_level: int = Field(
         default=3,
         ge=0,

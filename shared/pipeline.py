@@ -82,6 +82,7 @@ class Limits:
     max_attempts: int = 3  # deliveries that may die before an event is failed
     payload_cap: int = 8192  # bytes of a refused payload kept for the record
     encoding: Encoding = Encoding()  # the creatives' format (PNG via fpng by default)
+    device_tiles: bool = True  # product tiles scaled on the generator's device (a tensor op)
     deadline_s: float = 300.0  # per event, enforced between stages
     event_hmac_key: str | None = None  # when set, unsigned or tampered events are rejected
     worker_key: str | None = None  # seals and verifies hand-offs between our own workers
@@ -351,7 +352,14 @@ def produce_and_commit(
     images = photos.with_photos(images, from_photos)
     model = ctx.model_info()
     produced = produce_creatives(
-        event, plan, images, ctx.store, model, encoding=ctx.limits.encoding, deadline=deadline
+        event,
+        plan,
+        images,
+        ctx.store,
+        model,
+        encoding=ctx.limits.encoding,
+        deadline=deadline,
+        tile_device=ctx.runtime.device if ctx.limits.device_tiles else None,
     )
     produced.records = photos.annotate_records(produced.records, plan, from_photos)
     totals = {"generate": generate_ms, **produced.totals_ms}

@@ -1,16 +1,22 @@
 """The CPU stage of an event: compose each planned creative, encode it, store it; typed records
-come back for the ledger. No database, no broker."""
+come back for the ledger. No database, no broker.
+
+Before composing, the product tiles of all the event's creatives are scaled in one device stage
+(`shared.compose.upscale.event_tiles`, tensor ops on the generator's device); its cost is
+reported apart ("tiles" on the device, "tiles_host" for the hand-over to Pillow)."""
 
 from __future__ import annotations
 
 import time
 from dataclasses import asdict, dataclass, field
 
+import torch
 from PIL import Image
 
 from shared.compose.colors import RGB
 from shared.compose.draw import base_colour
 from shared.compose.parts_cache import PartsCache, compose_cached
+from shared.compose.upscale import EventTiles, event_tiles
 from shared.deadline import Deadline
 from shared.encoding import Encoding
 from shared.events import CampaignEvent
@@ -22,6 +28,7 @@ from shared.records import CreativeRecord, ModelInfo
 from shared.storage import ObjectStore
 
 STAGES = ("compose", "encode", "upload")
+TILE_STAGES = ("tiles", "tiles_host")
 
 
 @dataclass
@@ -43,10 +50,19 @@ def produce_creatives(
     encoding: Encoding,
     deadline: Deadline,
     parts: PartsCache | None = None,
+    tile_device: torch.device | None = None,
 ) -> Produced:
+    """`tile_device`: scale the product tiles there first (None: Pillow, creative by creative)."""
     prompts = {r.key: r.prompt for r in plan.images}
     seeds = {r.key: r.seed for r in plan.images}
     out = Produced([], [], dict.fromkeys(STAGES, 0.0), dict.fromkeys(STAGES, 0.0))
+    tiles: EventTiles | None = None
+    if tile_device is not None:
+        deadline.check("tiles")
+        t0 = time.perf_counter()
+        tiles = event_tiles(plan, images, tile_device)
+        out.totals_ms["tiles"] = (time.perf_counter() - t0) * 1000
+        out.cpu_ms["tiles"], out.cpu_ms["tiles_host"] = tiles.device_ms, tiles.host_ms
     # The base colour comes from the first image (or the brand, or the variant's colour word):
     # an image shown in several sizes is measured once, not once per size.
     bases: dict[object, RGB] = {}
@@ -57,7 +73,14 @@ def produce_creatives(
         base_key = (cp.image_keys[:1], cp.accent)
         if base_key not in bases:
             bases[base_key] = base_colour(cp, shown, event)
-        creative = compose_cached(cp, shown, event, base=bases[base_key], cache=parts)
+        creative = compose_cached(
+            cp,
+            shown,
+            event,
+            base=bases[base_key],
+            cache=parts,
+            tiles=tiles.for_creative(cp.image_keys) if tiles else None,
+        )
         t1, c1 = time.perf_counter(), time.thread_time()
         data = encoding.encode(creative)
         t2, c2 = time.perf_counter(), time.thread_time()

@@ -69,8 +69,10 @@ def make_app(settings: Settings | None = None) -> Celery:
         broker_transport_options=broker_transport_options(settings),
         broker_connection_retry_on_startup=True,
         broker_heartbeat=settings.broker_heartbeat_s,
-        worker_send_task_events=True,
-        task_send_sent_event=True,
+        # Task events feed Flower; each task then publishes several event messages, which is
+        # CPU the worker pays per event (bench/RESULTS.md, issue 16): on only when asked for.
+        worker_send_task_events=settings.task_events,
+        task_send_sent_event=settings.task_events,
         worker_cancel_long_running_tasks_on_connection_loss=True,
         # Messages Celery refuses (undecodable, not a task) are recorded, not just logged.
         worker_consumer="workers.consumer:RecordingConsumer",

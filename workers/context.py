@@ -109,6 +109,7 @@ def limits_from(s: Settings) -> Limits:
         max_attempts=s.max_attempts,
         payload_cap=s.rejected_payload_bytes,
         encoding=encoding_from(s),
+        device_tiles=s.device_tiles,
         deadline_s=float(s.task_soft_time_limit),
         event_hmac_key=s.event_hmac_key.get_secret_value() if s.event_hmac_key else None,
         worker_key=key,

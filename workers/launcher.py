@@ -103,13 +103,13 @@ def child_command(
     extra: list[str] | None = None,
     concurrency: int | None = None,
 ) -> list[str]:
+    from shared.config import get_settings
+
     if spec.role == "render":
         pool, concurrency = "prefork", spec.processes
     else:
         pool = "threads"
         if concurrency is None:
-            from shared.config import get_settings
-
             concurrency = get_settings().worker_concurrency
     return [
         sys.executable,
@@ -130,7 +130,7 @@ def child_command(
         "1",
         "--without-mingle",
         "--without-gossip",
-        "--task-events",
+        *(["--task-events"] if get_settings().task_events else []),
         "--loglevel",
         loglevel,
         *(extra or []),

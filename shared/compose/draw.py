@@ -9,7 +9,7 @@ from PIL import Image, ImageDraw
 
 from shared.compose.colors import NAMED, RGB, dominant_colour, hex_to_rgb
 from shared.compose.layouts import Box, Layout, build_layout
-from shared.compose.scaling import paste_card, paste_cutout, scale_photo, scale_product
+from shared.compose.scaling import Tiles, paste_card, paste_cutout, scale_photo, scale_product
 from shared.compose.styles import Theme, make_theme
 from shared.events import CampaignEvent
 
@@ -82,10 +82,14 @@ def _decorate(canvas: Image.Image, layout: Layout, theme: Theme, seed: int) -> N
 
 
 def render_layout(
-    layout: Layout, theme: Theme, product_images: list[Image.Image], seed: int = 0
+    layout: Layout,
+    theme: Theme,
+    product_images: list[Image.Image],
+    seed: int = 0,
+    tiles: Tiles | None = None,
 ) -> Image.Image:
     canvas = draw_ground(layout, theme, seed)
-    paste_products(canvas, layout, theme, product_images)
+    paste_products(canvas, layout, theme, product_images, tiles)
     draw_text(canvas, layout, theme)
     return canvas
 
@@ -101,8 +105,14 @@ def draw_ground(layout: Layout, theme: Theme, seed: int) -> Image.Image:
 
 
 def paste_products(
-    canvas: Image.Image, layout: Layout, theme: Theme, product_images: list[Image.Image]
+    canvas: Image.Image,
+    layout: Layout,
+    theme: Theme,
+    product_images: list[Image.Image],
+    tiles: Tiles | None = None,
 ) -> None:
+    """`tiles`: product images already scaled to their side (the device stage); any tile not
+    in it is scaled here."""
     for element in layout.elements:
         if element.image_index >= 0:
             x0, y0, x1, y1 = element.box
@@ -111,7 +121,9 @@ def paste_products(
                 photo = scale_photo(image, x1 - x0)
                 paste_cutout(canvas, photo, (x0, y0), layout.shadow, theme.shadow)
                 continue
-            tile = scale_product(image, x1 - x0)
+            tile = tiles.get((element.image_index, x1 - x0)) if tiles else None
+            if tile is None:
+                tile = scale_product(image, x1 - x0)
             paste_card(canvas, tile, (x0, y0), layout.tiles_radius, layout.shadow, theme.shadow)
 
 

@@ -35,6 +35,7 @@ from shared.compose.draw import (
     render_layout,
 )
 from shared.compose.layouts import Layout, build_layout
+from shared.compose.scaling import Tiles
 from shared.compose.styles import Theme, make_theme
 from shared.events import CampaignEvent
 
@@ -60,13 +61,18 @@ class PartsCache:
         self._lock = threading.Lock()
 
     def render(
-        self, layout: Layout, theme: Theme, product_images: list[Image.Image], seed: int = 0
+        self,
+        layout: Layout,
+        theme: Theme,
+        product_images: list[Image.Image],
+        seed: int = 0,
+        tiles: Tiles | None = None,
     ) -> Image.Image:
-        """The same image as `render_layout(layout, theme, product_images, seed)`."""
+        """The same image as `render_layout(layout, theme, product_images, seed, tiles)`."""
         if self.max_bytes <= 0 or not cards_clear_of_text(layout):
             with self._lock:
                 self.stats.plain += 1
-            return render_layout(layout, theme, product_images, seed)
+            return render_layout(layout, theme, product_images, seed, tiles)
         key = (layout, theme, seed if theme.confetti else 0)
         with self._lock:
             static = self._entries.get(key)
@@ -80,7 +86,7 @@ class PartsCache:
             draw_text(static, layout, theme)
             self._put(key, static)
         canvas = static.copy()  # the cached image is shared: never drawn on
-        paste_products(canvas, layout, theme, product_images)
+        paste_products(canvas, layout, theme, product_images, tiles)
         return canvas
 
     def _put(self, key: tuple[object, ...], image: Image.Image) -> None:
@@ -167,8 +173,10 @@ def compose_cached(
     *,
     cache: PartsCache | None = None,
     base: RGB | None = None,
+    tiles: Tiles | None = None,
 ) -> Image.Image:
-    """Byte for byte `compose_creative(plan, product_images, event)`, from cached parts."""
+    """Byte for byte `compose_creative(plan, product_images, event)`, from cached parts
+    (with `tiles`: the same layers, the product cards from those ready-scaled tiles)."""
     if len(product_images) != len(plan.image_keys):
         raise ValueError(
             f"plan {plan.creative_id} shows {len(plan.image_keys)} images, "
@@ -177,7 +185,7 @@ def compose_cached(
     layout = build_layout(plan, len(product_images))
     theme = theme_for(plan, product_images, event, base)
     cache = cache if cache is not None else default_cache()
-    return cache.render(layout, theme, product_images, plan.seed)
+    return cache.render(layout, theme, product_images, plan.seed, tiles)
 
 
 __all__ = ["CacheStats", "PartsCache", "cards_clear_of_text", "compose_cached", "default_cache"]

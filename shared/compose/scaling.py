@@ -12,6 +12,7 @@ every doubling was tried and left a glowing rim around products.)
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import lru_cache
 
 from PIL import Image, ImageDraw, ImageFilter
@@ -21,6 +22,10 @@ from shared.compose.colors import RGB
 FILTER = Image.Resampling.LANCZOS
 SHARPEN_PERCENT = 30
 SHARPEN_THRESHOLD = 3
+
+# Product tiles already scaled elsewhere (shared.compose.upscale, on the generator's device):
+# (index of the image among the creative's product images, tile side) -> the RGB tile.
+Tiles = Mapping[tuple[int, int], Image.Image]
 
 
 def scale_product(image: Image.Image, side: int) -> Image.Image:

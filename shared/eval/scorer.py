@@ -2,15 +2,18 @@
 
 The networks (evaluator, discriminator, text encoder) run in `forward`, one batch for any
 images; a worker batches it across events like the generator. The per-event part (gate,
-near-duplicates, reference fidelity, image statistics) is cheap numpy
-(bench/bench_scoring.py measures the share).
+near-duplicates, reference fidelity) is cheap numpy (bench/bench_scoring.py measures the
+share). The composed creatives' image statistics are pixel work that grows with creative area:
+`creative_stats` computes them as tensor ops on the scorer's device, one op per creative size.
 """
 
 from __future__ import annotations
 
 import logging
+import time
+import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +26,7 @@ from shared.eval.bank import ReferenceBank
 from shared.eval.categories import map_category
 from shared.eval.metrics import reference_fidelity
 from shared.eval.model import Evaluator, has_evaluator, load_evaluator, pil_to_uint8, uint8_to_input
-from shared.eval.stats import image_stats
+from shared.eval.stats import image_stats_batch
 from shared.events import CampaignEvent
 from shared.generation import GeneratorRuntime
 from shared.plan import EventPlan
@@ -92,6 +95,48 @@ class ImageForward:
     features: torch.Tensor  # evaluator features (near-duplicates, reference bank)
     text: torch.Tensor  # the prompt's sentence embedding
     realism_logit: float | None  # the GAN discriminator's score (None without one)
+
+
+@dataclass
+class CreativeStats:
+    """The designer statistics of an event's creatives, and what they cost this thread."""
+
+    values: list[dict[str, float]] = field(default_factory=list)  # one per creative, in order
+    device_ms: float = 0.0  # thread CPU in the tensor ops (on a GPU: launches, the copy over)
+    host_ms: float = 0.0  # thread CPU reading the pixels out of Pillow
+
+
+def creative_stats(creatives: list[Image.Image], device: torch.device | str) -> CreativeStats:
+    """`image_stats` of each creative, as tensor ops on `device`: batched per size on a GPU,
+    one creative at a time on a CPU (a stacked batch only costs a copy there)."""
+    device = torch.device(device)
+    out = CreativeStats([{} for _ in creatives])
+    by_size: dict[tuple[int, int], list[int]] = {}
+    for i, im in enumerate(creatives):
+        by_size.setdefault(im.size, []).append(i)
+    groups = (
+        [[i] for i in range(len(creatives))] if device.type == "cpu" else list(by_size.values())
+    )
+    with torch.inference_mode():
+        for rows in groups:
+            c0 = time.thread_time()
+            pixels = [_rgb_array(creatives[i]) for i in rows]
+            with warnings.catch_warnings():  # Pillow's array is read-only; torch only reads it
+                warnings.simplefilter("ignore", UserWarning)
+                x = torch.from_numpy(pixels[0] if len(rows) == 1 else np.stack(pixels))
+            c1 = time.thread_time()
+            stats = image_stats_batch(x.reshape(len(rows), *pixels[0].shape).to(device))
+            values = {k: v.cpu().tolist() for k, v in stats.items()}
+            c2 = time.thread_time()
+            for j, i in enumerate(rows):
+                out.values[i] = {k: float(v[j]) for k, v in values.items()}
+            out.host_ms += (c1 - c0) * 1000
+            out.device_ms += (c2 - c1) * 1000
+    return out
+
+
+def _rgb_array(image: Image.Image) -> np.ndarray:
+    return np.asarray(image if image.mode == "RGB" else image.convert("RGB"))
 
 
 @dataclass
@@ -204,14 +249,15 @@ class QualityScorer:
     ) -> list[Score]:
         per_image = self.score_images(event, plan, images)
         row_of = {k: i for i, k in enumerate(per_image.keys)}
+        stats = creative_stats(creatives, self.device)
         out: list[Score] = []
-        for cp, creative in zip(plan.creatives, creatives, strict=True):
+        for cp, creative_metrics in zip(plan.creatives, stats.values, strict=True):
             rows = [row_of[k] for k in cp.image_keys if k in row_of]
             metrics = _aggregate(per_image.metrics, rows)
             if "duplicate_similarity" in metrics:
                 limit = self.gate.max_duplicate_similarity or DUPLICATE_SIMILARITY
                 metrics["near_duplicate"] = float(metrics["duplicate_similarity"] > limit)
-            metrics |= image_stats(np.asarray(creative.convert("RGB")))
+            metrics |= creative_metrics
             reasons = self.gate.check(metrics)
             out.append((metrics, not reasons, "; ".join(reasons) or None))
         return out

@@ -187,3 +187,26 @@ def colourfulness(rgb: np.ndarray) -> float:
 def rms_contrast(rgb: np.ndarray) -> float:
     """Standard deviation of the grey image scaled to 0..1."""
     return float((_gray(rgb) / 255.0).std())
+
+
+def image_stats_batch(rgb: torch.Tensor) -> dict[str, torch.Tensor]:
+    """`image_stats` for [k, H, W, 3] uint8 images of one size on any device, as tensor ops:
+    [k] values per statistic, the same arithmetic in float32 (tests/unit/eval/test_stats.py)."""
+    x = rgb.float()
+    r, g, b = x.unbind(-1)
+    grey = r * 0.299 + g * 0.587 + b * 0.114
+    lap = (
+        grey[:, :-2, 1:-1]
+        + grey[:, 2:, 1:-1]
+        + grey[:, 1:-1, :-2]
+        + grey[:, 1:-1, 2:]
+        - 4 * grey[:, 1:-1, 1:-1]
+    )
+    rg = (r - g).flatten(1)
+    yb = (0.5 * (r + g) - b).flatten(1)
+    return {
+        "sharpness": lap.flatten(1).var(dim=1, correction=0),
+        "colourfulness": torch.hypot(rg.std(dim=1, correction=0), yb.std(dim=1, correction=0))
+        + 0.3 * torch.hypot(rg.mean(dim=1), yb.mean(dim=1)),
+        "rms_contrast": (grey / 255.0).flatten(1).std(dim=1, correction=0),
+    }

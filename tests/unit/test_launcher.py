@@ -32,3 +32,18 @@ def test_child_is_pinned_and_consumes_its_queues() -> None:
     assert cmd[cmd.index("--pool") + 1] == "threads"  # one model, many events in flight
     cpu_env = child_env(worker_specs("cpu")[0], base={})
     assert cpu_env["CUDA_VISIBLE_DEVICES"] == "" and cpu_env["ADGEN_DEVICE"] == "cpu"
+
+
+def test_task_events_only_when_asked_for(monkeypatch: pytest.MonkeyPatch) -> None:
+    from shared.config import reset_settings_cache
+    from workers.app import make_app
+
+    spec = worker_specs("cpu")[0]
+    for value, on in (("0", False), ("1", True)):
+        monkeypatch.setenv("ADGEN_TASK_EVENTS", value)
+        reset_settings_cache()
+        assert ("--task-events" in child_command(spec)) is on
+        app = make_app()
+        assert app.conf.worker_send_task_events is on and app.conf.task_send_sent_event is on
+    monkeypatch.delenv("ADGEN_TASK_EVENTS")
+    reset_settings_cache()

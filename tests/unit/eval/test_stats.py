@@ -97,3 +97,27 @@ def test_image_statistics() -> None:
     red = np.zeros((10, 10, 3), np.uint8)
     red[..., 0] = 255
     assert colourfulness(red) > 80  # "extremely colourful" on Hasler-Süsstrunk's scale
+
+
+def test_image_stats_batch_is_image_stats_as_tensor_ops() -> None:
+    import torch
+
+    from shared.eval.scorer import creative_stats
+    from shared.eval.stats import image_stats, image_stats_batch
+
+    rng = np.random.default_rng(1)
+    images = rng.integers(0, 256, (3, 37, 53, 3), dtype=np.uint8)
+    images[1] = (images[1] // 4) + 100  # a duller, lower-contrast one
+    batch = image_stats_batch(torch.from_numpy(images))
+    for i, img in enumerate(images):
+        ref = image_stats(img)
+        for name, value in ref.items():
+            assert float(batch[name][i]) == pytest.approx(value, rel=1e-5)
+    # The scorer's stage: per creative, whatever the sizes and the grouping.
+    from PIL import Image
+
+    pils = [Image.fromarray(im) for im in images] + [Image.fromarray(images[0][:20, :30])]
+    got = creative_stats(pils, "cpu").values
+    for im, stats in zip(pils, got, strict=True):
+        for name, value in image_stats(np.asarray(im)).items():
+            assert stats[name] == pytest.approx(value, rel=1e-5)
