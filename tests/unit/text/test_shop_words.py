@@ -1,0 +1,82 @@
+"""Shop words: catalog concepts only, simplified characters, longest match, blocked compounds."""
+
+import bz2
+from pathlib import Path
+
+import pytest
+
+from shared.catalog.concepts import EMOJI_TEST, load_concepts
+from shared.text import product_noun
+from shared.text.shop_lexicon import lexicon, word_hits
+from shared.text.shop_words import BLOCKED, SHOP_WORDS
+from shared.text.traditional import _PAIRS, simplified
+
+UNIHAN_VARIANTS = Path("/usr/share/unicode/Unihan_Variants.txt.bz2")
+
+
+@pytest.mark.skipif(not EMOJI_TEST.exists(), reason="unicode-data missing")
+def test_every_entry_is_a_catalog_concept_and_the_catalog_is_covered() -> None:
+    concepts = {c.name for c in load_concepts()}
+    assert set(SHOP_WORDS) <= concepts
+    assert len(SHOP_WORDS) >= 0.8 * len(concepts)  # broad: not only the shoes and bags
+
+
+def test_words_are_written_once_in_simplified_characters() -> None:
+    words = [w for text in SHOP_WORDS.values() for w in text.split()] + BLOCKED.split()
+    assert all(simplified(w) == w for w in words)
+    assert not set(BLOCKED.split()) & {w for t in SHOP_WORDS.values() for w in t.split()}
+
+
+@pytest.mark.skipif(not UNIHAN_VARIANTS.exists(), reason="unicode-data's Unihan missing")
+def test_traditional_table_agrees_with_unihan() -> None:
+    variants: dict[str, set[str]] = {}
+    with bz2.open(UNIHAN_VARIANTS, "rt", encoding="utf-8") as fh:
+        for line in fh:
+            if "\tkTraditionalVariant\t" in line:
+                code, _, values = line.rstrip("\n").split("\t")
+                for value in values.split():
+                    variants.setdefault(chr(int(value[2:], 16)), set()).add(chr(int(code[2:], 16)))
+    for trad, simp in zip(_PAIRS[::2], _PAIRS[1::2], strict=True):
+        assert simp in variants.get(trad, set()), (trad, simp)
+
+
+@pytest.mark.parametrize(
+    ("title", "concept"),
+    [
+        ("2026新款男士轻便透气红色跑步鞋 减震防滑运动鞋学生百搭", "running shoe"),
+        ("双肩包男士大容量旅行背包 15.6寸电脑包", "backpack"),  # 电脑包 is a bag, not a laptop
+        ("機械鍵盤 紅軸 87鍵 電競", "keyboard"),  # traditional characters
+        ("後背包 筆電包 防潑水", "backpack"),
+        ("ワイヤレス マウス 静音", "computer mouse"),
+        ("Tシャツ メンズ 半袖", "t-shirt"),
+    ],
+)
+def test_titles_name_their_concept(title: str, concept: str) -> None:
+    hits = word_hits(title)
+    assert max(hits, key=hits.__getitem__) == concept, hits
+
+
+@pytest.mark.parametrize(
+    "title", ["透明手机壳 防摔", "实木鞋柜 门厅", "鼠标垫 超大 加厚", "包邮 包装"]
+)
+def test_blocked_compounds_name_nothing(title: str) -> None:
+    assert not word_hits(title)
+
+
+def test_latin_titles_are_not_scanned() -> None:
+    assert not word_hits("Abcd Switcher DVD")  # "cd", "switch", "dvd" are shop words
+
+
+def test_longest_word_wins_at_each_position() -> None:
+    table, longest = lexicon()
+    assert "游泳眼镜" in table and longest >= 4
+    assert word_hits("游泳眼镜 防雾") == {"goggles": 8}  # not "眼镜" (glasses); first word x2
+
+
+def test_one_named_concept_needs_no_encoder(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*_args: object) -> None:
+        raise AssertionError("the encoder was asked")
+
+    monkeypatch.setattr(product_noun, "_encoder_scores", refuse)
+    found = product_noun.match_noun("儿童显微镜 高倍 科学实验")
+    assert found is not None and found.noun == "microscope"
