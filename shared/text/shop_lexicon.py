@@ -19,17 +19,23 @@ from shared.text.traditional import simplified
 FLAVOUR = "味"  # right after a food word: what the product tastes of ("苹果味" apple-flavoured)
 
 
+def _normal(text: str) -> str:
+    """Lower case and simplified characters, for titles and words alike: a Japanese word such as
+    "電球" is written with characters that Chinese simplifies, and a title gets the same."""
+    return simplified(text.lower())
+
+
 @lru_cache(maxsize=1)
 def lexicon() -> tuple[dict[str, tuple[str, ...]], int]:
     """word -> the concepts it names (empty for a blocked compound), and the longest word."""
     owners: dict[str, list[str]] = {}
     for concept, words in SHOP_WORDS.items():
-        for word in words.split():
-            owners.setdefault(word.lower(), [])
-            if concept not in owners[word.lower()]:
-                owners[word.lower()].append(concept)
+        for word in map(_normal, words.split()):
+            owners.setdefault(word, [])
+            if concept not in owners[word]:
+                owners[word].append(concept)
     for word in BLOCKED.split():
-        owners.setdefault(word.lower(), [])
+        owners.setdefault(_normal(word), [])
     table = {word: tuple(concepts) for word, concepts in owners.items()}
     return table, max(map(len, table))
 
@@ -41,7 +47,7 @@ def word_hits(title: str) -> Counter[str]:
     if not non_latin(title):
         return Counter()
     table, longest = lexicon()
-    text = simplified(title.lower())
+    text = _normal(title)
     hits: Counter[str] = Counter()
     i = 0
     while i < len(text):

@@ -1,6 +1,7 @@
 """Shop words: catalog concepts only, simplified characters, longest match, blocked compounds."""
 
 import bz2
+import re
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,14 @@ from shared.text.shop_lexicon import lexicon, word_hits
 from shared.text.shop_words import BLOCKED, SHOP_WORDS
 from shared.text.traditional import _PAIRS, simplified
 
+# Japanese words in kanji only, whose characters Chinese writes otherwise.
+_JAPANESE = (
+    "長靴 紳士靴 運動靴 長財布 紙袋 眼鏡 老眼鏡 指輪 口紅 土鍋 煎餅 月餅 餃子 牡蠣 急須 "
+    "乾杯 絆創膏 松葉杖 聴診器 網戸 風船 紙吹雪 雛人形 風鈴 軟式 釣竿 携帯電話 固話 電話機 "
+    "固定電話 乾電池 電池 複合機 電球 led電球 懐中電灯 書籍 参考書 鉛筆 色鉛筆 万年筆 絵筆 "
+    "書庫 歯車 試験管 顕微鏡 単眼鏡 望遠鏡 双眼鏡 充電器 葉物野菜"
+)
+JAPANESE = set(_JAPANESE.split())
 UNIHAN_VARIANTS = Path("/usr/share/unicode/Unihan_Variants.txt.bz2")
 
 
@@ -21,10 +30,17 @@ def test_every_entry_is_a_catalog_concept_and_the_catalog_is_covered() -> None:
     assert len(SHOP_WORDS) >= 0.8 * len(concepts)  # broad: not only the shoes and bags
 
 
-def test_words_are_written_once_in_simplified_characters() -> None:
+def test_chinese_words_are_written_in_simplified_characters_and_never_blocked() -> None:
     words = [w for text in SHOP_WORDS.values() for w in text.split()] + BLOCKED.split()
-    assert all(simplified(w) == w for w in words)
+    chinese = [w for w in words if not re.search(r"[\u3040-\u30ff]", w) and w not in JAPANESE]
+    assert all(simplified(w) == w for w in chinese)
     assert not set(BLOCKED.split()) & {w for t in SHOP_WORDS.values() for w in t.split()}
+
+
+def test_japanese_words_with_traditional_forms_still_match() -> None:
+    """Titles and words are simplified alike, so "電球" (Japanese) is found in a Japanese title."""
+    assert word_hits("電球 E26 昼白色 4個") == {"light bulb": 4}
+    assert word_hits("顕微鏡 子供用") == {"microscope": 6}
 
 
 @pytest.mark.skipif(not UNIHAN_VARIANTS.exists(), reason="unicode-data's Unihan missing")
