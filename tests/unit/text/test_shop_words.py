@@ -2,6 +2,7 @@
 
 import bz2
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -96,3 +97,31 @@ def test_one_named_concept_needs_no_encoder(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setattr(product_noun, "_encoder_scores", refuse)
     found = product_noun.match_noun("儿童显微镜 高倍 科学实验")
     assert found is not None and found.noun == "microscope"
+
+
+def test_a_han_title_far_from_every_concept_is_declined(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No shop word and an encoder score under NONE_BELOW: "none of these", so the prompt falls
+    back to the category as for a title without words. Latin titles are never declined."""
+    from decimal import Decimal
+
+    import numpy as np
+
+    from shared.events import Product
+    from shared.personalize import product_phrase
+    from shared.text.concept_index import get_index
+
+    n = len(get_index().concepts)
+
+    def scores(score: float) -> Callable[..., tuple[np.ndarray, np.ndarray]]:
+        return lambda _t, chunks, _i: (np.full(n, score), np.zeros((len(chunks), n)))
+
+    def phrase(title: str) -> str:
+        return product_phrase(Product(sku="S", title=title, category="shoes", price=Decimal(1)))
+
+    monkeypatch.setattr(product_noun, "_encoder_scores", scores(product_noun.NONE_BELOW - 0.01))
+    assert not word_hits("全自动 智能 一体 家用款")
+    assert product_noun.match_noun("全自动 智能 一体 家用款") is None
+    assert phrase("全自动 智能 一体 家用款") == phrase("2026 888")  # the category's noun
+    assert product_noun.match_noun("Aspirateur sans fil") is not None
+    monkeypatch.setattr(product_noun, "_encoder_scores", scores(product_noun.NONE_BELOW + 0.01))
+    assert product_noun.match_noun("全自动 智能 一体 家用款") is not None
