@@ -211,8 +211,9 @@ def product_phrase(product: Product) -> str:
     ("Zapatillas de Running Hombre", "Rucksack Herren Wasserdicht"), go to the multilingual
     encoder, which picks the closest catalog concept (shared.text.product_noun). English titles
     no rule knows keep their last words: the generator's English text encoder can read those,
-    and the concept match has no "none of these" answer yet ("Classic wristwatch" would become
-    "tear-off calendar"). The prompt is English either way; the ad keeps the shop's title."""
+    and the concept match has no "none of these" answer for Latin titles ("Classic wristwatch"
+    would become "tear-off calendar"). The prompt is English either way; the ad keeps the
+    shop's title."""
     title, category = product.title.lower(), product.category.lower()
     latin = not non_latin(product.title)
     if latin and (noun := _rule_noun(title) or _rule_noun(category)):

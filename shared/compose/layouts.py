@@ -32,6 +32,8 @@ Box = tuple[int, int, int, int]  # x0, y0, x1, y1 (exclusive)
 # When space is short these go first, in this order; the headline, the button and the product
 # image are never dropped (the headline is ellipsised instead).
 DROP_ORDER = ("tagline", "kicker", "brand", "price")
+# ... but these go only when even a headline ellipsised to fewer lines leaves no room for them.
+KEEP_OVER_HEADLINE = ("price",)
 STACK_ORDER = ("brand", "kicker", "headline", "price", "tagline")  # top to bottom
 MIN_SIZE = {"headline": 10, "cta": 9}  # px; below this text stops being legible
 MIN_SIZE_DEFAULT = 9
@@ -100,27 +102,61 @@ def _spec(item: _Item, locale: str, serif: bool) -> FontSpec:
 
 
 def _fit_at_scale(
-    items: list[_Item], scale: float, width: int, height: int, gap: int, locale: str, serif: bool
+    items: list[_Item],
+    scale: float,
+    width: int,
+    height: int,
+    gap: int,
+    locale: str,
+    serif: bool,
+    squeeze: bool = False,
 ) -> list[FittedText] | None:
-    fitted: list[FittedText] = []
-    for item in items:
+    """Every item wrapped at `scale` of its size (not below its floor), or None when they do
+    not fit. With `squeeze`, a headline that needs an ellipsis gets only the height the other
+    items leave, so it loses lines (ends with "…" sooner) instead of pushing them out."""
+    fitted: dict[int, FittedText] = {}
+    pending: list[int] = []
+    for i, item in enumerate(items):
         size = max(item.min_size, round(item.size * scale))
-        spec = _spec(item, locale, serif)
-        f = fit_at(spec, item.text, size, width, item.max_lines)
-        if f is None and item.kind == "headline" and size == item.min_size:
-            # A long title is cut with an ellipsis rather than shrunk below its floor; a word
-            # too wide for the floor fails here so the legibility pass can shrink it instead.
-            f = fit_text(
-                spec, item.text, width, height, size, size, item.max_lines, break_words=False
-            )
+        f = fit_at(_spec(item, locale, serif), item.text, size, width, item.max_lines)
+        if item.kind == "headline" and size == item.min_size and (f is None or squeeze):
+            pending.append(i)  # ellipsised below, once the others' height is known
+            continue
         if f is None:
             return None
-        fitted.append(f)
-    return fitted if sum(f.height for f in fitted) + gap * (len(fitted) - 1) <= height else None
+        fitted[i] = f
+    for i in pending:
+        # A long title is cut with an ellipsis rather than shrunk below its floor; a word
+        # too wide for the floor fails here so the legibility pass can shrink it instead.
+        item = items[i]
+        room = height
+        if squeeze:
+            room -= sum(f.height for f in fitted.values()) + gap * (len(items) - 1)
+        f = fit_text(
+            _spec(item, locale, serif),
+            item.text,
+            width,
+            room,
+            item.min_size,
+            item.min_size,
+            item.max_lines,
+            break_words=False,
+        )
+        if f is None:
+            return None
+        fitted[i] = f
+    out = [fitted[i] for i in range(len(items))]
+    return out if sum(f.height for f in out) + gap * (len(out) - 1) <= height else None
 
 
 def _try_fit(
-    items: list[_Item], width: int, height: int, gap: int, locale: str, serif: bool
+    items: list[_Item],
+    width: int,
+    height: int,
+    gap: int,
+    locale: str,
+    serif: bool,
+    squeeze: bool = False,
 ) -> list[FittedText] | None:
     """All items at the largest common scale (steps of 7 %) at which they fit, or None.
 
@@ -130,13 +166,13 @@ def _try_fit(
     while any(round(item.size * scales[-1]) > item.min_size for item in items):
         scales.append(scales[-1] * 0.93)
     lo, hi, best = 0, len(scales) - 1, None  # find the first (largest) scale that fits
-    fits_last = _fit_at_scale(items, scales[hi], width, height, gap, locale, serif)
+    fits_last = _fit_at_scale(items, scales[hi], width, height, gap, locale, serif, squeeze)
     if fits_last is None:
         return None
     best, hi = fits_last, hi - 1
     while lo <= hi:
         mid = (lo + hi) // 2
-        fitted = _fit_at_scale(items, scales[mid], width, height, gap, locale, serif)
+        fitted = _fit_at_scale(items, scales[mid], width, height, gap, locale, serif, squeeze)
         if fitted is None:
             lo = mid + 1
         else:
@@ -152,6 +188,10 @@ def _fit_dropping(
     while True:
         fitted = _try_fit(active, width, height, gap, locale, serif) if width > 0 else None
         droppable = [k for k in DROP_ORDER if any(i.kind == k for i in active)]
+        if fitted is None and width > 0 and droppable and droppable[0] in KEEP_OVER_HEADLINE:
+            # The price stays if a shorter headline makes room for it: a long (often CJK)
+            # title ellipsised to fewer lines rather than an ad without its price.
+            fitted = _try_fit(active, width, height, gap, locale, serif, squeeze=True)
         if fitted is not None or not droppable:
             return active, fitted, dropped
         active = [i for i in active if i.kind != droppable[0]]

@@ -7,6 +7,12 @@ A concept's score is the best of its names; the final score adds the best chunk 
 the whole-title score, so that one stray chunk ("礼盒" gift box) cannot outvote the title.
 Numbers with their units ("41码", "500ml", "2026") and bare colour words are dropped first.
 The weights were chosen on the labelled set; docs/multilingual.md records how.
+
+Before the encoder, the title is scanned for the shops' own product words (shop_words.py,
+longest match at each position, traditional characters simplified first): when they name
+concepts, the concept named by the most characters of the title wins ("跑步鞋 ... 运动鞋" beats
+one "电脑包"), ties going to the encoder's score. Only titles that name no shop word are left
+to the encoder alone, and below `NONE_BELOW` it answers "none of these".
 """
 
 from __future__ import annotations
@@ -19,9 +25,16 @@ import numpy as np
 
 from shared.text.colour_words import cjk_colour, latin_colour
 from shared.text.concept_index import ConceptIndex, get_index
+from shared.text.language import non_latin
 from shared.text.multilingual import get_encoder
+from shared.text.shop_lexicon import word_hits
 
 TITLE_WEIGHT = 3.0
+# Encoder score (best chunk + 3 x title, at most 4) under which a Han/kana title that names no
+# shop word is "none of these": the highest that kept every in-catalog title of the first set
+# (their lowest: 3.542; the out-of-catalog ones there score 3.47-3.60, so about half are
+# declined). Latin titles were not calibrated and are never declined. docs/multilingual.md.
+NONE_BELOW = 3.53
 _UNITS = (
     "cm|mm|ml|kg|g|l|英寸|インチ|码|碼|寸|吋|米|斤|个|個|支|双|雙|包|袋|罐|只|本|片|号|號|入|色"
 )
@@ -87,18 +100,37 @@ def _per_concept(scores: np.ndarray, index: ConceptIndex) -> np.ndarray:
     return np.maximum.reduceat(scores[:, order], starts, axis=1)
 
 
-def match_noun(title: str, index: ConceptIndex | None = None) -> NounMatch | None:
-    """The closest catalog concept to `title`, or None for a title with no words at all."""
-    index = index or get_index()
-    chunks = title_chunks(title)
-    if not chunks:
-        return None
+def _encoder_scores(
+    title: str, chunks: list[str], index: ConceptIndex
+) -> tuple[np.ndarray, np.ndarray]:
+    """(total score per concept, chunk x concept scores): best chunk + TITLE_WEIGHT x title."""
     encoder = get_encoder()
     whole = _per_concept(encoder.encode([title]) @ index.vectors.T, index)
     parts = _per_concept(encoder.encode(chunks) @ index.vectors.T, index)
+    return parts.max(axis=0) + TITLE_WEIGHT * whole[0], parts
+
+
+def match_noun(title: str, index: ConceptIndex | None = None) -> NounMatch | None:
+    """The catalog concept `title` sells, or None: a title with no words at all, or one that
+    names no shop word and is not close enough to any concept (an out-of-catalog product)."""
+    index = index or get_index()
+    hits = word_hits(title)
+    if hits:
+        most = max(hits.values())
+        tied = [c for c, n in hits.items() if n == most and c in index.concepts]
+        if len(tied) == 1:
+            return NounMatch(tied[0], float(most), "")
+    chunks = title_chunks(title)
+    if not chunks:
+        return None
+    total, parts = _encoder_scores(title, chunks, index)
     concepts = index.concepts
-    total = parts.max(axis=0) + TITLE_WEIGHT * whole[0]
-    best = int(total.argmax())
+    if hits and tied:
+        best = max((concepts.index(c) for c in tied), key=lambda i: float(total[i]))
+    else:
+        best = int(total.argmax())
+        if total[best] < NONE_BELOW and non_latin(title):
+            return None
     return NounMatch(concepts[best], float(total[best]), chunks[int(parts[:, best].argmax())])
 
 

@@ -52,3 +52,15 @@ def test_prices_and_ctas_are_native(locale: str) -> None:
     assert plan.copy.cta == ctas[locale]
     assert plan.copy.headline == CASES[locale][0]  # the shop's own title, untranslated
     assert plan.prompts[0].isascii()  # the generator is prompted in English
+
+
+@pytest.mark.parametrize("style", ["clean", "bold", "seasonal"])
+@pytest.mark.parametrize("locale", list(CASES))
+def test_a_long_cjk_title_gives_way_to_the_price(style: str, locale: str) -> None:
+    """A long CJK headline is ellipsised to fewer lines before the price is dropped: in the bold
+    style it used to push the price out of the 1080x1080 and 728x90 creatives."""
+    data = _event("product_display", locale).model_dump(mode="json")
+    data["creative"]["style"] = style
+    for creative in plan_event(CampaignEvent.model_validate(data)).creatives:
+        layout = build_layout(creative)
+        assert {"headline", "price", "cta"} <= set(layout.kinds), (creative.size, layout.dropped)
