@@ -14,6 +14,10 @@ from dataclasses import dataclass
 from shared.catalog.augment import PALETTE, with_colour, without_colour
 from shared.catalog.format import CatalogItem
 
+# Catalog pictures sit on white: a pixel brighter than this in every channel is ground, not
+# product (the baseline's cut-out and the exemplar silhouettes both read it this way).
+WHITE_CUTOFF = 235
+
 
 @dataclass(frozen=True)
 class ProductRows:

@@ -22,10 +22,8 @@ from PIL import Image
 
 from shared.catalog.augment import recolour
 from shared.catalog.format import CatalogItem, load_catalog, load_image
-from shared.catalog.retrieval import product_rows
+from shared.catalog.retrieval import WHITE_CUTOFF, product_rows
 from shared.training.data import Embed
-
-WHITE_CUTOFF = 235  # pixels brighter than this in every channel count as background
 
 
 def cut_out(image: Image.Image) -> Image.Image:

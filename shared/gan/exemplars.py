@@ -25,12 +25,10 @@ import torch
 import torch.nn.functional as F
 
 from shared.catalog.format import CatalogItem, load_image
-from shared.catalog.retrieval import product_rows
+from shared.catalog.retrieval import WHITE_CUTOFF, product_rows
 
 if TYPE_CHECKING:
     from shared.training.data import Embed
-
-WHITE_CUTOFF = 235  # catalog pictures sit on white; brighter than this in every channel = ground
 
 
 @dataclass(frozen=True)
