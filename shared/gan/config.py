@@ -60,6 +60,12 @@ class GANConfig:
     # With "rgb" maps: G outputs a per-pixel gain and offset applied to the (warped) picture,
     # starting as an exact copy of it, instead of drawing the RGB from scratch.
     exemplar_residual: bool = False
+    # With "rgb" maps: G re-colours the (warped) picture, and can do nothing else: per pixel a
+    # hue rotation about the grey axis, a saturation gain in [1/2, 2] and a gamma on the grey
+    # (shared/gan/recolour.py), starting as an exact copy.  White ground and black outlines
+    # stay, so the drawing's structure cannot be repainted (the free residual above lost kind
+    # accuracy exactly that way while it learnt colour).
+    exemplar_hue: bool = False
     exemplar_per_concept: int = 6  # pictures kept per product (styles, placements, recolours)
     exemplar_warp: float = 1.0  # strength of the noise-driven affine warp (0: none)
     exemplar_rows: int = 0
@@ -77,6 +83,8 @@ class GANConfig:
             raise ValueError(f"exemplar_map must be grey or rgb, got {self.exemplar_map!r}")
         if self.exemplar_residual and self.exemplar_map != "rgb":
             raise ValueError("exemplar_residual needs exemplar_map rgb")
+        if self.exemplar_hue and (self.exemplar_map != "rgb" or self.exemplar_residual):
+            raise ValueError("exemplar_hue needs exemplar_map rgb and no exemplar_residual")
         if self.g_arch not in ("dfgan", "exemplar"):
             raise ValueError(f"g_arch must be dfgan or exemplar, got {self.g_arch!r}")
         self.betas = (float(self.betas[0]), float(self.betas[1]))

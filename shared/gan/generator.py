@@ -13,6 +13,7 @@ from torch import nn
 
 from shared.gan.config import GANConfig
 from shared.gan.exemplars import ExemplarBank, exemplar_guide
+from shared.gan.recolour import hue_recolour
 
 
 class Affine(nn.Module):
@@ -95,9 +96,11 @@ class Generator(nn.Module):
             for a, b in zip(ch[:-1], ch[1:], strict=True)
         )
         self.residual = cfg.g_arch == "exemplar" and cfg.exemplar_residual
-        out = 6 if self.residual else 3  # gain and offset per RGB channel, or the RGB itself
+        self.hue = cfg.g_arch == "exemplar" and cfg.exemplar_hue
+        # gain and offset per RGB channel, hue/saturation/brightness maps, or the RGB itself
+        out = 6 if self.residual else 4 if self.hue else 3
         last = nn.Conv2d(ch[-1] + guide, out, 3, 1, 1)
-        if self.residual:  # start as the exact picture: gain 1 (1 + 0), offset 0
+        if self.residual or self.hue:  # start as the exact picture (zeros are the identity)
             nn.init.zeros_(last.weight)
             nn.init.zeros_(last.bias)  # type: ignore[arg-type]  # bias=True: never None
         self.to_rgb = nn.Sequential(nn.LeakyReLU(0.2), last)
@@ -153,6 +156,9 @@ class Generator(nn.Module):
             assert guide is not None
             gain, offset = rgb.chunk(2, dim=1)
             rgb = guide * (1.0 + gain) + offset
+        elif self.hue:
+            assert guide is not None
+            rgb = hue_recolour(guide, rgb)
         # Linear RGB while training, clamped when sampling (as StyleGAN): with a tanh, pushing the
         # white backgrounds towards exactly +1 saturated it and froze G in one of our runs.
         return rgb if self.training else rgb.clamp(-1.0, 1.0)

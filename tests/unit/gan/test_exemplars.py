@@ -115,7 +115,8 @@ def test_the_guide_changes_the_picture(bank_and_cfg: tuple) -> None:
     assert (gen(z, text) - before).abs().mean() > 1e-4
 
 
-def test_residual_rgb_generator_starts_as_the_exact_picture(tmp_path: Path) -> None:
+@pytest.mark.parametrize("output", ["residual", "hue"])
+def test_colour_map_generators_start_as_the_exact_picture(tmp_path: Path, output: str) -> None:
     synthetic_catalog(tmp_path / "cat", size=16)
     bank = build_exemplar_bank(load_catalog(tmp_path / "cat"), fake_embed, 16, 16, 2, "rgb")
     cfg = GANConfig(
@@ -125,7 +126,8 @@ def test_residual_rgb_generator_starts_as_the_exact_picture(tmp_path: Path) -> N
         cond_hidden=8,
         g_arch="exemplar",
         exemplar_map="rgb",
-        exemplar_residual=True,
+        exemplar_residual=output == "residual",
+        exemplar_hue=output == "hue",
         exemplar_size=16,
         exemplar_warp=0.0,
         exemplar_rows=len(bank.keys),

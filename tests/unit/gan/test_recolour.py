@@ -1,0 +1,82 @@
+"""The re-colour-only output: identity at zero, a true hue rotation, structure kept."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from shared.gan.config import GANConfig
+from shared.gan.recolour import hue_recolour
+
+
+def _params(
+    angle: float, sat: float = 0.0, val: float = 0.0, shape: tuple = (1, 2, 2)
+) -> torch.Tensor:
+    a = torch.full(shape, math.cos(angle) - 1.0)
+    b = torch.full(shape, math.sin(angle))
+    return torch.stack([a, b, torch.full(shape, sat), torch.full(shape, val)], dim=1)
+
+
+def _pixel(r: float, g: float, b: float) -> torch.Tensor:
+    """One colour in [0, 1] as a [1, 3, 2, 2] picture in [-1, 1]."""
+    return (
+        torch.tensor([r, g, b], dtype=torch.float32)[None, :, None, None].expand(1, 3, 2, 2) * 2 - 1
+    ).clone()
+
+
+def test_zero_parameters_are_the_identity() -> None:
+    picture = torch.rand(2, 3, 5, 5) * 2 - 1
+    out = hue_recolour(picture, torch.zeros(2, 4, 5, 5))
+    assert torch.allclose(out, picture, atol=1e-5)
+
+
+def test_a_third_of_a_turn_maps_red_to_green_and_green_to_blue() -> None:
+    turn = _params(2 * math.pi / 3)
+    assert torch.allclose(hue_recolour(_pixel(1, 0, 0), turn), _pixel(0, 1, 0), atol=1e-3)
+    assert torch.allclose(hue_recolour(_pixel(0, 1, 0), turn), _pixel(0, 0, 1), atol=1e-3)
+
+
+@pytest.mark.parametrize("angle", [0.7, 2.0, -2.5])
+def test_grey_pixels_keep_their_value_whatever_the_hue_and_saturation(angle: float) -> None:
+    for level in (0.02, 0.4, 1.0):  # black outline, grey part, white ground
+        grey = _pixel(level, level, level)
+        out = hue_recolour(grey, _params(angle, sat=3.0))
+        assert torch.allclose(out, grey, atol=1e-5)
+
+
+def test_gains_are_bounded() -> None:
+    colour = _pixel(0.8, 0.3, 0.2)
+    grey = colour.mean(dim=1, keepdim=True)
+    for sat, low, high in ((50.0, 1.99, 2.001), (-50.0, 0.499, 0.51)):
+        out = hue_recolour(colour, _params(0.0, sat=sat))
+        ratio = (out - out.mean(1, keepdim=True)).norm() / (colour - grey).norm()
+        assert low <= ratio <= high
+    for val, level in ((50.0, 0.5 ** (2**0.7)), (-50.0, 0.5 ** (2**-0.7))):
+        out = hue_recolour(_pixel(0.5, 0.5, 0.5), _params(0.0, val=val))
+        assert torch.allclose((out + 1) / 2, torch.full_like(out, level), atol=1e-4)
+
+
+def test_white_and_black_stay_whatever_the_gamma() -> None:
+    for level in (0.0, 1.0):
+        for val in (-50.0, 50.0):
+            out = hue_recolour(_pixel(level, level, level), _params(1.0, sat=2.0, val=val))
+            assert torch.allclose((out + 1) / 2, torch.full_like(out, level), atol=2e-3)
+
+
+def test_gradient_reaches_every_parameter_map() -> None:
+    params = (
+        0.3 * torch.randn(1, 4, 3, 3, generator=torch.Generator().manual_seed(0))
+    ).requires_grad_()
+    picture = torch.rand(1, 3, 3, 3) * 2 - 1
+    hue_recolour(picture, params).square().sum().backward()
+    assert params.grad is not None
+    assert all(params.grad[0, k].abs().sum() > 0 for k in range(4))
+
+
+def test_config_needs_colour_maps_and_excludes_the_free_residual() -> None:
+    with pytest.raises(ValueError, match="exemplar_hue"):
+        GANConfig(g_arch="exemplar", exemplar_hue=True)  # grey maps
+    with pytest.raises(ValueError, match="exemplar_hue"):
+        GANConfig(g_arch="exemplar", exemplar_map="rgb", exemplar_residual=True, exemplar_hue=True)
