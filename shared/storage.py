@@ -4,10 +4,10 @@ Objects are private. Readers without credentials get presigned GET URLs with a b
 
 `S3Store.put` is the worker's per-creative call, so it is sent lean: a SigV4-signed PUT
 (`sigv4_put_headers`, the AWS spec) over one keep-alive `http.client` connection per thread,
-with the retries the SDK's HTTP pool had. Measured against SeaweedFS with 60 KB bodies
-(bench/RESULTS.md, session 6): the MinIO SDK's `put_object` costs ~0.9-1.0 ms of thread CPU, of
-which urllib3's request machinery is most; this path ~0.35 ms. Everything else (get, stat,
-list, presigned URLs, buckets) is rare and goes through the MinIO SDK.
+with the retries the SDK's HTTP pool had. Against SeaweedFS with the standard event's creatives
+(`python -m bench.storage_put`, bench/RESULTS.md session 6) it costs half the thread CPU of the
+MinIO SDK's `put_object` (0.48 vs 1.01 ms), most of which was urllib3's request machinery.
+Everything else (get, stat, list, presigned URLs, buckets) is rare and goes through the SDK.
 """
 
 from __future__ import annotations
