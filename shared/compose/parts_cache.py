@@ -1,19 +1,20 @@
-"""Composition from cached parts: the static layers of a creative drawn once, reused after.
+"""Composition from cached parts: a layout's text drawn once, reused with any colours.
 
 A creative is three layers (shared.compose.draw): ground (background + decoration), product
-cards, text (copy + button). Ground and text depend only on the layout (placement x template x
-copy x typeface) and the theme (style x base colour x brand), plus the decoration's seed; so
-they are drawn once per such key into one image, and each creative copies it and pastes its
-product cards on top.
+cards, text (copy + button). Fitting and rendering the text (FreeType) was most of drawing a
+creative. The text's coverage depends on the layout only (placement x template x copy x
+typeface), not on the theme, whose base colour follows each product image: so it is rendered
+once per layout as masks (`draw.text_layer`), and each creative fills them with its theme's
+colours (`draw.paint_text`) -- the same masked fill Pillow's `draw.text` does, in the same
+order, so the bytes are those of drawing every layer (tests/unit/compose/test_parts_cache.py
+compares the two over every sample event, size and style). The ground is a flat fill, plus
+seeded confetti in the seasonal style, and is drawn per creative.
 
-Pasting cards after the text instead of before gives the same bytes only where no card touches
-a text pixel. That is checked once per layout: the pixels text covers (drawn as a coverage
-mask) against the pixels the card pasting covers (a probe paste onto black); a layout where
-they meet is always drawn the plain way. tests/unit/test_parts_cache.py compares the two paths
-byte for byte over every sample event, size and style.
+(Until session 6 the cache kept the whole static image per layout x theme; themes follow each
+image's dominant colour, so it hit about one creative in four.)
 
-The cache is a byte-bounded LRU shared by the worker's threads (one lock; a miss draws outside
-it, so two threads may draw the same key once each, and both results are equal).
+The cache is a byte-bounded LRU shared by the worker's threads (one lock; a miss renders
+outside it, so two threads may render the same layout once each, and both results are equal).
 """
 
 from __future__ import annotations
@@ -21,18 +22,19 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from PIL import Image, ImageChops
+from PIL import Image
 
 from shared.compose.colors import RGB
 from shared.compose.draw import (
+    TextLayer,
     base_colour,
     draw_ground,
     draw_text,
+    paint_text,
     paste_products,
-    render_layout,
+    text_layer,
 )
 from shared.compose.layouts import Layout, build_layout
 from shared.compose.scaling import Tiles
@@ -42,21 +44,19 @@ from shared.events import CampaignEvent
 if TYPE_CHECKING:
     from shared.plan import CreativePlan
 
-_WHITE: RGB = (255, 255, 255)
-
 
 @dataclass
 class CacheStats:
     hits: int = 0
     misses: int = 0
-    plain: int = 0  # layouts whose cards touch text: drawn without the cache
+    plain: int = 0  # drawn without the cache (it is off)
 
 
 class PartsCache:
     def __init__(self, max_bytes: int = 64 << 20) -> None:
         self.max_bytes = max_bytes
         self.stats = CacheStats()
-        self._entries: OrderedDict[tuple[object, ...], Image.Image] = OrderedDict()
+        self._entries: OrderedDict[Layout, TextLayer] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
 
@@ -69,35 +69,35 @@ class PartsCache:
         tiles: Tiles | None = None,
     ) -> Image.Image:
         """The same image as `render_layout(layout, theme, product_images, seed, tiles)`."""
-        if self.max_bytes <= 0 or not cards_clear_of_text(layout):
+        canvas = draw_ground(layout, theme, seed)
+        paste_products(canvas, layout, theme, product_images, tiles)
+        if self.max_bytes <= 0:
             with self._lock:
                 self.stats.plain += 1
-            return render_layout(layout, theme, product_images, seed, tiles)
-        key = (layout, theme, seed if theme.confetti else 0)
+            draw_text(canvas, layout, theme)
+            return canvas
         with self._lock:
-            static = self._entries.get(key)
-            if static is not None:
-                self._entries.move_to_end(key)
+            layer = self._entries.get(layout)
+            if layer is not None:
+                self._entries.move_to_end(layout)
                 self.stats.hits += 1
             else:
                 self.stats.misses += 1
-        if static is None:
-            static = draw_ground(layout, theme, seed)
-            draw_text(static, layout, theme)
-            self._put(key, static)
-        canvas = static.copy()  # the cached image is shared: never drawn on
-        paste_products(canvas, layout, theme, product_images, tiles)
+        if layer is None:
+            layer = text_layer(layout)
+            self._put(layout, layer)
+        paint_text(canvas, layer, theme)
         return canvas
 
-    def _put(self, key: tuple[object, ...], image: Image.Image) -> None:
-        size = _nbytes(image)
+    def _put(self, key: Layout, layer: TextLayer) -> None:
+        size = _nbytes(layer)
         if size > self.max_bytes:
             return
         with self._lock:
             old = self._entries.pop(key, None)
             if old is not None:
                 self._bytes -= _nbytes(old)
-            self._entries[key] = image
+            self._entries[key] = layer
             self._bytes += size
             while self._bytes > self.max_bytes:
                 _, evicted = self._entries.popitem(last=False)
@@ -117,26 +117,8 @@ class PartsCache:
         return self._bytes
 
 
-def _nbytes(image: Image.Image) -> int:
-    return image.width * image.height * 4  # Pillow keeps RGB as 4 bytes a pixel
-
-
-@lru_cache(maxsize=4096)
-def cards_clear_of_text(layout: Layout) -> bool:
-    """True when no pixel that pasting the product cards changes is one the text draws on."""
-    tiles = [e for e in layout.elements if e.image_index >= 0]
-    if not tiles or not layout.text_elements:
-        return True
-    text = Image.new("L", (layout.width, layout.height), 0)
-    probe_theme = Theme("probe", (0, 0, 0), _WHITE, _WHITE, _WHITE, _WHITE, _WHITE)
-    draw_text(text, layout, probe_theme, ink=255)
-    # White tiles and a white shadow on black: every pixel the paste blends into at all
-    # (any mask value >= 1) comes out non-zero.
-    cards = Image.new("RGB", (layout.width, layout.height), (0, 0, 0))
-    n = max(e.image_index for e in tiles) + 1
-    paste_products(cards, layout, probe_theme, [Image.new("RGB", (64, 64), _WHITE)] * n)
-    touched = cards.convert("L").point(lambda v: 255 if v else 0)
-    return ImageChops.multiply(touched, text.point(lambda v: 255 if v else 0)).getbbox() is None
+def _nbytes(layer: TextLayer) -> int:
+    return sum(mask.width * mask.height for _, _, mask in layer)  # "L": a byte a pixel
 
 
 def theme_for(
@@ -175,8 +157,8 @@ def compose_cached(
     base: RGB | None = None,
     tiles: Tiles | None = None,
 ) -> Image.Image:
-    """Byte for byte `compose_creative(plan, product_images, event)`, from cached parts
-    (with `tiles`: the same layers, the product cards from those ready-scaled tiles)."""
+    """Byte for byte `compose_creative(plan, product_images, event)`, the text from cached
+    masks (with `tiles`: the same layers, the product cards from those ready-scaled tiles)."""
     if len(product_images) != len(plan.image_keys):
         raise ValueError(
             f"plan {plan.creative_id} shows {len(plan.image_keys)} images, "
@@ -188,4 +170,4 @@ def compose_cached(
     return cache.render(layout, theme, product_images, plan.seed, tiles)
 
 
-__all__ = ["CacheStats", "PartsCache", "cards_clear_of_text", "compose_cached", "default_cache"]
+__all__ = ["CacheStats", "PartsCache", "compose_cached", "default_cache"]
