@@ -167,9 +167,13 @@ SELECT
 {_lines("cr.mean_{m}")},
     cr.p50_generate_ms, cr.p95_generate_ms,
     COALESCE(mv.metrics, '{{}}'::jsonb) AS report_metrics,
-{_lines("CASE WHEN jsonb_typeof(mv.metrics -> 'eval' -> '{m}') = 'number' "
+{
+    _lines(
+        "CASE WHEN jsonb_typeof(mv.metrics -> 'eval' -> '{m}') = 'number' "
         "THEN (mv.metrics -> 'eval' ->> '{m}')::float8 END AS report_{m}",
-        metrics=TYPED_REPORT_METRICS)},
+        metrics=TYPED_REPORT_METRICS,
+    )
+},
     CASE WHEN jsonb_typeof(mv.metrics -> 'samples') = 'number'
         THEN (mv.metrics ->> 'samples')::float8::bigint END AS report_samples,
     cr.first_creative_at, cr.last_creative_at
@@ -217,8 +221,10 @@ def upgrade() -> None:
     op.execute("REVOKE ALL ON SCHEMA analytics FROM PUBLIC")
     for _name, ddl in VIEWS:
         op.execute(ddl)
-    op.execute("COMMENT ON SCHEMA analytics IS "
-               "'Read-only reporting views over AdGen tables; see docs/schema.md'")
+    op.execute(
+        "COMMENT ON SCHEMA analytics IS "
+        "'Read-only reporting views over AdGen tables; see docs/schema.md'"
+    )
 
 
 def downgrade() -> None:
