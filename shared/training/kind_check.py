@@ -121,18 +121,24 @@ def curve(
     return rows
 
 
-def plot(run_dirs: list[Path], out: Path, prompts: int = 128) -> None:
-    """One figure: kind top-1 of each run's kind_curve.jsonl against images seen and wall time
-    (chance is 1 / prompts: the candidates are the other prompts' products)."""
+def plot(run_dirs: list[Path], out: Path, prompts: int = 128, baseline: Path | None = None) -> None:
+    """One figure: kind top-1 of each run's kind_curve.jsonl against images seen, run time and
+    colour accuracy (chance is 1 / prompts: the candidates are the other prompts' products).
+    ``baseline``: the JSON ``adgen eval kinds baseline`` prints, shown as a point."""
     from shared.training.visuals import kind_curve_plot
 
     curves = {}
     for run in run_dirs:
         lines = (run / "kind_curve.jsonl").read_text().splitlines()
         curves[run.name] = [json.loads(line) for line in lines if line.strip()]
+    references = {}
+    if baseline is not None:
+        unseen = json.loads(baseline.read_text())["unseen_colours"]
+        references["retrieve + recolour"] = (unseen["colour_match"], unseen["kind_top1"])
     kind_curve_plot(
         curves,
         out,
         chance=1 / prompts,
         title=f"kind top-1, {prompts} learnt products in unseen colours",
+        references=references,
     )

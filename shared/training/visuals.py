@@ -72,31 +72,45 @@ def kind_curve_plot(
     out_path: str | Path,
     chance: float | None = None,
     title: str = "",
+    references: dict[str, tuple[float, float]] | None = None,
 ) -> None:
-    """kind top-1 against training images seen and against time, one line per run (rows as
-    kind_check's curve writes them), both panels in one figure.  Time is the run's own CPU time
-    where every row has it (fair when other jobs share the machine), else wall time."""
+    """kind top-1 against training images seen, against time, and against colour accuracy, one
+    line per run (rows as kind_check's curve writes them).  Time is the run's own CPU time where
+    every row has it (fair when other jobs share the machine), else wall time.  The third panel
+    shows the trade the evaluator imposes (re-colouring a drawing costs kind accuracy);
+    ``references`` are fixed points on it, name -> (colour right, kind top-1), e.g. the
+    retrieve + recolour baseline."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), sharey=True)
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4.2), sharey=True)
     cpu = all(r.get("cpu_s") is not None for rows in curves.values() for r in rows)
     clock = "cpu_s" if cpu else "wall_s"
     for name, rows in curves.items():
         rows = sorted(rows, key=lambda r: r["step"])
         y = [r["kind_top1"] for r in rows]
-        axes[0].plot([r["images_seen"] for r in rows], y, marker="o", label=name)
+        (line,) = axes[0].plot([r["images_seen"] for r in rows], y, marker="o", label=name)
         axes[1].plot([r[clock] / 60 for r in rows], y, marker="o", label=name)
+        axes[2].plot([r["colour_match"] for r in rows], y, marker="o", color=line.get_color())
+        last = rows[-1]
+        axes[2].annotate(
+            f"step {last['step']:,}", (last["colour_match"], last["kind_top1"]), fontsize=7
+        )
+    for name, (colour, kind) in (references or {}).items():
+        axes[2].plot([colour], [kind], marker="*", markersize=12, linestyle="", label=name)
     time_label = "CPU time of the run (min)" if cpu else "wall time (min, contended CPU)"
-    for ax, xlabel in zip(axes, ("training images seen", time_label), strict=True):
+    xlabels = ("training images seen", time_label, "colour right (share of coloured prompts)")
+    for ax, xlabel in zip(axes, xlabels, strict=True):
         if chance is not None:
             ax.axhline(chance, color="grey", linestyle=":", label="chance")
         ax.set_xlabel(xlabel)
         ax.grid(alpha=0.3)
     axes[0].set_ylabel("kind top-1, unseen colours (kind_check)")
     axes[1].legend(fontsize=8)
+    if references:
+        axes[2].legend(fontsize=8)
     if title:
         fig.suptitle(title, fontsize=9)
     fig.tight_layout()

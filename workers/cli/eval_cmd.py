@@ -109,6 +109,9 @@ def kinds(
         list[Path] | None, typer.Option("--run-dir", help="curve/plot: training run dir(s)")
     ] = None,
     out: Annotated[Path, typer.Option(help="plot: the figure")] = Path("kind_curve.png"),
+    baseline: Annotated[
+        Path | None, typer.Option(help="plot: `adgen eval kinds baseline` JSON, shown as a point")
+    ] = None,
 ) -> None:
     """Kind and colour accuracy at scale (docs/gan.md): a model, the retrieve + recolour
     baseline, every snapshot of a run (curve), or the curves of several runs (plot)."""
@@ -117,7 +120,7 @@ def kinds(
     from shared.training import kind_check
 
     if model == "plot":
-        kind_check.plot(run_dir or [], out, prompts)
+        kind_check.plot(run_dir or [], out, prompts, baseline)
         return
     from shared.eval.model import load_evaluator
     from shared.text.encoder import TextEncoder
