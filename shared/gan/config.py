@@ -60,12 +60,13 @@ class GANConfig:
     # With "rgb" maps: G outputs a per-pixel gain and offset applied to the (warped) picture,
     # starting as an exact copy of it, instead of drawing the RGB from scratch.
     exemplar_residual: bool = False
-    # With "rgb" maps: G re-colours the (warped) picture, and can do nothing else: per pixel a
-    # hue rotation about the grey axis, a saturation gain in [1/2, 2] and a gamma on the grey
-    # (shared/gan/recolour.py), starting as an exact copy.  White ground and black outlines
-    # stay, so the drawing's structure cannot be repainted (the free residual above lost kind
-    # accuracy exactly that way while it learnt colour).
-    exemplar_hue: bool = False
+    # With "rgb" maps: G re-colours the (warped) picture, and can do nothing else: a hue
+    # rotation about the grey axis, a saturation gain in [1/2, 2] and a gamma on the grey
+    # (shared/gan/recolour.py), starting as an exact copy, either per pixel ("pixel") or one
+    # setting for the whole picture ("global", as the catalog's own recolours are made).
+    # White ground and black outlines stay, so the drawing's structure cannot be repainted
+    # (the free residual above lost kind accuracy exactly that way while it learnt colour).
+    exemplar_hue: str = "off"
     exemplar_per_concept: int = 6  # pictures kept per product (styles, placements, recolours)
     exemplar_warp: float = 1.0  # strength of the noise-driven affine warp (0: none)
     exemplar_rows: int = 0
@@ -83,7 +84,13 @@ class GANConfig:
             raise ValueError(f"exemplar_map must be grey or rgb, got {self.exemplar_map!r}")
         if self.exemplar_residual and self.exemplar_map != "rgb":
             raise ValueError("exemplar_residual needs exemplar_map rgb")
-        if self.exemplar_hue and (self.exemplar_map != "rgb" or self.exemplar_residual):
+        if isinstance(self.exemplar_hue, bool):  # first written as a flag (per-pixel or off)
+            self.exemplar_hue = "pixel" if self.exemplar_hue else "off"
+        if self.exemplar_hue not in ("off", "pixel", "global"):
+            raise ValueError(
+                f"exemplar_hue must be off, pixel or global, got {self.exemplar_hue!r}"
+            )
+        if self.exemplar_hue != "off" and (self.exemplar_map != "rgb" or self.exemplar_residual):
             raise ValueError("exemplar_hue needs exemplar_map rgb and no exemplar_residual")
         if self.g_arch not in ("dfgan", "exemplar"):
             raise ValueError(f"g_arch must be dfgan or exemplar, got {self.g_arch!r}")

@@ -96,11 +96,11 @@ class Generator(nn.Module):
             for a, b in zip(ch[:-1], ch[1:], strict=True)
         )
         self.residual = cfg.g_arch == "exemplar" and cfg.exemplar_residual
-        self.hue = cfg.g_arch == "exemplar" and cfg.exemplar_hue
+        self.hue = cfg.exemplar_hue if cfg.g_arch == "exemplar" else "off"
         # gain and offset per RGB channel, hue/saturation/brightness maps, or the RGB itself
-        out = 6 if self.residual else 4 if self.hue else 3
+        out = 6 if self.residual else 4 if self.hue != "off" else 3
         last = nn.Conv2d(ch[-1] + guide, out, 3, 1, 1)
-        if self.residual or self.hue:  # start as the exact picture (zeros are the identity)
+        if out != 3:  # start as the exact picture (zeros are the identity)
             nn.init.zeros_(last.weight)
             nn.init.zeros_(last.bias)  # type: ignore[arg-type]  # bias=True: never None
         self.to_rgb = nn.Sequential(nn.LeakyReLU(0.2), last)
@@ -156,8 +156,10 @@ class Generator(nn.Module):
             assert guide is not None
             gain, offset = rgb.chunk(2, dim=1)
             rgb = guide * (1.0 + gain) + offset
-        elif self.hue:
+        elif self.hue != "off":
             assert guide is not None
+            if self.hue == "global":  # one setting per picture: the mean of G's maps
+                rgb = rgb.mean(dim=(2, 3), keepdim=True).expand_as(rgb)
             rgb = hue_recolour(guide, rgb)
         # Linear RGB while training, clamped when sampling (as StyleGAN): with a tanh, pushing the
         # white backgrounds towards exactly +1 saturated it and froze G in one of our runs.

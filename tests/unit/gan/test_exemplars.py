@@ -115,7 +115,7 @@ def test_the_guide_changes_the_picture(bank_and_cfg: tuple) -> None:
     assert (gen(z, text) - before).abs().mean() > 1e-4
 
 
-@pytest.mark.parametrize("output", ["residual", "hue"])
+@pytest.mark.parametrize("output", ["residual", "pixel", "global"])
 def test_colour_map_generators_start_as_the_exact_picture(tmp_path: Path, output: str) -> None:
     synthetic_catalog(tmp_path / "cat", size=16)
     bank = build_exemplar_bank(load_catalog(tmp_path / "cat"), fake_embed, 16, 16, 2, "rgb")
@@ -127,7 +127,7 @@ def test_colour_map_generators_start_as_the_exact_picture(tmp_path: Path, output
         g_arch="exemplar",
         exemplar_map="rgb",
         exemplar_residual=output == "residual",
-        exemplar_hue=output == "hue",
+        exemplar_hue=output if output != "residual" else "off",
         exemplar_size=16,
         exemplar_warp=0.0,
         exemplar_rows=len(bank.keys),

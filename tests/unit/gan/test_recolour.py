@@ -77,6 +77,10 @@ def test_gradient_reaches_every_parameter_map() -> None:
 
 def test_config_needs_colour_maps_and_excludes_the_free_residual() -> None:
     with pytest.raises(ValueError, match="exemplar_hue"):
-        GANConfig(g_arch="exemplar", exemplar_hue=True)  # grey maps
+        GANConfig(g_arch="exemplar", exemplar_hue="pixel")  # grey maps
     with pytest.raises(ValueError, match="exemplar_hue"):
-        GANConfig(g_arch="exemplar", exemplar_map="rgb", exemplar_residual=True, exemplar_hue=True)
+        GANConfig(
+            g_arch="exemplar", exemplar_map="rgb", exemplar_residual=True, exemplar_hue="global"
+        )
+    with pytest.raises(ValueError, match="exemplar_hue"):
+        GANConfig(g_arch="exemplar", exemplar_map="rgb", exemplar_hue="sideways")

@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 import torch
 
 from shared.catalog.format import CatalogItem, write_metadata
@@ -32,12 +33,13 @@ def _catalog(root: Path, size: int) -> None:
     write_metadata(root, items)
 
 
-def test_short_run_recolours_the_kept_picture_to_the_asked_colour(tmp_path: Path) -> None:
+@pytest.mark.parametrize("hue", ["pixel", "global"])
+def test_short_run_recolours_the_kept_picture_to_the_asked_colour(tmp_path: Path, hue: str) -> None:
     _catalog(tmp_path / "cat", 16)
     cfg = GANConfig(
         g_arch="exemplar",
         exemplar_map="rgb",
-        exemplar_hue=True,
+        exemplar_hue=hue,
         exemplar_size=16,
         exemplar_per_concept=1,
         exemplar_warp=0.0,
