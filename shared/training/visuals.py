@@ -93,11 +93,18 @@ def kind_curve_plot(
         y = [r["kind_top1"] for r in rows]
         (line,) = axes[0].plot([r["images_seen"] for r in rows], y, marker="o", label=name)
         axes[1].plot([r[clock] / 60 for r in rows], y, marker="o", label=name)
-        axes[2].plot([r["colour_match"] for r in rows], y, marker="o", color=line.get_color())
-        last = rows[-1]
-        axes[2].annotate(
-            f"step {last['step']:,}", (last["colour_match"], last["kind_top1"]), fontsize=7
-        )
+        coloured = [r for r in rows if r.get("colour_match") is not None]  # older curves lack it
+        if coloured:
+            axes[2].plot(
+                [r["colour_match"] for r in coloured],
+                [r["kind_top1"] for r in coloured],
+                marker="o",
+                color=line.get_color(),
+            )
+            last = coloured[-1]
+            axes[2].annotate(
+                f"step {last['step']:,}", (last["colour_match"], last["kind_top1"]), fontsize=7
+            )
     for name, (colour, kind) in (references or {}).items():
         axes[2].plot([colour], [kind], marker="*", markersize=12, linestyle="", label=name)
     time_label = "CPU time of the run (min)" if cpu else "wall time (min, contended CPU)"

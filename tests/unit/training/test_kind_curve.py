@@ -27,4 +27,33 @@ def test_plot_draws_both_runs_from_their_curves(tmp_path: Path) -> None:
         (run / "kind_curve.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     plot([tmp_path / "dfgan", tmp_path / "hybrid"], tmp_path / "ab.png")
     with Image.open(tmp_path / "ab.png") as im:
-        assert im.width > im.height > 200  # two panels side by side
+        assert im.width > 2 * im.height > 400  # three panels side by side
+
+
+def _run(root: Path, name: str, kinds: list[float]) -> Path:
+    run = root / name
+    run.mkdir()
+    rows = [
+        {
+            "step": 300 * (i + 1),
+            "images_seen": 9600 * (i + 1),
+            "cpu_s": 200.0 * (i + 1),
+            "kind_top1": k,
+            "colour_match": 0.1 * (i + 1),
+        }
+        for i, k in enumerate(kinds)
+    ]
+    (run / "kind_curve.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return run
+
+
+def test_plot_draws_every_run_and_the_baseline(tmp_path: Path) -> None:
+    runs = [_run(tmp_path, "a", [0.1, 0.2]), _run(tmp_path, "b", [0.5, 0.3, 0.25])]
+    baseline = tmp_path / "baseline.json"
+    baseline.write_text(json.dumps({"unseen_colours": {"kind_top1": 0.43, "colour_match": 0.36}}))
+    plain, with_point = tmp_path / "plain.png", tmp_path / "point.png"
+    plot(runs, plain)
+    plot(runs, with_point, baseline=baseline)
+    a, b = Image.open(plain), Image.open(with_point)
+    assert a.size == b.size and a.width > 2 * a.height  # three panels side by side
+    assert a.tobytes() != b.tobytes()  # the baseline point (and its legend) is drawn
