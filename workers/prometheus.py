@@ -77,7 +77,7 @@ class WorkerMetrics:
         self.update_device_memory()
 
     def group(self, stage: str) -> Callable[[int, float], None]:
-        """A batcher callback recording group sizes for one stage (score, db)."""
+        """A batcher callback recording group sizes for one stage (claim, score, db)."""
 
         def observe(size: int, seconds: float) -> None:
             self.group_size.labels(stage).observe(size)
