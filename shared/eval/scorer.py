@@ -315,16 +315,16 @@ def _aggregate(per_image: dict[str, np.ndarray], rows: list[int]) -> dict[str, f
     if not rows:
         return out
     for name, values in per_image.items():
-        v = values[rows]
-        v = v[~np.isnan(v)]
-        if len(v) == 0:
+        # A creative shows a few images: plain floats beat numpy reductions on tiny arrays.
+        v = [x for x in values[rows].tolist() if x == x]  # NaN (not applicable) dropped
+        if not v:
             continue
         if name in _WORST_LOW:
-            out[name] = float(v.min())
+            out[name] = float(min(v))
         elif name in _WORST_HIGH:
-            out[name] = float(v.max())
+            out[name] = float(max(v))
         else:
-            out[name] = float(v.mean())
+            out[name] = float(sum(v) / len(v))
     return out
 
 
