@@ -26,7 +26,7 @@ from shared.db.models import (
     RejectedEvent,
     Score,
 )
-from shared.events import CampaignEvent, Rejection
+from shared.events import CampaignEvent, Rejection, hash_payload
 
 
 def _now() -> datetime:
@@ -162,14 +162,15 @@ def claim_events(
 def _claim_row(
     event: CampaignEvent, max_attempts: int, worker: str, now: datetime
 ) -> dict[str, Any]:
+    payload = event.model_dump(mode="json")
     return {
         "event_id": event.event_id,
         "campaign_id": event.campaign.id,
         "type": event.type,
         "schema_version": event.schema_version,
         "status": STATUS_PROCESSING,
-        "payload": event.model_dump(mode="json"),
-        "payload_sha256": event.payload_hash(),
+        "payload": payload,
+        "payload_sha256": hash_payload(payload),
         "attempts": 1 if max_attempts >= 1 else 0,
         "creatives_requested": event.creative_count,
         "occurred_at": event.occurred_at,
