@@ -7,7 +7,9 @@ S3 upload, per-event scoring, commit) in this process against a real Postgres an
 server, over two streams: 1-creative events (300x250, the four ad types) and standard events
 (2 variants x 5 sizes). The models run first, batched (generator at --batch, scoring networks
 likewise), timed on their own; the walk then replays their outputs, so what it costs is the CPU
-that no device removes. Commits are grouped like the worker's group commit (--db-group).
+that no device removes. Commits are grouped like the worker's group commit (--db-group), and
+claims like the worker's claim batcher (--claim-group: the events a worker runs at once claim
+together; 1 = each alone).
 
 CPU is `time.thread_time()` of this (single) thread, so other processes on a busy host do not
 count; the servers' CPU is not included (bench/cpu.py measures that in the full benchmark).
@@ -21,7 +23,10 @@ PNG at zlib level 3, no parts cache, Pillow tiles), "session-4" (fpng, parts cac
 Pixel work that a GPU host does on the generator's device (the product tiles,
 shared/compose/upscale.py) is timed on its own as a device stage -- here it runs on this CPU --
 and is reported beside the models, not in "outside the models"; what it leaves on the host
-(handing tiles to Pillow) is the "tile hand-over (host)" stage, which is counted.
+(handing tiles to Pillow) is the "tile hand-over (host)" stage, which is counted. So are the
+per-image scores that scoring's batched `forward` computes after the networks, as tensor ops on
+the scorer's device (reference fidelity, alignment, ...): timed apart from the networks, in
+batches of --batch, as "per-image scores, batched (device stage)".
 """
 
 from __future__ import annotations

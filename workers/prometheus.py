@@ -45,7 +45,8 @@ class WorkerMetrics:
         self.group_size = Histogram(
             "adgen_group_size",
             "Events or images per cross-event "
-            "pass, by stage (score: images, db: events per transaction)",
+            "pass, by stage (claim: deliveries per transaction, score: images, "
+            "db: events per transaction)",
             ["stage"],
             buckets=BATCH_BUCKETS,
             registry=r,
