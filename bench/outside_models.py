@@ -7,7 +7,9 @@ S3 upload, per-event scoring, commit) in this process against a real Postgres an
 server, over two streams: 1-creative events (300x250, the four ad types) and standard events
 (2 variants x 5 sizes). The models run first, batched (generator at --batch, scoring networks
 likewise), timed on their own; the walk then replays their outputs, so what it costs is the CPU
-that no device removes. Commits are grouped like the worker's group commit (--db-group).
+that no device removes. Commits are grouped like the worker's group commit (--db-group), and
+claims like the worker's claim batcher (--claim-group: the events a worker runs at once claim
+together; 1 = each alone).
 
 CPU is `time.thread_time()` of this (single) thread, so other processes on a busy host do not
 count; the servers' CPU is not included (bench/cpu.py measures that in the full benchmark).
@@ -21,7 +23,10 @@ PNG at zlib level 3, no parts cache, Pillow tiles), "session-4" (fpng, parts cac
 Pixel work that a GPU host does on the generator's device (the product tiles,
 shared/compose/upscale.py) is timed on its own as a device stage -- here it runs on this CPU --
 and is reported beside the models, not in "outside the models"; what it leaves on the host
-(handing tiles to Pillow) is the "tile hand-over (host)" stage, which is counted.
+(handing tiles to Pillow) is the "tile hand-over (host)" stage, which is counted. So are the
+per-image scores that scoring's batched `forward` computes after the networks, as tensor ops on
+the scorer's device (reference fidelity, alignment, ...): timed apart from the networks, in
+batches of --batch, as "per-image scores, batched (device stage)".
 """
 
 from __future__ import annotations
@@ -45,7 +50,7 @@ from bench.plot_costs import plot_costs
 from shared.compose.parts_cache import CacheStats, PartsCache
 from shared.config import Settings
 from shared.db.group_commit import commit_events
-from shared.db.ledger import ClaimResult, SqlLedger
+from shared.db.ledger import ClaimRequest, ClaimResult, SqlLedger
 from shared.encoding import Encoding
 from shared.eval.model import pil_to_uint8
 from shared.eval.scorer import CreativeStats, GateThresholds, load_scorer
@@ -72,7 +77,11 @@ STAGES = (
 )
 # Pixel work that runs on the generator's device on a GPU host (here: on this CPU), reported
 # beside the model forward passes, never inside "outside the models".
-DEVICE_STAGES = ("tiles (device stage)", "creative statistics (device stage)")
+DEVICE_STAGES = (
+    "tiles (device stage)",
+    "creative statistics (device stage)",
+    "per-image scores, batched (device stage)",
+)
 HOST_CORES = 16
 TARGET = 8000
 
@@ -119,12 +128,17 @@ def run_models(
         images += rt.generate([r.prompt for r in chunk], [r.seed for r in chunk])
     gen_wall, gen_cpu = time.perf_counter() - t0, time.thread_time() - c0
     outs: list[Any] = []
-    c1 = time.thread_time()
+    score_cpu = per_image_cpu = 0.0
     for i in range(0, len(reqs), batch):
         pairs = list(zip(images[i : i + batch], reqs[i : i + batch], strict=True))
         raw = pil_to_uint8([im for im, _ in pairs], scorer.evaluator.cfg.image_size)
-        outs += scorer.forward([(raw[k], r.prompt) for k, (_, (_, r)) in enumerate(pairs)])
-    score_cpu = time.thread_time() - c1
+        c1 = time.thread_time()
+        nets = scorer.networks(raw, [r.prompt for _, (_, r) in pairs])
+        c2 = time.thread_time()
+        outs += scorer.image_scores(raw, nets)  # the rest of `forward`, batched like it
+        c3 = time.thread_time()
+        score_cpu += c2 - c1
+        per_image_cpu += c3 - c2
     by_event_img: dict[str, list[Image.Image]] = {}
     by_event_out: dict[str, list[Any]] = {}
     for (eid, _), im, out in zip(reqs, images, outs, strict=True):
@@ -139,6 +153,7 @@ def run_models(
             "generator_images_per_s": n / gen_wall,
             "generator_cpu_ms_per_image": gen_cpu * 1000 / n,
             "scoring_networks_cpu_ms_per_image": score_cpu * 1000 / n,
+            "per_image_scores_cpu_ms_total": per_image_cpu * 1000,
         },
     )
 
@@ -149,6 +164,17 @@ class TimedLedger(SqlLedger):
     def __init__(self, db_url: str, cpu: Cpu, kept: list[EventResult]) -> None:
         super().__init__(db_url, worker="bench", commit_fn=self._keep)
         self.cpu, self.kept = cpu, kept
+        self.ahead: dict[str, ClaimResult] = {}  # claimed with their group, not yet walked
+
+    def claim_group(self, events: Sequence[CampaignEvent], max_attempts: int) -> None:
+        """Claim events that arrive together in one call, as the worker's claim batcher does
+        for concurrently running events; each event's walk then takes its own result."""
+        c0 = time.thread_time()
+        results = self.claim_many([ClaimRequest(e, max_attempts) for e in events])
+        for e, r in zip(events, results, strict=True):
+            assert isinstance(r, ClaimResult), r
+            self.ahead[e.event_id] = r
+        self.cpu.add("claim", time.thread_time() - c0)
 
     def _keep(self, results: Sequence[EventResult]) -> list[BaseException | None]:
         self.kept.extend(results)
@@ -157,6 +183,8 @@ class TimedLedger(SqlLedger):
     def claim(self, event: CampaignEvent, *, max_attempts: int) -> ClaimResult:
         c0 = time.thread_time()
         try:
+            if event.event_id in self.ahead:
+                return self.ahead.pop(event.event_id)
             return super().claim(event, max_attempts=max_attempts)
         finally:
             self.cpu.add("claim", time.thread_time() - c0)
@@ -172,8 +200,11 @@ def walk(
     outs: dict[str, list[Any]],
     db_group: int,
     store: Any,
+    claim_group: int = 1,
 ) -> Cpu:
-    """The event walk for each event, models replayed; CPU per stage of the whole stream."""
+    """The event walk for each event, models replayed; CPU per stage of the whole stream.
+    Claims go in groups of `claim_group` (the events a worker runs at once), commits in groups
+    of `db_group`."""
     cpu = Cpu()
     kept: list[EventResult] = []
     ledger = TimedLedger(settings.resolved_database_url, cpu, kept)
@@ -219,7 +250,11 @@ def walk(
     original, pipeline.produce_creatives = pipeline.produce_creatives, produce  # type: ignore[assignment]
     original_stats, scorer_module.creative_stats = scorer_module.creative_stats, stats
     try:
-        for ev in events:
+        for i, ev in enumerate(events):
+            if claim_group > 1 and i % claim_group == 0:
+                c0 = time.thread_time()  # part of the walk (its "claim" stage is subtracted)
+                ledger.claim_group(events[i : i + claim_group], ctx.limits.max_attempts)
+                cpu.add("walk", time.thread_time() - c0)
             current["id"] = ev.event_id
             c0 = time.thread_time()
             out = handle_event_task([ev.canonical_json()], {}, ctx)
@@ -258,6 +293,7 @@ def measure(
     batch: int,
     db_group: int,
     store: Any,
+    claim_group: int = 1,
 ) -> dict[str, Any]:
     results: dict[str, Any] = {}
     for cfg in configs:
@@ -265,12 +301,18 @@ def measure(
         evs = [e.model_copy(update={"event_id": f"{e.event_id}-{cfg.name}"}) for e in events]
         imgs, outs, model = run_models(rt, scorer, evs, batch)
         half = len(evs) // 2
-        walk(evs[:half], cfg, settings, rt, scorer, imgs, outs, db_group, store)  # warm
+        args = (cfg, settings, rt, scorer, imgs, outs, db_group, store, claim_group)
+        walk(evs[:half], *args)  # warm
         cfg.parts.stats = CacheStats()  # count the measured half only
-        cpu = walk(evs[half:], cfg, settings, rt, scorer, imgs, outs, db_group, store)
+        cpu = walk(evs[half:], *args)
         n = sum(e.creative_count for e in evs[half:])
         per = {s: cpu.ms.get(s, 0.0) / n for s in STAGES}
         device = {s: cpu.ms.get(s, 0.0) / n for s in DEVICE_STAGES}
+        # Computed with the networks in batches of --batch over the whole stream (scoring's
+        # `forward`, which a worker batches across events): per creative of the stream.
+        device["per-image scores, batched (device stage)"] = model.pop(
+            "per_image_scores_cpu_ms_total"
+        ) / sum(e.creative_count for e in evs)
         total = sum(per.values())
         results[cfg.name] = {
             "stages_ms_per_creative": per,
@@ -310,6 +352,13 @@ def main() -> None:
     ap.add_argument("--standard", type=int, default=16, help="standard events (half warm-up)")
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--db-group", type=int, default=16)
+    ap.add_argument(
+        "--claim-group",
+        type=int,
+        default=8,
+        help="events claimed together (a worker's claim batcher groups at most its thread "
+        "count, ADGEN_WORKER_CONCURRENCY, default 8); 1 = each event alone",
+    )
     ap.add_argument("--model", type=Path, default=None)
     ap.add_argument("--plot", type=Path, default=None)
     ap.add_argument("--json", type=Path, default=None)
@@ -337,6 +386,7 @@ def main() -> None:
                 args.batch,
                 args.db_group,
                 store,
+                args.claim_group,
             ),
             "standard": measure(
                 "standard",
@@ -348,6 +398,7 @@ def main() -> None:
                 args.batch,
                 args.db_group,
                 store,
+                args.claim_group,
             ),
         }
     if args.json:

@@ -89,8 +89,8 @@ class Settings(BaseSettings):
         default=64,
         ge=1,
         le=4096,
-        description="Most finished events written in one database "
-        "transaction (group commit); 1 = one transaction per event",
+        description="Most events in one database transaction: finished events written "
+        "together (group commit), and deliveries claimed together; 1 = one transaction per event",
     )
     metrics_port: int = Field(
         default=9200, ge=0, le=65535, description="Prometheus port of the first worker (0 = off)"

@@ -166,11 +166,21 @@ class CampaignEvent(_Strict):
         return self.creative.count * len(self.creative.sizes)
 
     def canonical_json(self) -> str:
-        return json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+        return _canonical(self.model_dump(mode="json"))
 
     def payload_hash(self) -> str:
         """Identity of the payload, used to tell a redelivery from a conflicting reuse of an id."""
-        return hashlib.sha256(self.canonical_json().encode()).hexdigest()
+        return hash_payload(self.model_dump(mode="json"))
+
+
+def _canonical(dump: dict[str, Any]) -> str:
+    return json.dumps(dump, sort_keys=True, separators=(",", ":"))
+
+
+def hash_payload(dump: dict[str, Any]) -> str:
+    """`CampaignEvent.payload_hash` of an event's `model_dump(mode="json")` (for a caller that
+    stores the dump too: the claim, which would otherwise serialise the event twice)."""
+    return hashlib.sha256(_canonical(dump).encode()).hexdigest()
 
 
 class Rejection(BaseModel):

@@ -101,6 +101,9 @@ class Context:
     metrics: Metrics = field(default_factory=NoMetrics)
     generate_fn: GenerateFn | None = None  # default: the runtime directly, one event at a time
     handoff: HandoffSink | None = None  # set: images go to the render queue, sealed
+    _model: tuple[GeneratorRuntime, ModelInfo] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     @classmethod
     def local(
@@ -123,10 +126,17 @@ class Context:
         return self.runtime.generate([r.prompt for r in requests], [r.seed for r in requests])
 
     def model_info(self) -> ModelInfo:
+        """The generator's identity, built once per runtime (its config, re-read from JSON on
+        every call, cost a 1-creative event ~0.5 ms when built per event)."""
         rt = self.runtime
-        return ModelInfo(
-            rt.version, rt.model_dir.name, str(rt.model_dir), rt.config_dict(), rt.untrained
-        )
+        if self._model is None or self._model[0] is not rt:
+            self._model = (
+                rt,
+                ModelInfo(
+                    rt.version, rt.model_dir.name, str(rt.model_dir), rt.config_dict(), rt.untrained
+                ),
+            )
+        return self._model[1]
 
 
 @dataclass

@@ -218,6 +218,17 @@ def _build(s: Settings, pid: int) -> tuple[Context, list[MicroBatcher[Any, Any]]
         scorer.forward_fn = lambda items: scoring(items, timeout=timeout)
         batchers.append(scoring)
     if s.db_batch_max_size > 1:
+        # Claims of events that arrive together: one transaction, one INSERT for their first
+        # deliveries (placed before the generator's batcher so shutdown follows the event path).
+        claims = MicroBatcher(
+            ledger.claim_many,
+            max_batch=s.db_batch_max_size,
+            max_wait_s=0.0,
+            on_batch=metrics.group("claim"),
+            name="claim",
+        )
+        ledger.claim_fn = lambda requests: claims(list(requests), timeout=timeout)
+        batchers.insert(0, claims)
         writer = MicroBatcher(
             partial(commit_events, ledger.db_url),
             max_batch=s.db_batch_max_size,

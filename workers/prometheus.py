@@ -45,7 +45,8 @@ class WorkerMetrics:
         self.group_size = Histogram(
             "adgen_group_size",
             "Events or images per cross-event "
-            "pass, by stage (score: images, db: events per transaction)",
+            "pass, by stage (claim: deliveries per transaction, score: images, "
+            "db: events per transaction)",
             ["stage"],
             buckets=BATCH_BUCKETS,
             registry=r,
@@ -77,7 +78,7 @@ class WorkerMetrics:
         self.update_device_memory()
 
     def group(self, stage: str) -> Callable[[int, float], None]:
-        """A batcher callback recording group sizes for one stage (score, db)."""
+        """A batcher callback recording group sizes for one stage (claim, score, db)."""
 
         def observe(size: int, seconds: float) -> None:
             self.group_size.labels(stage).observe(size)

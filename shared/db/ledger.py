@@ -34,6 +34,17 @@ class ClaimResult:
     last_error: str | None = None
 
 
+@dataclass(frozen=True)
+class ClaimRequest:
+    event: CampaignEvent
+    max_attempts: int
+
+
+# Claims deliveries, one outcome each (the result or the exception): `SqlLedger.claim_many` by
+# default, a worker swaps in a batcher over it (concurrently arriving events, one transaction).
+ClaimFn = Callable[[Sequence[ClaimRequest]], list[ClaimResult | BaseException]]
+
+
 class Ledger(Protocol):
     def claim(self, event: CampaignEvent, *, max_attempts: int) -> ClaimResult: ...
     def reject(
@@ -51,6 +62,7 @@ class SqlLedger:
     ) -> None:
         self.db_url, self.worker = db_url, worker
         self.commit_fn: CommitFn = commit_fn or (lambda rs: commit_events(db_url, rs))
+        self.claim_fn: ClaimFn = self.claim_many
         # Model versions already recorded by this process: each is written once, not per event.
         self._known_models: set[str] = set()
         # Campaign ids this process has written: their claims skip the campaign's INSERT.
@@ -58,35 +70,59 @@ class SqlLedger:
         self._lock = threading.Lock()
 
     def claim(self, event: CampaignEvent, *, max_attempts: int) -> ClaimResult:
-        """One statement for a first delivery of a campaign this process has seen before."""
-        campaign = event.campaign.id
-        with self._lock:
-            known = campaign in self._known_campaigns
+        """One delivery's claim, through `claim_fn` (grouped with concurrent ones in a worker)."""
+        (result,) = self.claim_fn([ClaimRequest(event, max_attempts)])
+        if isinstance(result, BaseException):
+            raise result
+        return result
+
+    def claim_many(self, requests: Sequence[ClaimRequest]) -> list[ClaimResult | BaseException]:
+        """Claim deliveries in one transaction: one statement for any number of first
+        deliveries of campaigns this process has seen before. If the transaction fails, each
+        delivery is claimed alone, so one bad delivery cannot fail its neighbours; every caller
+        gets its own outcome (transient errors included, for its task to retry)."""
         try:
-            result = self._claim(event, max_attempts, known)
-        except sqlalchemy.exc.IntegrityError:
-            if not known:
-                raise
-            # The campaign row we remembered is gone (a reset database): write it again.
-            with self._lock:
-                self._known_campaigns.pop(campaign, None)
-            result = self._claim(event, max_attempts, False)
+            outcomes: list[ClaimResult | BaseException] = list(self._claim_all(requests))
+        except Exception as exc:  # noqa: BLE001 - handed to the deliveries' own callers below
+            if len(requests) == 1:
+                return [exc]
+            outcomes = []
+            for r in requests:
+                try:
+                    outcomes.extend(self._claim_all([r]))
+                except Exception as one:  # noqa: BLE001 - this delivery's caller raises it
+                    outcomes.append(one)
         with self._lock:
             if len(self._known_campaigns) >= KNOWN_CAMPAIGNS_MAX:
                 self._known_campaigns.clear()
-            self._known_campaigns[campaign] = None
-        return result
+            for r, o in zip(requests, outcomes, strict=True):
+                if not isinstance(o, BaseException):
+                    self._known_campaigns[r.event.campaign.id] = None
+        return outcomes
 
-    def _claim(self, event: CampaignEvent, max_attempts: int, campaign_known: bool) -> ClaimResult:
+    def _claim_all(self, requests: Sequence[ClaimRequest]) -> list[ClaimResult]:
+        with self._lock:
+            known = {r.event.campaign.id for r in requests} & self._known_campaigns.keys()
+        try:
+            return self._claim_tx(requests, known)
+        except sqlalchemy.exc.IntegrityError:
+            if not known:
+                raise
+            # A campaign row we remembered is gone (a reset database): write them again.
+            with self._lock:
+                for campaign in known:
+                    self._known_campaigns.pop(campaign, None)
+            return self._claim_tx(requests, set())
+
+    def _claim_tx(self, requests: Sequence[ClaimRequest], known: set[str]) -> list[ClaimResult]:
         with session_scope(self.db_url) as s:
-            claim, attempt, last_error = repo.claim_event(
+            outcomes = repo.claim_events(
                 session=s,
-                event=event,
+                deliveries=[(r.event, r.max_attempts) for r in requests],
                 worker=self.worker,
-                max_attempts=max_attempts,
-                campaign_known=campaign_known,
+                known_campaigns=known,
             )
-            return ClaimResult(claim, attempt, last_error)
+        return [ClaimResult(*o) for o in outcomes]
 
     def reject(self, rejection: Rejection, *, payload_bytes: int, placeholder: bool = True) -> None:
         """Record a refused message. `placeholder`: also show the id as rejected in `events`

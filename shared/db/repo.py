@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
@@ -26,7 +26,7 @@ from shared.db.models import (
     RejectedEvent,
     Score,
 )
-from shared.events import CampaignEvent, Rejection
+from shared.events import CampaignEvent, Rejection, hash_payload
 
 
 def _now() -> datetime:
@@ -79,16 +79,27 @@ class Claim(enum.StrEnum):
 
 
 def upsert_campaign(*, session: Session, event: CampaignEvent) -> None:
+    _upsert_campaigns(session, [event])
+
+
+def _upsert_campaigns(session: Session, events: Sequence[CampaignEvent]) -> None:
     # DO NOTHING, not DO UPDATE: every event of a campaign passes here, and an update would take
     # the campaign row's lock in each claim (one stuck transaction would then block them all).
-    c = event.campaign
+    # Sorted, so two transactions that insert the same new campaigns take them in one order.
+    campaigns = {e.campaign.id: e.campaign for e in events}
     upsert(
         session,
         Campaign,
-        [{"id": c.id, "advertiser_id": c.advertiser_id, "name": c.name}],
+        [
+            {"id": c.id, "advertiser_id": c.advertiser_id, "name": c.name}
+            for _, c in sorted(campaigns.items())
+        ],
         keys=["id"],
         update=False,
     )
+
+
+ClaimOutcome = tuple[Claim, int, str | None]  # (claim, attempt held, last error)
 
 
 def claim_event(
@@ -98,37 +109,74 @@ def claim_event(
     worker: str,
     max_attempts: int,
     campaign_known: bool = False,
-) -> tuple[Claim, int, str | None]:
-    """Record the delivery and decide what to do with it: (claim, attempt held, last error).
-    Row-locks the event on Postgres.
+) -> ClaimOutcome:
+    """One delivery's claim (see `claim_events`)."""
+    (outcome,) = claim_events(
+        session=session,
+        deliveries=[(event, max_attempts)],
+        worker=worker,
+        known_campaigns=frozenset([event.campaign.id]) if campaign_known else frozenset(),
+    )
+    return outcome
 
-    A first delivery -- nearly every event -- is one INSERT ... ON CONFLICT DO NOTHING RETURNING
-    that writes the claim itself (plus the campaign's INSERT unless `campaign_known`: the
-    caller has written it before). Only a redelivery reads the row (locked) and updates it."""
-    if not campaign_known:
-        upsert_campaign(session=session, event=event)
+
+def claim_events(
+    *,
+    session: Session,
+    deliveries: Sequence[tuple[CampaignEvent, int]],
+    worker: str,
+    known_campaigns: Collection[str] = frozenset(),
+) -> list[ClaimOutcome]:
+    """Record deliveries (event, max attempts) and decide what to do with each, in one
+    transaction: one outcome per delivery, in order, the same as claiming them one after the
+    other in that order. Row-locks the events on Postgres.
+
+    First deliveries -- nearly every event -- are one multi-row INSERT ... ON CONFLICT DO
+    NOTHING RETURNING that writes the claims themselves (plus one INSERT of the campaigns not
+    in `known_campaigns`: the caller has written those before). Only a redelivery (an id the
+    table holds, or met earlier in `deliveries`) reads its row (locked) and updates it."""
+    if not deliveries:
+        return []
+    _upsert_campaigns(session, [e for e, _ in deliveries if e.campaign.id not in known_campaigns])
+    # Rows in id order, so two transactions that meet on the same ids lock them in one order.
+    order = sorted(range(len(deliveries)), key=lambda i: deliveries[i][0].event_id)
+    first: dict[str, int] = {}  # event id -> the delivery its row is inserted for
+    for i in order:
+        first.setdefault(deliveries[i][0].event_id, i)
     now = _now()
-    values = {
+    rows = [_claim_row(deliveries[i][0], deliveries[i][1], worker, now) for i in first.values()]
+    dialect = session.get_bind().dialect.name
+    # On the session's connection (Core), not through the ORM (see `upsert`).
+    inserted = set(session.connection().execute(_first_claim_statement(dialect), rows).scalars())
+    out: list[ClaimOutcome | None] = [None] * len(deliveries)
+    for i in order:
+        event, max_attempts = deliveries[i]
+        if first[event.event_id] == i and event.event_id in inserted and max_attempts >= 1:
+            out[i] = (Claim.PROCESS, 1, None)
+            continue
+        claim, row = _reclaim(session, event, worker, max_attempts)
+        out[i] = (claim, row.attempts, row.last_error)
+    return [o for o in out if o is not None]
+
+
+def _claim_row(
+    event: CampaignEvent, max_attempts: int, worker: str, now: datetime
+) -> dict[str, Any]:
+    payload = event.model_dump(mode="json")
+    return {
         "event_id": event.event_id,
         "campaign_id": event.campaign.id,
         "type": event.type,
         "schema_version": event.schema_version,
         "status": STATUS_PROCESSING,
-        "payload": event.model_dump(mode="json"),
-        "payload_sha256": event.payload_hash(),
+        "payload": payload,
+        "payload_sha256": hash_payload(payload),
         "attempts": 1 if max_attempts >= 1 else 0,
         "creatives_requested": event.creative_count,
         "occurred_at": event.occurred_at,
         "started_at": now,
         "worker": worker,
     }
-    dialect = session.get_bind().dialect.name
-    # On the session's connection (Core), not through the ORM (see `upsert`).
-    inserted = session.connection().execute(_first_claim_statement(dialect), values).first()
-    if inserted is not None and max_attempts >= 1:
-        return Claim.PROCESS, 1, None
-    claim, row = _reclaim(session, event, worker, max_attempts)
-    return claim, row.attempts, row.last_error
 
 
 @lru_cache(maxsize=4)

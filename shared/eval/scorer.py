@@ -1,11 +1,13 @@
 """Per-creative scores and the quality gate, plugged into the worker as `Context.scorer`.
 
-The networks (evaluator, discriminator, text encoder) run in `forward`, one batch for any
-images; a worker batches it across events like the generator. The per-event part (gate,
-near-duplicates, reference fidelity) is cheap numpy (bench/bench_scoring.py measures the
-share). The composed creatives' image statistics are pixel work that grows with creative area:
-`creative_stats` computes them as tensor ops on the scorer's device, one op per creative size.
-"""
+`forward` is everything about one generated image that needs no other image: the networks
+(evaluator, discriminator, text encoder) and the per-image scores computed from their outputs
+as tensor ops on the scorer's device (alignment, realism, category probabilities, product
+pixel spread, reference fidelity against the nearest bank picture). It takes any images as one
+batch, so a worker batches it across events like the generator. What is left per event is how
+its images compare with each other (near-duplicates, diversity) and the gate: small numpy.
+The composed creatives' image statistics are pixel work that grows with creative area:
+`creative_stats` computes them as tensor ops on the scorer's device, one op per creative size."""
 
 from __future__ import annotations
 
@@ -87,14 +89,23 @@ class GateThresholds:
 
 
 @dataclass
-class ImageForward:
-    """One image's network outputs (CPU tensors)."""
+class NetOutputs:
+    """The networks' outputs for a batch of images, on the scorer's device."""
 
     embedding: torch.Tensor  # evaluator embedding in the text space
     logits: torch.Tensor  # category logits
     features: torch.Tensor  # evaluator features (near-duplicates, reference bank)
-    text: torch.Tensor  # the prompt's sentence embedding
-    realism_logit: float | None  # the GAN discriminator's score (None without one)
+    text: torch.Tensor  # the prompts' sentence embeddings
+    realism_logits: torch.Tensor | None  # the GAN discriminator's scores (None without one)
+
+
+@dataclass
+class ImageForward:
+    """One image's scores that need no other image of its event (from the batched pass)."""
+
+    metrics: dict[str, float]  # alignment, cosine, product_std, [realism], [psnr_ref, ssim_ref]
+    probs: np.ndarray  # category probabilities (its event says which category to read)
+    features: np.ndarray  # unit-norm evaluator features (near-duplicates within its event)
 
 
 @dataclass
@@ -161,21 +172,30 @@ class QualityScorer:
         self.runtime = runtime
         self.gate = gate
         self.device = torch.device(device)
-        # The networks' part; a worker swaps in a cross-event micro-batcher.
+        self._bank_device: tuple[torch.Tensor, torch.Tensor] | None = None
+        # The batched part (networks and per-image scores); a worker swaps in a cross-event
+        # micro-batcher.
         self.forward_fn: Callable[[list[tuple[torch.Tensor, str]]], list[ImageForward]] = (
             self.forward
         )
 
     @torch.inference_mode()
     def forward(self, items: list[tuple[torch.Tensor, str]]) -> list[ImageForward]:
-        """The networks' part of scoring for any images, as one batch: (uint8 image, prompt)
-        -> per-image outputs.  Pure per image (no batch statistics), so a worker can batch it
-        across events (`forward_fn`) and get the same numbers as one event at a time."""
+        """Everything about an image that needs no other image, for any images as one batch:
+        (uint8 image, prompt) -> the networks' outputs and the per-image scores computed from
+        them (reference fidelity included). Pure per image (no batch statistics), so a worker
+        batches it across events (`forward_fn`) with the numbers of one event at a time; what
+        is left per event is the comparison of an event's images with each other."""
         raw = torch.stack([img for img, _ in items])
+        return self.image_scores(raw, self.networks(raw, [p for _, p in items]))
+
+    @torch.inference_mode()
+    def networks(self, raw: torch.Tensor, prompts: list[str]) -> NetOutputs:
+        """The model forward passes: evaluator, text encoder, discriminator."""
         x = uint8_to_input(raw).to(self.device)
         enc = self.evaluator(x)
-        text = self.runtime.encoder.encode([p for _, p in items]).to(self.device).float()
-        realism: list[float | None] = [None] * len(items)
+        text = self.runtime.encoder.encode(prompts).to(self.device).float()
+        realism = None
         disc = self.runtime.bundle.discriminator
         if disc is not None:
             size = self.runtime.bundle.config.image_size
@@ -185,59 +205,81 @@ class QualityScorer:
                 else F.interpolate(x, size=(size, size), mode="bilinear", antialias=True)
             )
             logits = disc.score(xd.to(self.runtime.device), text.to(self.runtime.device))
-            realism = [float(v) for v in logits.float().cpu()]
-        emb, cat_logits, feats = (
-            t.float().cpu() for t in (enc.embedding, enc.logits, enc.features)
+            realism = logits.float().reshape(-1).to(self.device)
+        return NetOutputs(
+            enc.embedding.float(), enc.logits.float(), enc.features.float(), text, realism
         )
-        text = text.cpu()
-        return [
-            ImageForward(emb[i], cat_logits[i], feats[i], text[i], realism[i])
-            for i in range(len(items))
-        ]
 
     @torch.inference_mode()
+    def image_scores(self, raw: torch.Tensor, nets: NetOutputs) -> list[ImageForward]:
+        """Per-image scores as tensor ops on the scorer's device, one op for the whole batch
+        (pixel and vector work, not a network), then one copy back to the host."""
+        raw = raw.to(self.device)
+        cos = (nets.embedding * F.normalize(nets.text, dim=1)).sum(dim=1)
+        columns = {
+            "alignment": self.evaluator.alignment(cos),
+            "cosine": cos,
+            "product_std": raw.float().flatten(1).std(dim=1),
+        }
+        if nets.realism_logits is not None:
+            columns["realism"] = torch.sigmoid(nets.realism_logits)
+        if self.bank is not None and len(self.bank):
+            bank_images, bank_features = self._bank_on_device()
+            nearest = (F.normalize(nets.features, dim=1) @ bank_features.T).argmax(dim=1)
+            columns["psnr_ref"], columns["ssim_ref"] = reference_fidelity(
+                raw, bank_images[nearest], fast=True
+            )
+        names = list(columns)
+        table = torch.stack([columns[k].float() for k in names], dim=1).cpu().tolist()
+        probs = nets.logits.softmax(dim=1).cpu().numpy()
+        features = F.normalize(nets.features, dim=1).cpu().numpy()
+        return [
+            ImageForward(dict(zip(names, row, strict=True)), probs[i], features[i])
+            for i, row in enumerate(table)
+        ]
+
+    def _bank_on_device(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """The reference bank's pictures and unit-norm features, copied to the device once."""
+        if self._bank_device is None:
+            assert self.bank is not None
+            self._bank_device = (
+                self.bank.images.to(self.device),
+                F.normalize(self.bank.features.float(), dim=1).to(self.device),
+            )
+        return self._bank_device
+
     def score_images(
         self, event: CampaignEvent, plan: EventPlan, images: dict[tuple[int, int], Image.Image]
     ) -> ImageScores:
+        """An event's per-image scores (from the batched pass) and how its images compare with
+        each other (near-duplicates across variants, diversity)."""
         reqs = [r for r in plan.images if r.key in images]
         keys = [r.key for r in reqs]
         if not keys:  # every image is a shop's photo: the model has nothing to be rated on
             return ImageScores([], {})
         raw = pil_to_uint8([images[k] for k in keys], self.evaluator.cfg.image_size)
         outs = self.forward_fn([(raw[i], r.prompt) for i, r in enumerate(reqs)])
-        embedding, cat_logits, features, text = (
-            torch.stack([getattr(o, name) for o in outs])
-            for name in ("embedding", "logits", "features", "text")
-        )
-        cos = (embedding * F.normalize(text, dim=1)).sum(dim=1)
         m: dict[str, np.ndarray] = {
-            "alignment": self.evaluator.alignment(cos).cpu().numpy(),
-            "cosine": cos.cpu().numpy(),
-            "product_std": raw.float().flatten(1).std(dim=1).numpy(),
+            name: np.array([o.metrics[name] for o in outs]) for name in outs[0].metrics
         }
-        if all(o.realism_logit is not None for o in outs):
-            m["realism"] = torch.sigmoid(torch.tensor([o.realism_logit for o in outs])).numpy()
-        probs = cat_logits.softmax(dim=1).numpy()
         cats = self.evaluator.cfg.categories
         conf = np.full(len(keys), np.nan)
         for row, (_, j) in enumerate(keys):
             if j < len(event.products):  # cart complements have no requested category
                 cat = map_category(event.products[j].category, cats)
                 if cat is not None:
-                    conf[row] = probs[row, cats.index(cat)]
+                    conf[row] = outs[row].probs[cats.index(cat)]
         m["category_confidence"] = conf
-        feats = F.normalize(features, dim=1)
-        sim = (feats @ feats.T).numpy()
+        if len(keys) == 1:  # no other image to be a near-duplicate of
+            m["duplicate_similarity"] = np.full(1, -1.0)
+            return ImageScores(keys, m)
+        feats = np.stack([o.features for o in outs])
+        sim = feats @ feats.T
         variants = np.array([k[0] for k in keys])
         other = variants[:, None] != variants[None, :]
         m["duplicate_similarity"] = np.where(other, sim, -1.0).max(axis=1, initial=-1.0)
-        if len(keys) > 1:
-            off = ~np.eye(len(keys), dtype=bool)
-            m["diversity"] = np.full(len(keys), float((1 - sim[off]).mean()))
-        if self.bank is not None and len(self.bank):
-            refs = self.bank.images[self.bank.nearest(features)]
-            p, s = reference_fidelity(raw, refs, fast=True)
-            m["psnr_ref"], m["ssim_ref"] = p.numpy(), s.numpy()
+        off = ~np.eye(len(keys), dtype=bool)
+        m["diversity"] = np.full(len(keys), float((1 - sim[off]).mean()))
         return ImageScores(keys, m)
 
     def __call__(
@@ -273,16 +315,16 @@ def _aggregate(per_image: dict[str, np.ndarray], rows: list[int]) -> dict[str, f
     if not rows:
         return out
     for name, values in per_image.items():
-        v = values[rows]
-        v = v[~np.isnan(v)]
-        if len(v) == 0:
+        # A creative shows a few images: plain floats beat numpy reductions on tiny arrays.
+        v = [x for x in values[rows].tolist() if x == x]  # NaN (not applicable) dropped
+        if not v:
             continue
         if name in _WORST_LOW:
-            out[name] = float(v.min())
+            out[name] = float(min(v))
         elif name in _WORST_HIGH:
-            out[name] = float(v.max())
+            out[name] = float(max(v))
         else:
-            out[name] = float(v.mean())
+            out[name] = float(sum(v) / len(v))
     return out
 
 

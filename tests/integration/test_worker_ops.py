@@ -108,6 +108,8 @@ def test_batching_merges_events_acks_each_and_exposes_metrics(
         assert 'adgen_events_total{status="done"} 24.0' in text
         # every event finished through group commit exactly once (events per transaction)
         assert 'adgen_group_size_sum{stage="db"} 24.0' in text
+        # ... and was claimed through the claim batcher exactly once (deliveries per transaction)
+        assert 'adgen_group_size_sum{stage="claim"} 24.0' in text
         for stage in ("queue_wait", "generate", "compose", "encode", "upload", "db"):
             assert f'stage="{stage}"' in text, stage
         time.sleep(1)

@@ -213,3 +213,17 @@ def test_configured_format_reaches_the_object_and_the_row(ctx: Context) -> None:
     with session_scope(ctx.ledger.db_url) as s:
         rows = s.execute(select(Creative).where(Creative.event_id == ev.event_id)).scalars()
         assert {(r.content_type, r.object_key in keys) for r in rows} == {("image/jpeg", True)}
+
+
+def test_model_info_is_built_once_per_runtime(
+    ctx: Context, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import copy
+
+    first = ctx.model_info()
+    assert ctx.model_info() is first  # not rebuilt per event
+    assert first.version == ctx.runtime.version
+    assert first.config == ctx.runtime.config_dict()
+    other = copy.copy(ctx.runtime)
+    monkeypatch.setattr(ctx, "runtime", other)  # a runtime swapped in: its own identity
+    assert ctx.model_info() is not first

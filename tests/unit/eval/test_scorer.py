@@ -175,3 +175,42 @@ def test_batched_across_events_gives_the_same_scores(
             assert (sa, ra) == (sb, rb) and ma.keys() == mb.keys()
             for k in ma:
                 assert mb[k] == pytest.approx(ma[k], rel=1e-4, abs=1e-5), k
+
+
+def test_a_single_image_event_scores_like_the_per_image_formulas(
+    tiny_evaluator: tuple[Path, dict[str, float]], runtime: GeneratorRuntime
+) -> None:
+    """A 1-creative event: the batched per-image scores are the plain formulas on its one image
+    (reference fidelity against the nearest bank picture, sigmoid of the calibrated cosine,
+    pixel spread), and with no other image there is no near-duplicate and no diversity."""
+    import torch
+    import torch.nn.functional as F
+
+    from shared.eval.metrics import reference_fidelity
+    from shared.eval.model import pil_to_uint8
+
+    scorer = _scorer(tiny_evaluator, runtime, GateThresholds(min_alignment=None))
+    assert scorer.bank is not None and len(scorer.bank)
+    event = sample_events("one-image", count=1, sizes=["300x250"])[0]
+    plan = plan_event(event)
+    assert len(plan.images) == 1 and len(plan.creatives) == 1
+    (req,) = plan.images
+    (image,) = runtime.generate([req.prompt], [req.seed])
+    ((metrics, servable, _),) = scorer(
+        event, plan, {req.key: image}, [Image.new("RGB", (300, 250), (20, 90, 200))]
+    )
+    raw = pil_to_uint8([image], scorer.evaluator.cfg.image_size)
+    with torch.inference_mode():
+        enc = scorer.evaluator(raw.float() / 127.5 - 1.0)
+        text = runtime.encoder.encode([req.prompt]).float()
+    cos = float((enc.embedding * F.normalize(text, dim=1)).sum())
+    psnr, ssim = reference_fidelity(raw, scorer.bank.images[scorer.bank.nearest(enc.features)])
+    assert metrics["cosine"] == pytest.approx(cos, abs=1e-5)
+    assert metrics["alignment"] == pytest.approx(
+        float(scorer.evaluator.alignment(torch.tensor(cos))), abs=1e-5
+    )
+    assert metrics["product_std"] == pytest.approx(float(raw.float().std()), rel=1e-5)
+    assert metrics["psnr_ref"] == pytest.approx(float(psnr[0]), rel=1e-4)
+    assert metrics["ssim_ref"] == pytest.approx(float(ssim[0]), abs=1e-4)
+    assert metrics["duplicate_similarity"] == -1.0 and metrics["near_duplicate"] == 0.0
+    assert "diversity" not in metrics and servable
