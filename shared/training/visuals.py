@@ -115,6 +115,7 @@ def kind_curve_plot(
         ax.set_xlabel(xlabel)
         ax.grid(alpha=0.3)
     axes[0].set_ylabel("kind top-1, unseen colours (kind_check)")
+    axes[0].xaxis.set_major_formatter(lambda v, _: f"{v / 1000:.0f}k")
     axes[1].legend(fontsize=8)
     if references:
         axes[2].legend(fontsize=8)
