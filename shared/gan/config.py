@@ -48,6 +48,11 @@ class GANConfig:
     proj_uncond: bool = True  # unconditional logit beside the sentence projection
     proj_weight: float = 1.0  # weight of the projected branch in the hybrid's losses
     mode_seeking: float = 0.0  # MSGAN term weight (0: off); costs half a G forward per step
+    # Weight of a G term pulling the mean chroma of each fake's product pixels to that of the
+    # real training picture of the same caption (losses.colour_match_loss; 0: off).  The
+    # matching-aware D teaches colour too, but slowly: the per-picture hue arm had 19% of its
+    # colours right after 1,200 steps (docs/gan.md).
+    colour_loss: float = 0.0
     # Generator design: "dfgan" (text and noise only) or "exemplar" (shared/gan/exemplars.py:
     # a retrieved catalog picture's grey map and silhouette enter every resolution).  The bank
     # sizes are set when the bank is built from the training catalog and saved here, so the
@@ -66,6 +71,9 @@ class GANConfig:
     # setting for the whole picture ("global", as the catalog's own recolours are made).
     # White ground and black outlines stay, so the drawing's structure cannot be repainted
     # (the free residual above lost kind accuracy exactly that way while it learnt colour).
+    # "colourise": one setting per picture that can also paint the whole product in one colour
+    # and tint its grey parts (multi-coloured and grey drawings cannot reach a colour by a
+    # rotation); pair it with ``colour_loss``.
     exemplar_hue: str = "off"
     exemplar_per_concept: int = 6  # pictures kept per product (styles, placements, recolours)
     exemplar_warp: float = 1.0  # strength of the noise-driven affine warp (0: none)
@@ -86,9 +94,9 @@ class GANConfig:
             raise ValueError("exemplar_residual needs exemplar_map rgb")
         if isinstance(self.exemplar_hue, bool):  # first written as a flag (per-pixel or off)
             self.exemplar_hue = "pixel" if self.exemplar_hue else "off"
-        if self.exemplar_hue not in ("off", "pixel", "global"):
+        if self.exemplar_hue not in ("off", "pixel", "global", "colourise"):
             raise ValueError(
-                f"exemplar_hue must be off, pixel or global, got {self.exemplar_hue!r}"
+                f"exemplar_hue must be off, pixel, global or colourise, got {self.exemplar_hue!r}"
             )
         if self.exemplar_hue != "off" and (self.exemplar_map != "rgb" or self.exemplar_residual):
             raise ValueError("exemplar_hue needs exemplar_map rgb and no exemplar_residual")

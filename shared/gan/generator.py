@@ -98,7 +98,9 @@ class Generator(nn.Module):
         self.residual = cfg.g_arch == "exemplar" and cfg.exemplar_residual
         self.hue = cfg.exemplar_hue if cfg.g_arch == "exemplar" else "off"
         # gain and offset per RGB channel, hue/saturation/brightness maps, or the RGB itself
-        out = 6 if self.residual else 4 if self.hue != "off" else 3
+        out = (
+            6 if self.residual else 8 if self.hue == "colourise" else 4 if self.hue != "off" else 3
+        )
         last = nn.Conv2d(ch[-1] + guide, out, 3, 1, 1)
         if out != 3:  # start as the exact picture (zeros are the identity)
             nn.init.zeros_(last.weight)
@@ -158,7 +160,7 @@ class Generator(nn.Module):
             rgb = guide * (1.0 + gain) + offset
         elif self.hue != "off":
             assert guide is not None
-            if self.hue == "global":  # one setting per picture: the mean of G's maps
+            if self.hue in ("global", "colourise"):  # one setting per picture: maps' mean
                 rgb = rgb.mean(dim=(2, 3), keepdim=True).expand_as(rgb)
             rgb = hue_recolour(guide, rgb)
         # Linear RGB while training, clamped when sampling (as StyleGAN): with a tanh, pushing the

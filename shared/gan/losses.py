@@ -27,6 +27,26 @@ def g_hinge(fake: torch.Tensor) -> torch.Tensor:
     return -fake.mean()
 
 
+WHITE_LEVEL = 0.88  # a pixel whose darkest channel is above this is ground, not product
+
+
+def mean_chroma(images: torch.Tensor) -> torch.Tensor:
+    """[B, 3]: mean chroma (each pixel minus its grey, in [0, 1] units) over the pixels that
+    are not white ground; the mask carries no gradient, the chroma does."""
+    x = (images.float() + 1.0) * 0.5
+    chroma = x - x.mean(dim=1, keepdim=True)
+    product = (x.amin(dim=1, keepdim=True) < WHITE_LEVEL).float().detach()
+    return (chroma * product).sum(dim=(2, 3)) / (product.sum(dim=(2, 3)) + 1.0)
+
+
+def colour_match_loss(fake: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
+    """Squared distance between the mean chroma of each fake and of the real training picture
+    of its caption (``GANConfig.colour_loss``): "purple handbag" is pulled to purple directly,
+    a plain caption to the product's own colours.  A train-split statistic of the pair, never
+    the evaluator that grades colour and kind."""
+    return (mean_chroma(fake) - mean_chroma(real)).square().sum(dim=1).mean()
+
+
 def ma_gp(
     disc: Discriminator, real: torch.Tensor, text_emb: torch.Tensor, k: float = 2.0, p: float = 6.0
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:

@@ -12,7 +12,16 @@ G predicts four maps per pixel and this applies them to the retrieved, warped pi
 White ground and black outlines have no chroma and sit at the gamma's fixed points, so they
 stay exactly and the drawing's structure survives every re-colouring; that is the point (the
 free per-pixel gain/offset output repainted it and lost kind accuracy, docs/gan.md).
-Pure tensor maths, differentiable everywhere (the direction is normalised with an epsilon).
+With eight maps (``exemplar_hue: "colourise"``) four more paint the product in one colour:
+
+- a target direction in the chroma plane, the direction of ``(1 + p, q)`` (red at zero);
+- a mix ``m`` from the rotated chroma towards that direction at the same strength (0 at zero:
+  a multi-coloured drawing can become one colour, which a rotation of all hues cannot do);
+- a tint ``t`` that adds chroma along the direction in proportion to ``4 g (1 - g)`` of the
+  pixel's grey ``g``, so grey and silver parts can take a colour while white ground and black
+  outlines still cannot (a rotation or a gain leaves a grey product grey, whatever the text).
+
+Pure tensor maths, differentiable everywhere (directions and lengths carry an epsilon).
 """
 
 from __future__ import annotations
@@ -23,13 +32,17 @@ import torch
 
 SAT_RANGE = 1.0  # log2 of the largest saturation gain
 GAMMA_RANGE = 0.7  # log2 of the largest gamma on the grey
+TINT_RANGE = 0.6  # most chroma a tint adds, at mid grey (beyond it the colour leaves the gamut)
 _INV_SQRT3 = 1.0 / math.sqrt(3.0)
+_RED = (2.0 / math.sqrt(6.0), -1.0 / math.sqrt(6.0), -1.0 / math.sqrt(6.0))  # chroma-plane axes
+_QUARTER = (0.0, 1.0 / math.sqrt(2.0), -1.0 / math.sqrt(2.0))
+_MIX_SHIFT = math.log(2.0)  # 1.5 * sigmoid(0 - ln 2) - 0.5 == 0: zeros stay the identity
 
 
 def hue_recolour(picture: torch.Tensor, params: torch.Tensor) -> torch.Tensor:
-    """``picture`` [B, 3, H, W] in [-1, 1], ``params`` [B, 4, H, W] -> [B, 3, H, W] in about
-    [-1, 1] (not clamped: training sees the linear output, as for the other designs)."""
-    a, b, s, v = params.float().unbind(dim=1)
+    """``picture`` [B, 3, H, W] in [-1, 1], ``params`` [B, 4 or 8, H, W] -> [B, 3, H, W] in
+    about [-1, 1] (not clamped: training sees the linear output, as for the other designs)."""
+    a, b, s, v = params.float()[:, :4].unbind(dim=1)
     x = (picture.float() + 1.0) * 0.5
     grey = x.mean(dim=1, keepdim=True)
     chroma = x - grey  # orthogonal to the grey axis u = (1, 1, 1) / sqrt(3)
@@ -41,5 +54,23 @@ def hue_recolour(picture: torch.Tensor, params: torch.Tensor) -> torch.Tensor:
     cos, sin = (c / norm)[:, None], (sn / norm)[:, None]
     sat = torch.exp2(SAT_RANGE * torch.tanh(s))[:, None]
     gamma = torch.exp2(GAMMA_RANGE * torch.tanh(v))[:, None]
-    out = grey.clamp(min=1e-6) ** gamma + sat * (cos * chroma + sin * turned)
+    base = grey.clamp(min=1e-6) ** gamma
+    new_chroma = sat * (cos * chroma + sin * turned)
+    if params.shape[1] == 8:
+        new_chroma = _colourise(new_chroma, base, params.float()[:, 4:])
+    out = base + new_chroma
     return (out * 2.0 - 1.0).to(picture.dtype)
+
+
+def _colourise(chroma: torch.Tensor, grey: torch.Tensor, params: torch.Tensor) -> torch.Tensor:
+    """The mix towards one direction and the tint (module docstring); zeros change nothing."""
+    p, q, m, t = params.unbind(dim=1)
+    c, sn = 1.0 + p, q
+    norm = torch.sqrt(c * c + sn * sn + 1e-6)
+    red = torch.tensor(_RED, device=chroma.device)[None, :, None, None]
+    quarter = torch.tensor(_QUARTER, device=chroma.device)[None, :, None, None]
+    direction = (c / norm)[:, None] * red + (sn / norm)[:, None] * quarter
+    strength = torch.sqrt(chroma.square().sum(dim=1, keepdim=True) + 1e-8)
+    mix = (1.5 * torch.sigmoid(m - _MIX_SHIFT) - 0.5)[:, None]
+    tint = (TINT_RANGE * torch.tanh(t))[:, None] * 4.0 * grey * (1.0 - grey)
+    return (1.0 - mix) * chroma + (mix * strength + tint) * direction

@@ -13,7 +13,7 @@ from shared.gan.config import GANConfig
 from shared.gan.diffaugment import diff_augment
 from shared.gan.discriminator import Discriminator
 from shared.gan.generator import Generator
-from shared.gan.losses import d_hinge, g_hinge, ma_gp
+from shared.gan.losses import colour_match_loss, d_hinge, g_hinge, ma_gp
 from shared.gan.projected import AnyDiscriminator, HybridDiscriminator, ProjectedDiscriminator
 
 
@@ -83,6 +83,10 @@ def train_step(
             loss_g = loss_g + g_hinge(ma(fake_g, batch.text).float())
         if proj is not None:
             loss_g = loss_g + _proj_weight(cfg, ma) * g_hinge(proj(fake_g, batch.text).float())
+        if cfg.colour_loss > 0:
+            colour = colour_match_loss(fake, batch.images)
+            loss_g = loss_g + cfg.colour_loss * colour
+            stats["colour"] = colour
         if cfg.mode_seeking > 0:
             ms = mode_seeking(gen, fake, batch, aug_gen)
             loss_g = loss_g + cfg.mode_seeking * ms

@@ -8,7 +8,7 @@ from shared.gan.config import GANConfig
 from shared.gan.diffaugment import diff_augment
 from shared.gan.discriminator import Discriminator
 from shared.gan.ema import EMA
-from shared.gan.losses import d_hinge, g_hinge, ma_gp
+from shared.gan.losses import colour_match_loss, d_hinge, g_hinge, ma_gp, mean_chroma
 
 POLICY = "color,translation,cutout"
 
@@ -64,3 +64,31 @@ def test_ema_tracks_slowly() -> None:
     ema.update(lin, step=10_000)
     torch.testing.assert_close(ema.model.weight, start + 0.1)
     assert not ema.model.weight.requires_grad
+
+
+def _on_white(rgb: tuple[float, float, float], size: int = 8) -> torch.Tensor:
+    """A [1, 3, size, size] picture in [-1, 1]: a square of ``rgb`` (0-1) on white ground."""
+    x = torch.ones(1, 3, size, size)
+    x[0, :, 2:6, 2:6] = torch.tensor(rgb)[:, None, None]
+    return x * 2 - 1
+
+
+def test_mean_chroma_reads_the_product_and_ignores_white_ground() -> None:
+    red, small_red = _on_white((0.9, 0.1, 0.1)), _on_white((0.9, 0.1, 0.1), size=16)
+    chroma = mean_chroma(red)[0]
+    assert chroma[0] > 0.3 and chroma[1] < 0 and chroma[2] < 0  # red, whatever the ground
+    # More white around the same product changes the figure only through the +1 smoothing.
+    assert torch.allclose(mean_chroma(small_red)[0], chroma, rtol=0.1)
+
+
+def test_colour_match_loss_is_zero_for_the_same_colour_and_pulls_towards_the_real_one() -> None:
+    real = _on_white((0.2, 0.3, 0.9))
+    assert colour_match_loss(real, real) == 0
+    fake = _on_white((0.9, 0.2, 0.1)).requires_grad_(True)
+    loss = colour_match_loss(fake, real)
+    assert loss > 0.1
+    loss.backward()
+    assert fake.grad is not None
+    square = fake.grad[0, :, 3, 3]
+    assert square[0] > 0 and square[2] < 0  # descent lowers red and raises blue
+    assert fake.grad[0, :, 0, 0].abs().sum() == 0  # white ground is not asked to change

@@ -115,7 +115,7 @@ def test_the_guide_changes_the_picture(bank_and_cfg: tuple) -> None:
     assert (gen(z, text) - before).abs().mean() > 1e-4
 
 
-@pytest.mark.parametrize("output", ["residual", "pixel", "global"])
+@pytest.mark.parametrize("output", ["residual", "pixel", "global", "colourise"])
 def test_colour_map_generators_start_as_the_exact_picture(tmp_path: Path, output: str) -> None:
     synthetic_catalog(tmp_path / "cat", size=16)
     bank = build_exemplar_bank(load_catalog(tmp_path / "cat"), fake_embed, 16, 16, 2, "rgb")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import colorsys
 import math
 
 import pytest
@@ -84,3 +85,57 @@ def test_config_needs_colour_maps_and_excludes_the_free_residual() -> None:
         )
     with pytest.raises(ValueError, match="exemplar_hue"):
         GANConfig(g_arch="exemplar", exemplar_map="rgb", exemplar_hue="sideways")
+
+
+def _colourise(angle: float, mix: float = 50.0, tint: float = 0.0) -> torch.Tensor:
+    """Eight maps: no rotation/gain, a target direction ``angle`` from red, a mix and a tint."""
+    shape = (1, 2, 2)
+    rest = [math.cos(angle) - 1.0, math.sin(angle), mix, tint]
+    return torch.stack([torch.zeros(shape)] * 4 + [torch.full(shape, v) for v in rest], dim=1)
+
+
+def _hue(picture: torch.Tensor) -> float:
+    rgb = ((picture[0, :, 0, 0] + 1) / 2).clamp(0, 1).tolist()
+    return colorsys.rgb_to_hsv(*rgb)[0] * 360.0
+
+
+def test_colourise_zeros_are_the_identity() -> None:
+    picture = torch.rand(2, 3, 5, 5) * 2 - 1
+    out = hue_recolour(picture, torch.zeros(2, 8, 5, 5))
+    assert torch.allclose(out, picture, atol=1e-5)
+
+
+@pytest.mark.parametrize("degrees", [0.0, 120.0, 215.0, 275.0])
+def test_full_mix_paints_every_coloured_pixel_in_the_target_hue(degrees: float) -> None:
+    """A rotation keeps a drawing's hue differences; the mix makes a two-colour product one
+    colour (at the same strength: the chroma length is kept)."""
+    for pixel in (_pixel(0.9, 0.2, 0.1), _pixel(0.3, 0.6, 0.2), _pixel(0.2, 0.3, 0.8)):
+        out = hue_recolour(pixel, _colourise(math.radians(degrees)))
+        # The chroma-plane angle and HSV's hexagonal hue differ by a few degrees off the
+        # primaries and secondaries.
+        assert abs((_hue(out) - degrees + 180.0) % 360.0 - 180.0) < 5.0
+        before = (pixel - pixel.mean(1, keepdim=True)).norm()
+        assert torch.isclose((out - out.mean(1, keepdim=True)).norm(), before, rtol=1e-3)
+
+
+def test_tint_colours_grey_parts_and_leaves_white_and_black() -> None:
+    blue = math.radians(215.0)
+    for level in (0.0, 1.0):
+        still = _pixel(level, level, level)
+        assert torch.allclose(hue_recolour(still, _colourise(blue, tint=50.0)), still, atol=1e-3)
+    grey = hue_recolour(_pixel(0.5, 0.5, 0.5), _colourise(blue, tint=50.0))
+    rgb = ((grey[0, :, 0, 0] + 1) / 2).clamp(0, 1).tolist()
+    hue, sat, _ = colorsys.rgb_to_hsv(*rgb)
+    assert abs(hue * 360.0 - 215.0) < 2.0 and sat > 0.4  # reads as blue (augment.PALETTE)
+    untinted = hue_recolour(_pixel(0.5, 0.5, 0.5), _colourise(blue, tint=0.0))
+    assert torch.allclose(untinted, _pixel(0.5, 0.5, 0.5), atol=1e-3)  # a mix alone cannot
+
+
+def test_gradient_reaches_all_eight_maps() -> None:
+    params = (
+        0.3 * torch.randn(1, 8, 3, 3, generator=torch.Generator().manual_seed(0))
+    ).requires_grad_()
+    picture = torch.rand(1, 3, 3, 3, generator=torch.Generator().manual_seed(1)) * 2 - 1
+    hue_recolour(picture, params).square().sum().backward()
+    assert params.grad is not None
+    assert all(params.grad[0, k].abs().sum() > 0 for k in range(8))

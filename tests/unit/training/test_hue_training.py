@@ -33,13 +33,18 @@ def _catalog(root: Path, size: int) -> None:
     write_metadata(root, items)
 
 
-@pytest.mark.parametrize("hue", ["pixel", "global"])
-def test_short_run_recolours_the_kept_picture_to_the_asked_colour(tmp_path: Path, hue: str) -> None:
+@pytest.mark.parametrize(
+    ("hue", "colour_loss"), [("pixel", 0.0), ("global", 0.0), ("colourise", 10.0)]
+)
+def test_short_run_recolours_the_kept_picture_to_the_asked_colour(
+    tmp_path: Path, hue: str, colour_loss: float
+) -> None:
     _catalog(tmp_path / "cat", 16)
     cfg = GANConfig(
         g_arch="exemplar",
         exemplar_map="rgb",
         exemplar_hue=hue,
+        colour_loss=colour_loss,
         exemplar_size=16,
         exemplar_per_concept=1,
         exemplar_warp=0.0,
