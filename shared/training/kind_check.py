@@ -3,6 +3,7 @@
     adgen eval kinds MODEL_DIR DATA_DIR [--prompts 128] [--seeds 2]
     adgen eval kinds baseline DATA_DIR      # retrieve + recolour, no GAN
     adgen eval kinds curve DATA_DIR --run-dir RUN  # every snapshots/step_N
+    adgen eval kinds judge DATA_DIR         # the judge itself, on real pictures per split
 
 Same measures as the export grids (colour match, D gap, kind accuracy with the colour word held
 fixed, real-picture ceiling) over more prompts, so two models can be told apart: with 32
@@ -26,6 +27,53 @@ from shared.training.export import SampleFn, grid, unseen_colour_prompts
 from shared.training.loop import default_prompts
 
 BASELINE = "baseline"
+VARIANTS = ("own colour", "recoloured")
+
+
+def judge_check(
+    data: Path, embed: Embed, evaluator: Evaluator, products: int = 60, seed: int = 0
+) -> list[dict[str, Any]]:
+    """How far the kind judge can be trusted: its kind accuracy on *real* catalog pictures,
+    per split (the evaluator was trained on "train") and per variant ("own colour": base
+    renders with their plain caption; "recoloured": the catalog's recolours, captioned and
+    judged in their colour), one picture for each of up to ``products`` products.  A judge
+    that reads products would score alike on every split; one that remembers its training
+    pictures scores high on train only, and then a model is rewarded for copying them."""
+    import random
+
+    from PIL import Image
+
+    from shared.catalog.augment import without_colour
+    from shared.catalog.format import load_catalog
+    from shared.training.data import colour_of
+    from shared.training.export import kind_scores
+
+    rows = []
+    for split in ("train", "val", "test"):
+        items = sorted(load_catalog(data, split), key=lambda it: it.file_name)
+        random.Random(seed).shuffle(items)
+        for variant in VARIANTS:
+            chosen: dict[str, tuple[str, Path]] = {}  # product -> (caption, picture)
+            for it in items:
+                base = "__base" in it.file_name
+                if variant == "own colour":
+                    caption = it.captions[0] if base else None
+                else:
+                    caption = next((c for c in it.captions if colour_of(c)), None)
+                if caption is not None and without_colour(caption) not in chosen:
+                    chosen[without_colour(caption)] = (caption, it.path)
+                if len(chosen) == products:
+                    break
+            if len(chosen) < 2:
+                continue
+            cells = [c for c, _ in chosen.values()]
+            images = []
+            for _, path in chosen.values():
+                with Image.open(path) as im:
+                    images.append(im.convert("RGB"))
+            scores = kind_scores(images, cells, cells, embed, evaluator)
+            rows.append({"split": split, "variant": variant, **scores})
+    return rows
 
 
 def measure(
@@ -113,6 +161,7 @@ def curve(
             "real_diversity": u["real_diversity"],
             "nearest_train_distance": u["nearest_train_distance"],
             "real_kind_top1": u["real_kind_top1"],
+            "real_recoloured_kind_top1": u["real_recoloured_kind_top1"],
             "held_out_kind_top1": m["held_out"]["kind_top1"],
         }
         with path.open("a") as fh:
@@ -135,6 +184,10 @@ def plot(run_dirs: list[Path], out: Path, prompts: int = 128, baseline: Path | N
     if baseline is not None:
         unseen = json.loads(baseline.read_text())["unseen_colours"]
         references["retrieve + recolour"] = (unseen["colour_match"], unseen["kind_top1"])
+        recoloured = unseen.get("real_recoloured_kind_top1")  # baselines measured before lack it
+        if recoloured is not None and recoloured == recoloured:
+            point = (unseen["real_recoloured_colour_match"], recoloured)
+            references["real renders, recoloured by the catalog"] = point
     kind_curve_plot(
         curves,
         out,

@@ -99,7 +99,9 @@ def run(
 
 @app.command("kinds")
 def kinds(
-    model: Annotated[str, typer.Argument(help='MODEL_DIR, or "baseline", "curve", "plot"')],
+    model: Annotated[
+        str, typer.Argument(help='MODEL_DIR, or "baseline", "curve", "plot", "judge"')
+    ],
     data: Annotated[Path, typer.Argument(help="Catalog dir (images/ + metadata.jsonl)")],
     prompts: Annotated[int, typer.Option(help="Learnt products in unseen colours")] = 128,
     seeds: Annotated[int, typer.Option(help="Samples per prompt")] = 2,
@@ -114,7 +116,8 @@ def kinds(
     ] = None,
 ) -> None:
     """Kind and colour accuracy at scale (docs/gan.md): a model, the retrieve + recolour
-    baseline, every snapshot of a run (curve), or the curves of several runs (plot)."""
+    baseline, every snapshot of a run (curve), the curves of several runs (plot), or the
+    judge itself on real pictures of each split (judge)."""
     import json
 
     from shared.training import kind_check
@@ -126,6 +129,14 @@ def kinds(
     from shared.text.encoder import TextEncoder
 
     embed, judge = TextEncoder(device="cpu").encode, load_evaluator(evaluator)
+    if model == "judge":
+        typer.echo(f"{'split':<6} {'pictures':<11} {'products':>8} {'kind top-1':>10} {'top-5':>6}")
+        for row in kind_check.judge_check(data, embed, judge):
+            typer.echo(
+                f"{row['split']:<6} {row['variant']:<11} {row['kind_candidates']:>8.0f} "
+                f"{row['kind_top1']:>10.3f} {row['kind_top5']:>6.3f}"
+            )
+        return
     if model == "curve":
         if not run_dir:
             raise typer.BadParameter("curve needs --run-dir RUN_DIR")

@@ -13,8 +13,13 @@ from shared.catalog.format import CatalogItem, write_metadata
 from shared.eval.metrics import kind_accuracy_metric
 from shared.eval.model import load_evaluator
 from shared.generation import GeneratorRuntime
-from shared.training.export import kind_candidates_for, kind_scores, real_kind_ceiling
-from shared.training.kind_check import measure
+from shared.training.export import (
+    kind_candidates_for,
+    kind_scores,
+    real_kind_ceiling,
+    real_recoloured_ceiling,
+)
+from shared.training.kind_check import judge_check, measure
 
 from .conftest import COLOURS, SHAPES, SIZE, HashEncoder, draw_shape
 
@@ -79,6 +84,32 @@ def test_real_ceiling_reads_real_pictures_of_the_grids_products(
     assert real["kind_top1"] >= 0.5  # chance 1/4
 
 
+def test_recoloured_ceiling_judges_each_product_in_a_colour_it_was_rendered_in(
+    tiny_evaluator: tuple[Path, dict[str, float]], hash_encoder: HashEncoder, tmp_path: Path
+) -> None:
+    rng = np.random.default_rng(9)
+    (tmp_path / "images").mkdir()
+    items = []
+    for shape in SHAPES:
+        for k, colour in enumerate(("red", "blue", "green")):
+            name = f"images/{shape}{k}.png"
+            draw_shape(shape, COLOURS[colour], rng, SIZE).save(tmp_path / name)
+            items.append(CatalogItem(name, [f"{colour} {shape}"], "toys", "train", shape))
+    grey = "images/grey_bar.png"  # a product never rendered in a palette colour: left out
+    draw_shape("bar", (128, 128, 128), rng, SIZE).save(tmp_path / grey)
+    items.append(CatalogItem(grey, ["grey bar"], "toys", "train", "grey bar"))
+    write_metadata(tmp_path, items)
+    prompts = [f"purple {s}" for s in SHAPES] + ["purple grey bar"]
+    evaluator = load_evaluator(tiny_evaluator[0])
+    real = real_recoloured_ceiling(tmp_path, prompts, hash_encoder.encode, evaluator)
+    # One colour per product, the first by file name ("blue"), both of its pictures... here one.
+    assert real["kind_candidates"] == len(SHAPES) and real["pictures"] == len(SHAPES)
+    assert real["colour_match"] == 1.0  # flat shapes in a palette colour read as it
+    assert real["kind_top1"] >= 0.5  # chance 1/4
+    none = real_recoloured_ceiling(tmp_path, ["purple grey bar"], hash_encoder.encode, evaluator)
+    assert none == {}
+
+
 def test_kind_check_measures_both_prompt_sets(
     tiny_evaluator: tuple[Path, dict[str, float]],
     hash_encoder: HashEncoder,
@@ -97,3 +128,26 @@ def test_kind_check_measures_both_prompt_sets(
     assert out["version"] == runtime.version and held["prompts"] == 6
     assert held["kind_candidates"] == 6 and 0.0 <= held["kind_top1"] <= held["kind_top5"] <= 1.0
     assert held["colour_prompts"] == 12  # every shapes caption names a colour; 2 seeds each
+
+
+def test_judge_check_reads_real_pictures_per_split_and_variant(
+    tiny_evaluator: tuple[Path, dict[str, float]], hash_encoder: HashEncoder, tmp_path: Path
+) -> None:
+    rng = np.random.default_rng(4)
+    (tmp_path / "images").mkdir()
+    items = []
+    for split in ("train", "val", "test"):
+        for shape in SHAPES:
+            concept = f"{split} {shape}"  # each split its own products, as in the catalog
+            for variant, colour in (("base", "red"), ("blue", "blue")):
+                name = f"images/{split}_{shape}__{variant}.png"
+                draw_shape(shape, COLOURS[colour], rng, SIZE).save(tmp_path / name)
+                caption = concept if variant == "base" else f"blue {concept}"
+                items.append(CatalogItem(name, [caption], "toys", split, concept))
+    write_metadata(tmp_path, items)
+    rows = judge_check(tmp_path, hash_encoder.encode, load_evaluator(tiny_evaluator[0]))
+    assert [(r["split"], r["variant"]) for r in rows] == [
+        (s, v) for s in ("train", "val", "test") for v in ("own colour", "recoloured")
+    ]
+    assert all(r["kind_candidates"] == len(SHAPES) for r in rows)
+    assert all(0.0 <= r["kind_top1"] <= r["kind_top5"] <= 1.0 for r in rows)
