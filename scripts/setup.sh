@@ -18,3 +18,4 @@ command -v apt-get >/dev/null && ! dpkg -s unicode-data fonts-noto-color-emoji >
 python -c "import torch, shared, workers; print('adgen installed; torch', torch.__version__)"
 python -c "from shared.compose.fonts import font_report
 for r in font_report(): print(f'fonts: {r.script}:', r.font or f'MISSING, install: {r.fix}')"
+bash scripts/default_bank.sh

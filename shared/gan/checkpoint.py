@@ -1,6 +1,13 @@
 """Save and load a trained model directory: config.json + safetensors weights + meta.json.
 
 Weights are plain tensors in safetensors; nothing is ever unpickled.
+
+An exemplar generator's bank (the catalog pictures it retrieves from, ``shared.gan.exemplars``)
+is kept apart from the weights, in ``bank.safetensors``: the weights are what training made and
+are committed; the bank is the deployment's catalog and is built where the model runs
+(``adgen model bank MODEL_DIR CATALOG_DIR``), so a shop serves its own products and no
+catalog picture is committed.  Directories written before the split (bank inside
+``generator.safetensors``) still load.
 """
 
 from __future__ import annotations
@@ -19,12 +26,18 @@ from shared.gan.config import GANConfig
 from shared.gan.generator import Generator
 from shared.gan.projected import AnyDiscriminator, build_discriminator
 
-CONFIG, GENERATOR, DISCRIMINATOR, META = (
+CONFIG, GENERATOR, DISCRIMINATOR, META, BANK = (
     "config.json",
     "generator.safetensors",
     "discriminator.safetensors",
     "meta.json",
+    "bank.safetensors",
 )
+BANK_PREFIX = "bank_"
+
+
+class MissingBankError(FileNotFoundError):
+    """An exemplar model directory without the catalog it retrieves from."""
 
 
 @dataclass
@@ -37,16 +50,41 @@ class ModelBundle:
 
 
 def _state(module: nn.Module, dtype: torch.dtype) -> dict[str, torch.Tensor]:
-    # Only floating tensors change type: index and uint8 buffers (the exemplar bank) keep theirs.
+    # Only weights change type: the exemplar bank keeps its own (float32 keys, uint8 maps), so
+    # a bank rebuilt from the same catalog (adgen model bank) is the exported one, byte for byte.
     return {
-        k: (v.detach().to(dtype) if v.is_floating_point() else v.detach()).contiguous().cpu()
+        k: (v.detach().to(dtype) if v.is_floating_point() and not k.startswith(BANK_PREFIX) else v)
+        .detach()
+        .contiguous()
+        .cpu()
         for k, v in module.state_dict().items()
     }
 
 
-def file_version(path: str | Path) -> str:
-    digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
-    return f"sha256:{digest[:12]}"
+def file_version(*paths: str | Path) -> str:
+    """Content hash of the files that decide a model's pictures (weights, and the bank)."""
+    digest = hashlib.sha256()
+    for path in paths:
+        digest.update(Path(path).read_bytes())
+    return f"sha256:{digest.hexdigest()[:12]}"
+
+
+def model_version(model_dir: str | Path) -> str:
+    root = Path(model_dir)
+    bank = root / BANK
+    return file_version(root / GENERATOR, bank) if bank.exists() else file_version(root / GENERATOR)
+
+
+def save_bank(model_dir: str | Path, tensors: dict[str, torch.Tensor]) -> str:
+    """Write (or replace) an exemplar model's bank; returns the model's version with it (the
+    bank is part of it: another catalog draws other pictures).  meta.json is left alone: it
+    records the version the model was exported with, and may be a committed file."""
+    save_file(
+        {k: v.detach().contiguous().cpu() for k, v in tensors.items()},
+        str(Path(model_dir) / BANK),
+        metadata={"format": "pt"},
+    )
+    return model_version(model_dir)
 
 
 def save_model(
@@ -65,14 +103,22 @@ def save_model(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     cfg.save(out / CONFIG)
-    save_file(_state(generator_ema, weights_dtype), str(out / GENERATOR), metadata={"format": "pt"})
+    state = _state(generator_ema, weights_dtype)
+    weights = {k: v for k, v in state.items() if not k.startswith(BANK_PREFIX)}
+    save_file(weights, str(out / GENERATOR), metadata={"format": "pt"})
+    if len(weights) < len(state):
+        save_file(
+            {k: v for k, v in state.items() if k.startswith(BANK_PREFIX)},
+            str(out / BANK),
+            metadata={"format": "pt"},
+        )
     if discriminator is not None:
         save_file(
             _state(discriminator, weights_dtype),
             str(out / DISCRIMINATOR),
             metadata={"format": "pt"},
         )
-    version = file_version(out / GENERATOR)
+    version = model_version(out)
     (out / META).write_text(
         json.dumps({**(meta or {}), "version": version}, indent=2, sort_keys=True, default=str)
         + "\n",
@@ -87,7 +133,11 @@ def load_model(
     root = Path(model_dir)
     cfg = GANConfig.load(root / CONFIG)
     gen = Generator(cfg)
-    gen.load_state_dict(load_file(str(root / GENERATOR), device="cpu"))
+    weights = load_file(str(root / GENERATOR), device="cpu")
+    if cfg.g_arch == "exemplar":
+        weights.update(_bank(root, weights))
+        gen.resize_bank({k: v.shape for k, v in weights.items() if k.startswith(BANK_PREFIX)})
+    gen.load_state_dict(weights)
     gen.to(device).eval().requires_grad_(False)
     disc: AnyDiscriminator | None = None
     if with_discriminator and (root / DISCRIMINATOR).exists():
@@ -96,4 +146,16 @@ def load_model(
         disc.to(device).eval().requires_grad_(False)
     meta_path = root / META
     meta = json.loads(meta_path.read_text(encoding="utf-8")) if meta_path.exists() else {}
-    return ModelBundle(cfg, gen, disc, meta, file_version(root / GENERATOR))
+    return ModelBundle(cfg, gen, disc, meta, model_version(root))
+
+
+def _bank(root: Path, weights: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    if (root / BANK).exists():
+        return load_file(str(root / BANK), device="cpu")
+    if any(k.startswith(BANK_PREFIX) for k in weights):  # written before the split
+        return {}
+    raise MissingBankError(
+        f"{root} is an exemplar model and has no {BANK} (the catalog pictures it retrieves "
+        f"from); build it from a catalog: adgen model bank {root} CATALOG_DIR "
+        "(the default catalog: adgen data build --out CATALOG_DIR)"
+    )

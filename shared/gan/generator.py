@@ -69,6 +69,17 @@ class UpBlock(nn.Module):
         return self.skip(x) + h
 
 
+def bank_tensors(bank: ExemplarBank) -> dict[str, torch.Tensor]:
+    """The bank as the generator's buffers name it (and ``bank.safetensors`` stores it)."""
+    return {
+        "bank_keys": bank.keys,
+        "bank_row_concept": bank.row_concept,
+        "bank_maps": bank.maps,
+        "bank_first": bank.first,
+        "bank_count": bank.count,
+    }
+
+
 def _resized(guide: torch.Tensor, size: int) -> torch.Tensor:
     if guide.shape[-1] == size:
         return guide
@@ -118,15 +129,18 @@ class Generator(nn.Module):
             self.register_buffer("bank_first", torch.zeros(cfg.exemplar_concepts, dtype=torch.long))
             self.register_buffer("bank_count", torch.ones(cfg.exemplar_concepts, dtype=torch.long))
 
+    def resize_bank(self, shapes: dict[str, torch.Size]) -> None:
+        """Give the bank buffers these shapes (zeros) before a bank of another catalog is
+        loaded into them: a deployment's catalog need not be the training catalog's size."""
+        for name, shape in shapes.items():
+            old = getattr(self, name)
+            setattr(self, name, torch.zeros(shape, dtype=old.dtype, device=old.device))
+
     def set_bank(self, bank: ExemplarBank) -> None:
-        """Copy a freshly built bank into the buffers (sizes must match the config)."""
-        for name, value in (
-            ("bank_keys", bank.keys),
-            ("bank_row_concept", bank.row_concept),
-            ("bank_maps", bank.maps),
-            ("bank_first", bank.first),
-            ("bank_count", bank.count),
-        ):
+        """Copy a freshly built bank into the buffers (resized to it)."""
+        tensors = bank_tensors(bank)
+        self.resize_bank({k: v.shape for k, v in tensors.items()})
+        for name, value in tensors.items():
             getattr(self, name).copy_(value)
 
     def guide(self, z: torch.Tensor, text_emb: torch.Tensor) -> torch.Tensor | None:

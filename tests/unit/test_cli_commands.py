@@ -37,6 +37,7 @@ def test_every_entry_point_is_an_adgen_command() -> None:
         "eval kinds",
         "eval titles",
         "model export",
+        "model bank",
         "compose sheets",
         "report",
         "catalog upload",
