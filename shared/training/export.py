@@ -83,6 +83,11 @@ class GridReport:
     # product's usual one (docs/gan.md: it is far below real_kind_top1).
     real_recoloured_kind_top1: float = float("nan")
     real_recoloured_colour_match: float = float("nan")
+    # The colour-blind second judge (shared/eval/lite2_kind.py: Lite2 features, grey, product
+    # centroids of real catalog pictures) and its ceiling on those pictures, each left out.
+    lite2_kind_top1: float = float("nan")
+    lite2_kind_top5: float = float("nan")
+    real_lite2_kind_top1: float = float("nan")
     seed_diversity: float = float("nan")  # Lite2 cosine distance between seeds of one prompt
     real_diversity: float = float("nan")  # ... between real renders of one product
     nearest_train_distance: float = float("nan")  # Lite2 distance to the nearest train picture
@@ -225,6 +230,13 @@ def grid(
                 again = real_recoloured_ceiling(data, prompts, embed, evaluator)
                 report.real_recoloured_kind_top1 = again.get("kind_top1", float("nan"))
                 report.real_recoloured_colour_match = again.get("colour_match", float("nan"))
+    if data is not None and len(prompts) > 1:
+        from shared.eval.lite2_kind import lite2_kind_scores
+
+        blind = lite2_kind_scores(pil, cells, prompts, Path(data))
+        report.lite2_kind_top1 = blind.get("lite2_kind_top1", float("nan"))
+        report.lite2_kind_top5 = blind.get("lite2_kind_top5", float("nan"))
+        report.real_lite2_kind_top1 = blind.get("real_lite2_kind_top1", float("nan"))
     if diversity and samples_per_prompt > 1:
         from shared.eval.diversity import nearest_train_distance, real_diversity, sample_diversity
 

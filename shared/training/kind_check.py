@@ -162,6 +162,8 @@ def curve(
             "nearest_train_distance": u["nearest_train_distance"],
             "real_kind_top1": u["real_kind_top1"],
             "real_recoloured_kind_top1": u["real_recoloured_kind_top1"],
+            "lite2_kind_top1": u["lite2_kind_top1"],
+            "real_lite2_kind_top1": u["real_lite2_kind_top1"],
             "held_out_kind_top1": m["held_out"]["kind_top1"],
         }
         with path.open("a") as fh:
