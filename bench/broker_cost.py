@@ -66,6 +66,15 @@ class Probe:
                 return dict(next(iter(got[0].values())))
         raise TimeoutError("the worker did not answer adgen_thread_cpu")
 
+    def profile(self, action: str, path: str = "") -> None:
+        self.app.control.broadcast(
+            "adgen_profile",
+            arguments={"action": action, "path": path},
+            destination=self.dest,
+            reply=True,
+            timeout=30,
+        )
+
     def consume(self, on: bool) -> None:
         if on:
             self.app.control.add_consumer(GENERATE_QUEUE, destination=self.dest, reply=True)
@@ -119,13 +128,17 @@ def phase(
     events: list[CampaignEvent],
     busy: bool,
     idle_rate: dict[str, float],
+    profile: str = "",
 ) -> dict[str, float]:
-    """CPU ms per message of one batch, idle CPU subtracted."""
+    """CPU ms per message of one batch, idle CPU subtracted; with `profile`, cProfile dumps of
+    the consumer thread and of Celery's task-thread calls (PATH.consumer, PATH.tasks)."""
     ids = [e.event_id for e in events]
     if busy:
         probe.consume(False)
         for e in events:
             publisher.publish(e)
+    if profile:
+        probe.profile("start")
     a, t0 = groups(probe.sample()), time.monotonic()
     if busy:
         probe.consume(True)
@@ -136,6 +149,8 @@ def phase(
             wait_all(settings.resolved_database_url, [e.event_id], poll_s=0.003)
     time.sleep(0.5)  # the last acks
     b, wall = groups(probe.sample()), time.monotonic() - t0
+    if profile:
+        probe.profile("stop", profile)
     used = diff(a, b)
     n = len(events)
     per = {
@@ -170,7 +185,13 @@ def stub_worker(stack: Stack, name: str, prefetch: int) -> Iterator[WorkerProces
 
 
 def run_config(
-    stack: Stack, settings: Settings, prefetch: int, n_busy: int, n_idle: int, idle_s: float
+    stack: Stack,
+    settings: Settings,
+    prefetch: int,
+    n_busy: int,
+    n_idle: int,
+    idle_s: float,
+    profile: str = "",
 ) -> dict[str, dict[str, float]]:
     name = f"bench{prefetch}"
     rid = run_id()
@@ -191,6 +212,7 @@ def run_config(
                 single_creative_events(f"b{rid}", n_busy),
                 True,
                 idle_rate,
+                f"{profile}-x{prefetch}-busy" if profile else "",
             )
             idle = phase(
                 probe,
@@ -199,6 +221,7 @@ def run_config(
                 single_creative_events(f"i{rid}", n_idle),
                 False,
                 idle_rate,
+                f"{profile}-x{prefetch}-idle" if profile else "",
             )
         finally:
             publisher.close()
@@ -236,13 +259,21 @@ def main() -> None:
     ap.add_argument("--prefetch", default="1,4", help="worker prefetch multipliers to compare")
     ap.add_argument("--idle-s", type=float, default=5.0, help="idle CPU measured over this")
     ap.add_argument("--json", type=Path, default=None)
+    ap.add_argument(
+        "--profile",
+        default="",
+        help="PATH prefix for cProfile dumps of each phase (thread CPU clock; profiling "
+        "inflates the figures, so use a run without it for them)",
+    )
     args = ap.parse_args()
     report: dict[str, dict[str, dict[str, float]]] = {}
     with real_stack() as stack:
         settings = stack.settings()
         for m in (int(x) for x in args.prefetch.split(",")):
             cfg = f"prefetch x{m}"
-            report[cfg] = run_config(stack, settings, m, args.busy, args.idle, args.idle_s)
+            report[cfg] = run_config(
+                stack, settings, m, args.busy, args.idle, args.idle_s, args.profile
+            )
             busy, idle = report[cfg]["busy queue"], report[cfg]["idle queue"]
             print(
                 f"{cfg}: process {busy['process (all threads)']:.2f} ms/message busy, "

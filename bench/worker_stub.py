@@ -14,12 +14,15 @@ bench can say where a message's CPU goes without instrumenting Celery.
 
 from __future__ import annotations
 
+import cProfile
 import os
+import pstats
 import threading
 import time
 from typing import Any
 
-from celery.worker.control import inspect_command
+import celery.concurrency.thread as celery_thread
+from celery.worker.control import control_command, inspect_command
 from PIL import Image
 
 import workers.context as context
@@ -109,3 +112,41 @@ def adgen_thread_cpu(state: Any) -> dict[str, Any]:
         for b in context._batchers.get(os.getpid(), [])
     }
     return {"threads": groups, "process": process, "walk": walk, "batches": batches}
+
+
+# --- optional profile of Celery's per-message path (python -m bench.broker_cost --profile) ---
+# cProfile with each thread's CPU clock: one profiler on the consumer (main) thread, where
+# remote-control commands run, and one per task-thread call of Celery's `apply_target`.
+_profiles: list[cProfile.Profile] = []
+_real_apply = celery_thread.apply_target
+
+
+def _profiled_apply(*args: Any, **kwargs: Any) -> Any:
+    prof = cProfile.Profile(time.thread_time)
+    _profiles.append(prof)  # list.append is atomic under the GIL
+    prof.enable()
+    try:
+        return _real_apply(*args, **kwargs)
+    finally:
+        prof.disable()
+
+
+@control_command(args=[("action", str), ("path", str)])  # type: ignore[misc]
+def adgen_profile(state: Any, action: str = "start", path: str = "") -> dict[str, Any]:
+    if action == "start":
+        _profiles.clear()
+        main = cProfile.Profile(time.thread_time)
+        _profiles.append(main)
+        celery_thread.apply_target = _profiled_apply
+        main.enable()
+        return {"ok": "started"}
+    celery_thread.apply_target = _real_apply
+    _profiles[0].disable()
+    _profiles[0].dump_stats(f"{path}.consumer")
+    stats = pstats.Stats(_profiles[1]) if len(_profiles) > 1 else None
+    for p in _profiles[2:]:
+        assert stats is not None
+        stats.add(p)
+    if stats is not None:
+        stats.dump_stats(f"{path}.tasks")
+    return {"ok": f"{len(_profiles) - 1} task calls"}
