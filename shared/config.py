@@ -72,6 +72,16 @@ class Settings(BaseSettings):
     worker_concurrency: int = Field(
         default=8, ge=1, le=512, description="Events in flight per worker process (threads)"
     )
+    worker_prefetch_multiplier: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="Unacked messages a worker holds per event thread (Celery's prefetch "
+        "multiplier). Messages are still acked one by one after their outcome is recorded; "
+        "more only buys fewer broker round trips on a backlog, which bench/broker_cost.py "
+        "measured at no clear CPU gain, while held messages wait behind busy threads instead "
+        "of going to an idle worker",
+    )
     batch_max_size: int = Field(
         default=64, ge=1, le=4096, description="Most images in one generator forward pass"
     )

@@ -38,7 +38,7 @@ def make_app(settings: Settings | None = None) -> Celery:
         task_ignore_result=True,  # state lives in the database, not a result backend
         task_acks_late=True,
         task_reject_on_worker_lost=True,
-        worker_prefetch_multiplier=1,
+        worker_prefetch_multiplier=settings.worker_prefetch_multiplier,
         # The threads pool ignores Celery's time limits: the soft limit is the pipeline's
         # per-event deadline and the hard limit the watchdog's (workers/watchdog.py). These
         # still apply to prefork render workers.

@@ -127,7 +127,7 @@ def child_command(
         "--queues",
         ",".join(spec.queues),
         "--prefetch-multiplier",
-        "1",
+        str(get_settings().worker_prefetch_multiplier),
         "--without-mingle",
         "--without-gossip",
         *(["--task-events"] if get_settings().task_events else []),

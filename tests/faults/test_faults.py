@@ -18,7 +18,7 @@ from shared.config import get_settings
 from shared.db.engine import dispose_engines, session_scope
 from shared.db.models import Event
 from shared.publisher import Publisher, PublishError
-from shared.queues import DEAD_QUEUE
+from shared.queues import DEAD_QUEUE, GENERATE_QUEUE
 from shared.storage import open_store
 from tests.conftest import set_env
 from tests.faults.conftest import assert_exactly_once, stream, wait_all_terminal
@@ -74,6 +74,50 @@ def test_worker_sigkill_mid_batch(
         for eid in in_flight:  # redelivered to the second worker, which finished them
             row = s.get(Event, eid)
             assert row is not None and row.attempts >= 2 and (row.worker or "").startswith("k2")
+
+
+def _ready_in_queue() -> int:
+    with Connection(get_settings().resolved_broker_url) as conn:
+        return int(conn.default_channel.queue_declare(GENERATE_QUEUE, passive=True).message_count)
+
+
+def test_worker_sigkill_with_prefetched_messages_loses_none(
+    stack: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+    worker_factory: Callable[..., WorkerProcess],
+) -> None:
+    """With a prefetch above 1 a worker holds messages it has not started (no claim, no row):
+    killed, every unacked one comes back; the held-but-unstarted ones reach the next worker as
+    first attempts, the running ones as second attempts, each event done exactly once."""
+    set_env(monkeypatch, stack, ADGEN_WORKER_PREFETCH_MULTIPLIER="4")
+    events = stream("held", 30)
+    first = worker_factory(stack, name="h1", concurrency=2)  # holds 2 x 4 = 8
+    _publish(events)
+    deadline = time.monotonic() + 120
+    while not _held_by("h1"):
+        assert time.monotonic() < deadline, first.log()[-2000:]
+        time.sleep(0.02)
+    os.killpg(first.proc.pid, signal.SIGSTOP)  # a still picture: queue, rows, held messages
+    with session_scope(get_settings().resolved_database_url) as s:
+        ids = [e.event_id for e in events]
+        rows = {eid for (eid,) in s.execute(select(Event.event_id).where(Event.event_id.in_(ids)))}
+    unstarted = len(events) - _ready_in_queue() - len(rows)
+    running = _held_by("h1")
+    assert unstarted > 0, "the worker held no message beyond its running events"
+    first.kill()
+    set_env(monkeypatch, stack, ADGEN_WORKER_PREFETCH_MULTIPLIER="1")
+    worker_factory(stack, name="h2")
+    statuses = wait_all_terminal([e.event_id for e in events])
+    assert set(statuses.values()) == {"done"}
+    assert assert_exactly_once(events)["done"] == 30
+    with session_scope(get_settings().resolved_database_url) as s:
+        for e in events:
+            row = s.get(Event, e.event_id)
+            assert row is not None
+            if e.event_id in running:
+                assert row.attempts >= 2 and (row.worker or "").startswith("h2"), e.event_id
+            elif e.event_id not in rows:  # queued or held unstarted by h1: never claimed there
+                assert row.attempts == 1 and (row.worker or "").startswith("h2"), e.event_id
 
 
 def test_worker_hanging_past_its_time_limit_is_replaced(

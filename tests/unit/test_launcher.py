@@ -47,3 +47,26 @@ def test_task_events_only_when_asked_for(monkeypatch: pytest.MonkeyPatch) -> Non
         assert app.conf.worker_send_task_events is on and app.conf.task_send_sent_event is on
     monkeypatch.delenv("ADGEN_TASK_EVENTS")
     reset_settings_cache()
+
+
+def test_prefetch_comes_from_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Worker and launcher hold the same number of unacked messages per event thread; late
+    acks stay on whatever it is (each message is acked after its outcome is recorded)."""
+    from shared.config import reset_settings_cache
+    from workers.app import make_app
+
+    spec = worker_specs("cpu")[0]
+    for value in ("1", "4"):
+        monkeypatch.setenv("ADGEN_WORKER_PREFETCH_MULTIPLIER", value)
+        reset_settings_cache()
+        cmd = child_command(spec)
+        assert cmd[cmd.index("--prefetch-multiplier") + 1] == value
+        app = make_app()
+        assert app.conf.worker_prefetch_multiplier == int(value)
+        assert app.conf.task_acks_late and app.conf.task_reject_on_worker_lost
+    monkeypatch.setenv("ADGEN_WORKER_PREFETCH_MULTIPLIER", "0")
+    reset_settings_cache()
+    with pytest.raises(ValueError):
+        make_app()
+    monkeypatch.delenv("ADGEN_WORKER_PREFETCH_MULTIPLIER")
+    reset_settings_cache()
