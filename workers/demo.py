@@ -41,6 +41,14 @@ from shared.samples import (
 from shared.storage import open_store, redact_url
 from workers.launcher import WorkerSpec, child_command, child_env
 
+SHEET_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
+
+
+def contact_sheet_path(out: Path) -> Path:
+    """``--out``: an image path is used as it is; anything else (``~/out``, ``./runs/demo``) is
+    a directory that gets ``contact_sheet.png``, so a missing suffix never fails after a run."""
+    return out if out.suffix.lower() in SHEET_SUFFIXES else out / "contact_sheet.png"
+
 
 @dataclass
 class DemoResult:

@@ -54,14 +54,17 @@ console = Console(width=None if sys.stdout.isatty() else 160)
 
 @app.command()
 def demo(
-    out: Annotated[Path | None, typer.Option(help="Contact sheet PNG path")] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Contact sheet image (.png/.jpg/.webp), or a directory")
+    ] = None,
     count: Annotated[int, typer.Option(help="Variants per event")] = 1,
     timeout: Annotated[float, typer.Option(help="Seconds to wait for the events")] = 600,
 ) -> None:
     """Run the whole pipeline on sample events (embedded defaults: no servers needed)."""
-    from workers.demo import run_demo
+    from workers.demo import contact_sheet_path, run_demo
 
-    result = run_demo(out=out, timeout_s=timeout, count=count, console=console)
+    sheet = contact_sheet_path(out) if out is not None else None  # checked before the run
+    result = run_demo(out=sheet, timeout_s=timeout, count=count, console=console)
     bad = {k: v for k, v in result.statuses.items() if v != "done"}
     if bad or len(result.statuses) < len(result.events):
         console.print(f"[red]not all events completed: {bad}[/]")
