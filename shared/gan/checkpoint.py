@@ -61,18 +61,26 @@ def _state(module: nn.Module, dtype: torch.dtype) -> dict[str, torch.Tensor]:
     }
 
 
-def file_version(*paths: str | Path) -> str:
-    """Content hash of the files that decide a model's pictures (weights, and the bank)."""
-    digest = hashlib.sha256()
-    for path in paths:
-        digest.update(Path(path).read_bytes())
-    return f"sha256:{digest.hexdigest()[:12]}"
+def file_version(path: str | Path) -> str:
+    return f"sha256:{hashlib.sha256(Path(path).read_bytes()).hexdigest()[:12]}"
+
+
+# The bank tensors that say which pictures a model draws from.  The retrieval keys are left out
+# of the version: they are the encoder's embeddings of the catalog's captions and differ in the
+# last bits between machines, and hosts serving the same model must record the same version.
+_BANK_CONTENT = ("bank_maps", "bank_row_concept", "bank_first", "bank_count")
 
 
 def model_version(model_dir: str | Path) -> str:
+    """Content hash of what decides a model's pictures: the generator weights and, for an
+    exemplar model with a bank file, the bank's pictures and their product index."""
     root = Path(model_dir)
-    bank = root / BANK
-    return file_version(root / GENERATOR, bank) if bank.exists() else file_version(root / GENERATOR)
+    digest = hashlib.sha256((root / GENERATOR).read_bytes())
+    if (root / BANK).exists():
+        bank = load_file(str(root / BANK), device="cpu")
+        for name in _BANK_CONTENT:
+            digest.update(bank[name].contiguous().numpy().tobytes())
+    return f"sha256:{digest.hexdigest()[:12]}"
 
 
 def save_bank(model_dir: str | Path, tensors: dict[str, torch.Tensor]) -> str:
