@@ -93,6 +93,16 @@ def kind_curve_plot(
         y = [r["kind_top1"] for r in rows]
         (line,) = axes[0].plot([r["images_seen"] for r in rows], y, marker="o", label=name)
         axes[1].plot([r[clock] / 60 for r in rows], y, marker="o", label=name)
+        blind = [r for r in rows if r.get("lite2_kind_top1") is not None]  # from session 7 on
+        if blind:  # the colour-blind second judge, dashed in the run's colour
+            axes[0].plot(
+                [r["images_seen"] for r in blind],
+                [r["lite2_kind_top1"] for r in blind],
+                marker="x",
+                linestyle="--",
+                color=line.get_color(),
+                label=f"{name}: Lite2 colour-blind kind",
+            )
         coloured = [r for r in rows if r.get("colour_match") is not None]  # older curves lack it
         if coloured:
             axes[2].plot(
@@ -116,6 +126,7 @@ def kind_curve_plot(
         ax.grid(alpha=0.3)
     axes[0].set_ylabel("kind top-1, unseen colours (kind_check)")
     axes[0].xaxis.set_major_formatter(lambda v, _: f"{v / 1000:.0f}k")
+    axes[0].legend(fontsize=7)
     axes[1].legend(fontsize=8)
     if references:
         axes[2].legend(fontsize=8)
