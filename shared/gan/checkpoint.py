@@ -61,6 +61,13 @@ def _state(module: nn.Module, dtype: torch.dtype) -> dict[str, torch.Tensor]:
     }
 
 
+def _write(tensors: dict[str, torch.Tensor], path: Path) -> None:
+    save_file(tensors, str(path), metadata={"format": "pt"})
+    # safetensors writes through a private temporary file (mode 0600); a bank built as root in
+    # a Docker image must stay readable by the unprivileged worker user.
+    path.chmod(0o644)
+
+
 def file_version(path: str | Path) -> str:
     return f"sha256:{hashlib.sha256(Path(path).read_bytes()).hexdigest()[:12]}"
 
@@ -87,11 +94,7 @@ def save_bank(model_dir: str | Path, tensors: dict[str, torch.Tensor]) -> str:
     """Write (or replace) an exemplar model's bank; returns the model's version with it (the
     bank is part of it: another catalog draws other pictures).  meta.json is left alone: it
     records the version the model was exported with, and may be a committed file."""
-    save_file(
-        {k: v.detach().contiguous().cpu() for k, v in tensors.items()},
-        str(Path(model_dir) / BANK),
-        metadata={"format": "pt"},
-    )
+    _write({k: v.detach().contiguous().cpu() for k, v in tensors.items()}, Path(model_dir) / BANK)
     return model_version(model_dir)
 
 
@@ -113,19 +116,11 @@ def save_model(
     cfg.save(out / CONFIG)
     state = _state(generator_ema, weights_dtype)
     weights = {k: v for k, v in state.items() if not k.startswith(BANK_PREFIX)}
-    save_file(weights, str(out / GENERATOR), metadata={"format": "pt"})
+    _write(weights, out / GENERATOR)
     if len(weights) < len(state):
-        save_file(
-            {k: v for k, v in state.items() if k.startswith(BANK_PREFIX)},
-            str(out / BANK),
-            metadata={"format": "pt"},
-        )
+        _write({k: v for k, v in state.items() if k.startswith(BANK_PREFIX)}, out / BANK)
     if discriminator is not None:
-        save_file(
-            _state(discriminator, weights_dtype),
-            str(out / DISCRIMINATOR),
-            metadata={"format": "pt"},
-        )
+        _write(_state(discriminator, weights_dtype), out / DISCRIMINATOR)
     version = model_version(out)
     (out / META).write_text(
         json.dumps({**(meta or {}), "version": version}, indent=2, sort_keys=True, default=str)

@@ -68,6 +68,7 @@ def test_bank_is_its_own_file_and_a_model_without_one_says_how_to_build_it(
     weights = load_file(str(model_dir / GENERATOR))
     assert not any(k.startswith("bank_") for k in weights)  # weights only: nothing to license
     bank = load_file(str(model_dir / BANK))
+    assert (model_dir / BANK).stat().st_mode & 0o777 == 0o644  # readable by a non-root worker
     assert set(bank) == {"bank_keys", "bank_row_concept", "bank_maps", "bank_first", "bank_count"}
     model = load_model(model_dir)
     z = torch.randn(4, CFG["z_dim"], generator=torch.Generator().manual_seed(0))
