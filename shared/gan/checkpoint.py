@@ -68,10 +68,6 @@ def _write(tensors: dict[str, torch.Tensor], path: Path) -> None:
     path.chmod(0o644)
 
 
-def file_version(path: str | Path) -> str:
-    return f"sha256:{hashlib.sha256(Path(path).read_bytes()).hexdigest()[:12]}"
-
-
 # The bank tensors that say which pictures a model draws from.  The retrieval keys are left out
 # of the version: they are the encoder's embeddings of the catalog's captions and differ in the
 # last bits between machines, and hosts serving the same model must record the same version.
