@@ -74,13 +74,15 @@ def _write(tensors: dict[str, torch.Tensor], path: Path) -> None:
 _BANK_CONTENT = ("bank_maps", "bank_row_concept", "bank_first", "bank_count")
 
 
-def model_version(model_dir: str | Path) -> str:
+def model_version(model_dir: str | Path, bank: dict[str, torch.Tensor] | None = None) -> str:
     """Content hash of what decides a model's pictures: the generator weights and, for an
-    exemplar model with a bank file, the bank's pictures and their product index."""
+    exemplar model with a bank file, the bank's pictures and their product index (``bank``:
+    the file's tensors when the caller has already loaded them)."""
     root = Path(model_dir)
     digest = hashlib.sha256((root / GENERATOR).read_bytes())
-    if (root / BANK).exists():
+    if bank is None and (root / BANK).exists():
         bank = load_file(str(root / BANK), device="cpu")
+    if bank:
         for name in _BANK_CONTENT:
             digest.update(bank[name].contiguous().numpy().tobytes())
     return f"sha256:{digest.hexdigest()[:12]}"
@@ -133,8 +135,10 @@ def load_model(
     cfg = GANConfig.load(root / CONFIG)
     gen = Generator(cfg)
     weights = load_file(str(root / GENERATOR), device="cpu")
+    bank: dict[str, torch.Tensor] = {}  # stays empty for bank-less and pre-split directories
     if cfg.g_arch == "exemplar":
-        weights.update(_bank(root, weights))
+        bank = _bank(root, weights)
+        weights.update(bank)
         gen.resize_bank({k: v.shape for k, v in weights.items() if k.startswith(BANK_PREFIX)})
     gen.load_state_dict(weights)
     gen.to(device).eval().requires_grad_(False)
@@ -145,7 +149,7 @@ def load_model(
         disc.to(device).eval().requires_grad_(False)
     meta_path = root / META
     meta = json.loads(meta_path.read_text(encoding="utf-8")) if meta_path.exists() else {}
-    return ModelBundle(cfg, gen, disc, meta, model_version(root))
+    return ModelBundle(cfg, gen, disc, meta, model_version(root, bank))
 
 
 def _bank(root: Path, weights: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
