@@ -10,6 +10,8 @@ import torch
 from PIL import Image, ImageDraw
 
 from shared.catalog.format import CatalogItem, write_metadata
+from shared.gan.config import GANConfig
+from shared.training.loop import TrainOptions
 
 SHAPES = {
     "red square": ((220, 30, 30), "square"),
@@ -54,3 +56,22 @@ def synthetic_catalog(root: Path, size: int = 16) -> dict[str, np.ndarray]:
         pixels[caption] = np.asarray(image, dtype=np.float32) / 127.5 - 1.0
     write_metadata(root, items)
     return pixels
+
+
+TINY = {"image_size": 16, "z_dim": 8, "ngf": 4, "ndf": 4, "cond_hidden": 8, "diffaugment": ""}
+
+
+def tiny_options(data: Path, out: Path, steps: int, cfg: GANConfig, **kw: object) -> TrainOptions:
+    """A CPU run of a tiny model: batch 4, fp32, one thread, no sample grids."""
+    return TrainOptions(
+        data=data,
+        out=out,
+        cfg=cfg,
+        steps=steps,
+        batch_size=4,
+        device="cpu",
+        precision="fp32",
+        threads=1,
+        sample_every=10_000,
+        **{"checkpoint_every": 10_000, **kw},  # type: ignore[arg-type]
+    )

@@ -18,26 +18,14 @@ from shared.gan.exemplars import build_exemplar_bank
 from shared.gan.generator import bank_tensors
 from shared.training.loop import TrainOptions, train
 
-from .helpers import SHAPES, fake_embed, synthetic_catalog
+from .helpers import SHAPES, TINY, fake_embed, synthetic_catalog, tiny_options
 
-CFG = {"image_size": 16, "z_dim": 8, "ngf": 4, "ndf": 4, "cond_hidden": 8, "diffaugment": ""}
+CFG = TINY
 
 
 def _opts(data: Path, out: Path, steps: int, **kw: object) -> TrainOptions:
     cfg = GANConfig(**CFG, g_arch="exemplar", exemplar_size=8)  # type: ignore[arg-type]
-    return TrainOptions(
-        data=data,
-        out=out,
-        cfg=cfg,
-        steps=steps,
-        batch_size=4,
-        device="cpu",
-        precision="fp32",
-        threads=1,
-        sample_every=10_000,
-        checkpoint_every=2,
-        **kw,  # type: ignore[arg-type]
-    )
+    return tiny_options(data, out, steps, cfg, **{"checkpoint_every": 2, **kw})
 
 
 def test_bank_follows_the_catalog_through_resume_and_init_from(tmp_path: Path) -> None:

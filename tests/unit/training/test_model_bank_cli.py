@@ -9,28 +9,15 @@ from typer.testing import CliRunner
 from shared.catalog.format import load_catalog, write_metadata
 from shared.gan.checkpoint import BANK, load_model
 from shared.gan.config import GANConfig
-from shared.training.loop import TrainOptions, train
+from shared.training.loop import train
 from workers.cli.main import app
 
-from .helpers import SHAPES, fake_embed, synthetic_catalog
-
-CFG = {"image_size": 16, "z_dim": 8, "ngf": 4, "ndf": 4, "cond_hidden": 8, "diffaugment": ""}
+from .helpers import SHAPES, TINY, fake_embed, synthetic_catalog, tiny_options
 
 
 def _model(tmp_path: Path, **cfg: object) -> Path:
     synthetic_catalog(tmp_path / "a", size=16)
-    opts = TrainOptions(
-        data=tmp_path / "a",
-        out=tmp_path / "run",
-        cfg=GANConfig(**CFG, **cfg),  # type: ignore[arg-type]
-        steps=1,
-        batch_size=4,
-        device="cpu",
-        precision="fp32",
-        threads=1,
-        sample_every=10_000,
-        checkpoint_every=10_000,
-    )
+    opts = tiny_options(tmp_path / "a", tmp_path / "run", 1, GANConfig(**TINY, **cfg))  # type: ignore[arg-type]
     return Path(train(opts, embed=fake_embed).model_dir)
 
 
