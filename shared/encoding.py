@@ -5,6 +5,11 @@ Pillow's PNG (zlib level 3) costs ~7.8 ms of CPU per creative, fpng ~0.5 ms for 
 pixels in a ~15% larger file, JPEG q85 ~0.85 ms at ~40% of the size, WebP (method 0) ~5 ms.
 The default is lossless PNG written by fpng: same pixels and content type as before, so the
 analytics, previews and scoring read what they always did, at a fifteenth of the CPU.
+
+A finished creative's pixels are read out of Pillow once (`Pixels`): the encoder and the
+creative statistics both read those bytes.  Pillow keeps RGB as four bytes per pixel, so every
+read-out is a packing pass, not a memcpy; two of them (one for fpng, one for the statistics)
+cost ~0.5 ms per standard creative (bench/RESULTS.md, issue 16).
 """
 
 from __future__ import annotations
@@ -12,11 +17,33 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 
+import numpy as np
 from PIL import Image
 
 FORMATS = ("png", "webp", "jpeg")
 CONTENT_TYPES = {"png": "image/png", "webp": "image/webp", "jpeg": "image/jpeg"}
 EXTENSIONS = {"png": "png", "webp": "webp", "jpeg": "jpg"}
+
+
+@dataclass(frozen=True)
+class Pixels:
+    """A creative's packed RGB bytes (row-major, 3 per pixel), read out of Pillow once."""
+
+    data: bytes
+    width: int
+    height: int
+
+    @classmethod
+    def of(cls, img: Image.Image) -> Pixels:
+        rgb = img if img.mode == "RGB" else img.convert("RGB")
+        return cls(rgb.tobytes(), rgb.width, rgb.height)
+
+    def array(self) -> np.ndarray:
+        """[H, W, 3] uint8, a read-only view of the bytes (no copy)."""
+        return np.frombuffer(self.data, np.uint8).reshape(self.height, self.width, 3)
+
+    def image(self) -> Image.Image:
+        return Image.frombuffer("RGB", (self.width, self.height), self.data, "raw", "RGB", 0, 1)
 
 
 @dataclass(frozen=True)
@@ -44,10 +71,12 @@ class Encoding:
         return EXTENSIONS[self.format]
 
     def encode(self, img: Image.Image) -> bytes:
-        if img.mode != "RGB":
-            img = img.convert("RGB")
+        return self.encode_pixels(Pixels.of(img))
+
+    def encode_pixels(self, pixels: Pixels) -> bytes:
         if self.format == "png" and self.png_encoder == "fast":
-            return _fpng(img)
+            return _fpng(pixels)
+        img = pixels.image()
         buf = io.BytesIO()
         if self.format == "png":
             img.save(buf, format="PNG", compress_level=self.png_level)
@@ -61,8 +90,8 @@ class Encoding:
         return buf.getvalue()
 
 
-def _fpng(img: Image.Image) -> bytes:
+def _fpng(pixels: Pixels) -> bytes:
     import fpng  # imported here: a worker configured for JPEG or WebP never needs it
 
-    data: bytes = fpng.from_pil(img)
+    data: bytes = fpng.from_bytes(pixels.data, pixels.width, pixels.height, 3)
     return data

@@ -382,7 +382,10 @@ def produce_and_commit(
         verdicts = [
             Verdict(m, ok, why)
             for m, ok, why in ctx.scorer(
-                event, plan, photos.generated_only(images, from_photos), produced.images
+                event,
+                plan,
+                photos.generated_only(images, from_photos),
+                [p.array() for p in produced.pixels],
             )
         ]
         totals["score"] = (time.perf_counter() - t0) * 1000

@@ -18,7 +18,7 @@ from shared.compose.draw import base_colour
 from shared.compose.parts_cache import PartsCache, compose_cached
 from shared.compose.upscale import EventTiles, event_tiles
 from shared.deadline import Deadline
-from shared.encoding import Encoding
+from shared.encoding import Encoding, Pixels
 from shared.events import CampaignEvent
 from shared.handoff import ImageKey
 from shared.ids import object_key
@@ -34,7 +34,9 @@ TILE_STAGES = ("tiles", "tiles_host")
 @dataclass
 class Produced:
     records: list[CreativeRecord]
-    images: list[Image.Image]  # the composed creatives, index-aligned (the scorer reads them)
+    # the composed creatives' pixels, index-aligned: read out once, encoded, and read again by
+    # the scorer's creative statistics without another copy
+    pixels: list[Pixels]
     totals_ms: dict[str, float] = field(default_factory=dict)  # wall time per stage
     # CPU of this thread per stage (what the host pays, whatever else the pool is doing)
     cpu_ms: dict[str, float] = field(default_factory=dict)
@@ -82,7 +84,8 @@ def produce_creatives(
             tiles=tiles.for_creative(cp.image_keys) if tiles else None,
         )
         t1, c1 = time.perf_counter(), time.thread_time()
-        data = encoding.encode(creative)
+        pixels = Pixels.of(creative)
+        data = encoding.encode_pixels(pixels)
         t2, c2 = time.perf_counter(), time.thread_time()
         key = object_key(event.campaign.id, event.event_id, cp.creative_id, encoding.ext)
         store.put(key, data, encoding.content_type)
@@ -93,7 +96,7 @@ def produce_creatives(
         for k, v in zip(STAGES, (c1 - c0, c2 - c1, c3 - c2), strict=True):
             out.cpu_ms[k] += v * 1000
         placement = get_placement(cp.size)
-        out.images.append(creative)
+        out.pixels.append(pixels)
         out.records.append(
             CreativeRecord(
                 creative_id=cp.creative_id,

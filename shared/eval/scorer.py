@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -117,14 +117,17 @@ class CreativeStats:
     host_ms: float = 0.0  # thread CPU reading the pixels out of Pillow
 
 
-def creative_stats(creatives: list[Image.Image], device: torch.device | str) -> CreativeStats:
-    """`image_stats` of each creative, as tensor ops on `device`: batched per size on a GPU,
-    one creative at a time on a CPU (a stacked batch only costs a copy there)."""
+def creative_stats(
+    creatives: Sequence[Image.Image | np.ndarray], device: torch.device | str
+) -> CreativeStats:
+    """`image_stats` of each creative (a Pillow image, or its [H, W, 3] uint8 pixels as the
+    worker hands them over, read out once for the encoder), as tensor ops on `device`: batched
+    per size on a GPU, one creative at a time on a CPU (a stacked batch only costs a copy)."""
     device = torch.device(device)
     out = CreativeStats([{} for _ in creatives])
     by_size: dict[tuple[int, int], list[int]] = {}
     for i, im in enumerate(creatives):
-        by_size.setdefault(im.size, []).append(i)
+        by_size.setdefault(_size(im), []).append(i)
     groups = (
         [[i] for i in range(len(creatives))] if device.type == "cpu" else list(by_size.values())
     )
@@ -146,8 +149,14 @@ def creative_stats(creatives: list[Image.Image], device: torch.device | str) -> 
     return out
 
 
-def _rgb_array(image: Image.Image) -> np.ndarray:
+def _rgb_array(image: Image.Image | np.ndarray) -> np.ndarray:
+    if isinstance(image, np.ndarray):
+        return image
     return np.asarray(image if image.mode == "RGB" else image.convert("RGB"))
+
+
+def _size(image: Image.Image | np.ndarray) -> tuple[int, int]:
+    return (image.shape[1], image.shape[0]) if isinstance(image, np.ndarray) else image.size
 
 
 @dataclass
@@ -287,7 +296,7 @@ class QualityScorer:
         event: CampaignEvent,
         plan: EventPlan,
         images: dict[tuple[int, int], Image.Image],
-        creatives: list[Image.Image],
+        creatives: Sequence[Image.Image | np.ndarray],
     ) -> list[Score]:
         per_image = self.score_images(event, plan, images)
         row_of = {k: i for i, k in enumerate(per_image.keys)}

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from shared.encoding import Encoding
+from shared.encoding import Encoding, Pixels
 from shared.ids import object_key
 
 
@@ -63,3 +63,19 @@ def test_non_rgb_input_is_converted() -> None:
     rgba = _creative().convert("RGBA")
     back = Image.open(io.BytesIO(Encoding("png").encode(rgba)))
     assert back.mode == "RGB"
+
+
+def test_pixels_are_read_out_once_and_shared() -> None:
+    """The worker reads a creative's pixels out of Pillow once; the encoder and the scorer's
+    statistics both read those bytes, and encoding them equals encoding the image."""
+    img = _creative()
+    pixels = Pixels.of(img)
+    view = pixels.array()
+    assert view.shape == (90, 160, 3) and not view.flags.writeable
+    assert np.array_equal(view, np.asarray(img))
+    assert view.base.base is pixels.data  # a view of the bytes (reshaped), not a copy
+    assert pixels.image().tobytes() == img.tobytes()
+    for enc in (Encoding("png"), Encoding("png", png_encoder="zlib"), Encoding("jpeg")):
+        assert enc.encode_pixels(pixels) == enc.encode(img)
+    rgba = img.convert("RGBA")
+    assert Pixels.of(rgba).data == img.tobytes()  # any mode is read out as RGB

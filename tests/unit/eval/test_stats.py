@@ -121,3 +121,6 @@ def test_image_stats_batch_is_image_stats_as_tensor_ops() -> None:
     for im, stats in zip(pils, got, strict=True):
         for name, value in image_stats(np.asarray(im)).items():
             assert stats[name] == pytest.approx(value, rel=1e-5)
+    # ... and from the pixels the worker hands over (read-only arrays), the same numbers.
+    arrays = [np.frombuffer(im.tobytes(), np.uint8).reshape(im.height, im.width, 3) for im in pils]
+    assert creative_stats(arrays, "cpu").values == got
