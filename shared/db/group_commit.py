@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import fields
 from datetime import UTC, datetime
 from typing import Any
 
@@ -40,12 +40,17 @@ _FINISH = (
 )
 
 
+_RECORD_FIELDS = tuple(f.name for f in fields(CreativeRecord))
+
+
 def creative_row(
     result: EventResult, record: CreativeRecord, verdict: Verdict | None
 ) -> dict[str, Any]:
     """The `creatives` row of one record (the one place records meet columns)."""
     event = result.event
-    row = asdict(record)
+    # A shallow copy: `asdict` deep-copies `details` (the plan inside it too) for every creative,
+    # 40% of a group commit's CPU in a profile; the row is only read by the INSERT.
+    row = {name: getattr(record, name) for name in _RECORD_FIELDS}
     row.update(
         event_id=event.event_id,
         campaign_id=event.campaign.id,

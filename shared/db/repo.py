@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -319,12 +319,36 @@ def upsert_creatives(*, session: Session, rows: Sequence[Mapping[str, Any]]) -> 
     upsert(session, Creative, rows, keys=["creative_id"])
 
 
+# Scores are ~15 rows per creative, 150 per standard event: as a list of parameter sets
+# SQLAlchemy processes every row in Python (0.44 of the DB stage's 1.2 s in a profile of 12
+# group commits); as three arrays psycopg adapts each column in one call and the server unnests
+# them.  Same rows, same upsert.
+_SCORES_FROM_ARRAYS = text(
+    "INSERT INTO scores (creative_id, metric, value) "
+    "SELECT * FROM unnest(CAST(:ids AS text[]), CAST(:metrics AS text[]), "
+    "CAST(:vals AS double precision[])) "
+    "ON CONFLICT (creative_id, metric) DO UPDATE SET value = EXCLUDED.value"
+)
+
+
 def upsert_scores(*, session: Session, scores: Mapping[str, Mapping[str, float]]) -> None:
     """All scores of an event's creatives ({creative_id: {metric: value}}) in one statement."""
+    ids, metrics, values = [], [], []
+    for cid, named in scores.items():
+        for k, v in named.items():
+            ids.append(cid)
+            metrics.append(k)
+            values.append(float(v))
+    if not ids:
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        session.connection().execute(
+            _SCORES_FROM_ARRAYS, {"ids": ids, "metrics": metrics, "vals": values}
+        )
+        return
     rows = [
-        {"creative_id": cid, "metric": k, "value": float(v)}
-        for cid, metrics in scores.items()
-        for k, v in metrics.items()
+        {"creative_id": c, "metric": m, "value": v}
+        for c, m, v in zip(ids, metrics, values, strict=True)
     ]
     upsert(session, Score, rows, keys=["creative_id", "metric"])
 
