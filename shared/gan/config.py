@@ -53,6 +53,10 @@ class GANConfig:
     # matching-aware D teaches colour too, but slowly: the per-picture hue arm had 19% of its
     # colours right after 1,200 steps (docs/gan.md).
     colour_loss: float = 0.0
+    # Weight of a second G pass per step on captions "<colour> <product>" for random products
+    # and palette colours, with losses.colour_word_loss (0: off): the pairs no catalog picture
+    # shows, which the terms above never see.  Costs one more G forward and backward per step.
+    colour_word_loss: float = 0.0
     # Generator design: "dfgan" (text and noise only) or "exemplar" (shared/gan/exemplars.py:
     # a retrieved catalog picture's grey map and silhouette enter every resolution).  The bank
     # sizes are set when the bank is built from the training catalog and saved here, so the

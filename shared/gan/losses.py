@@ -1,6 +1,8 @@
-"""Hinge losses and DF-GAN's matching-aware gradient penalty."""
+"""Hinge losses, DF-GAN's matching-aware gradient penalty and the generator's colour terms."""
 
 from __future__ import annotations
+
+import math
 
 import torch
 import torch.nn.functional as F
@@ -45,6 +47,83 @@ def colour_match_loss(fake: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
     a plain caption to the product's own colours.  A train-split statistic of the pair, never
     the evaluator that grades colour and kind."""
     return (mean_chroma(fake) - mean_chroma(real)).square().sum(dim=1).mean()
+
+
+# The palette's hue ranges (shared/catalog/augment.PALETTE) as directions in the chroma plane,
+# and how bright and saturated a pixel must be for its hue to be read as the word rather than as
+# brown or olive (augment.visible_colour's "dull" rule, with a margin so the loss aims inside).
+_RED_AXIS = (2.0 / math.sqrt(6.0), -1.0 / math.sqrt(6.0), -1.0 / math.sqrt(6.0))
+_QUARTER_AXIS = (0.0, 1.0 / math.sqrt(2.0), -1.0 / math.sqrt(2.0))
+_HUE_MARGIN = 4.0  # degrees kept inside each end of a word's hue range
+_SHARP = 0.03  # width of the soft saturation and value thresholds
+_SHARP_DEG = 2.0  # width of the soft hue threshold, degrees
+_PULL = 0.25  # chroma (0..1 units) along the colour's direction asked of each product pixel
+
+
+def palette_targets(
+    palette: dict[str, tuple[float, float, float]],
+) -> tuple[list[str], torch.Tensor]:
+    """(colour names, [C, 5] rows: cos and sin of the range's middle, its half width less the
+    margin in degrees, least saturation, least value) for ``colour_word_loss``."""
+    names, rows = [], []
+    for name, (_, low, high) in palette.items():
+        middle, half = math.radians((low + high) / 2.0), math.radians((high - low) / 2.0)
+        warm = -15.0 <= (low + high) / 2.0 <= 70.0  # red, orange, yellow: dark reads brown
+        least_sat = 0.70 if name == "orange" else 0.45
+        least_val = 0.75 if warm else 0.65 if name == "pink" else 0.50
+        reach = max(math.degrees(half) - _HUE_MARGIN, 1.0)
+        names.append(name)
+        rows.append([math.cos(middle), math.sin(middle), reach, least_sat, least_val])
+    return names, torch.tensor(rows)
+
+
+def colour_word_shares(images: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """[B, 3]: for each image and its target row (``palette_targets``), the soft share of its
+    product pixels (not white ground) that read as the colour, the soft share of its saturated
+    pixels that do not, and how far its product pixels' chroma falls short of ``_PULL`` along
+    the colour's direction (mean of the shortfall; this one has a gradient on grey pixels,
+    where the soft thresholds have none).  HSV value and saturation are the max and
+    (max - min) / max; the hue is the angle in the chroma plane, which equals HSV hue at the
+    six primaries and secondaries and stays within a few degrees between them."""
+    x = ((images.float() + 1.0) * 0.5).clamp(0.0, 1.0)
+    top, low = x.amax(dim=1), x.amin(dim=1)
+    sat = (top - low) / (top + 1e-4)
+    chroma = x - x.mean(dim=1, keepdim=True)
+    red = torch.tensor(_RED_AXIS, device=x.device)[None, :, None, None]
+    quarter = torch.tensor(_QUARTER_AXIS, device=x.device)[None, :, None, None]
+    u, v = (chroma * red).sum(dim=1), (chroma * quarter).sum(dim=1)
+    t = targets.to(x.device)[:, :, None, None]
+    # Angle to the range's middle; near-grey pixels (tiny u, v) are gated out by ``saturated``.
+    off = torch.rad2deg(torch.atan2(v * t[:, 0] - u * t[:, 1], u * t[:, 0] + v * t[:, 1])).abs()
+    saturated = torch.sigmoid((sat - 0.45) / _SHARP) * torch.sigmoid((top - 0.50) / _SHARP)
+    right = (
+        torch.sigmoid((t[:, 2] - off) / _SHARP_DEG)
+        * torch.sigmoid((sat - t[:, 3]) / _SHARP)
+        * torch.sigmoid((top - t[:, 4]) / _SHARP)
+    )
+    product = (low < WHITE_LEVEL).float().detach()
+    good = (right * product).sum(dim=(1, 2)) / (product.sum(dim=(1, 2)) + 1.0)
+    wrong = ((saturated - right).clamp(min=0.0) * product).sum(dim=(1, 2))
+    wrong = wrong / ((saturated * product).sum(dim=(1, 2)) + 1.0)
+    along = u * t[:, 0] + v * t[:, 1]
+    short = ((_PULL - along).clamp(min=0.0) * product).sum(dim=(1, 2))
+    short = short / (product.sum(dim=(1, 2)) + 1.0)
+    return torch.stack([good, wrong, short], dim=1)
+
+
+COLOUR_WORD_SHARE = 0.6  # share of product pixels a colour word asks to read as that colour
+
+
+def colour_word_loss(images: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """G term for captions that name a palette colour (``GANConfig.colour_word_loss``): at least
+    ``COLOUR_WORD_SHARE`` of the product reads as the word, little of it as another colour, and
+    grey parts are pulled towards the colour (the shares alone give them no gradient).
+    It needs no real picture, so it trains every learnt product with every colour word, the
+    pairs no catalog picture shows.  It shares its thresholds with the colour check, so the
+    colour figure of a model trained with it is no longer an independent measure (docs/gan.md)."""
+    shares = colour_word_shares(images, targets)
+    reach = (COLOUR_WORD_SHARE - shares[:, 0]).clamp(min=0.0)
+    return (reach + shares[:, 1] + shares[:, 2]).mean()
 
 
 def ma_gp(

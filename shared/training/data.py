@@ -4,6 +4,8 @@ The text encoder is frozen, so every caption is embedded once up front; a step t
 indexes tensors.  Wrong-text negatives come from two places: another image's caption (a
 different product) and, for captions that name a verified colour, the same caption with the
 colour word swapped ("red handbag" for a blue handbag), which teaches D to check the colour.
+Every product is also captioned once in each palette colour (``colour_words``), for the
+generator's colour-word term, which needs no picture of the pair.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from shared.catalog.augment import PALETTE, with_colour
+from shared.catalog.augment import PALETTE, with_colour, without_colour
 from shared.catalog.format import CatalogItem, load_catalog, load_image
 
 Embed = Callable[[list[str]], torch.Tensor]
@@ -36,6 +38,8 @@ class TrainingSet:
     colour_neg: torch.Tensor  # [N, K, D] colour-swapped captions (zeros where none)
     has_colour_neg: torch.Tensor  # [N] bool
     item_captions: list[list[int]]  # caption rows per item
+    # [N, C, D]: the item's product captioned in each PALETTE colour, in PALETTE's order
+    colour_words: torch.Tensor | None = None
 
     def __len__(self) -> int:
         return len(self.items)
@@ -65,6 +69,17 @@ class TrainingSet:
         images = self.images[idx].float().div_(127.5).sub_(1.0)
         return images.to(device), text.to(device), wrong.to(device)
 
+    def sample_colour_words(
+        self, batch_size: int, g: torch.Generator, device: torch.device
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """(captions "<colour> <product>" for random items and colours, the colour indices into
+        PALETTE's order): any product in any colour, most of them pairs no picture shows."""
+        if self.colour_words is None:
+            raise ValueError("this training set was loaded without colour words")
+        idx = torch.randint(0, len(self.items), (batch_size,), generator=g)
+        colour = torch.randint(0, self.colour_words.shape[1], (batch_size,), generator=g)
+        return self.colour_words[idx, colour].to(device), colour.to(device)
+
     def shard(self, rank: int, world: int) -> TrainingSet:
         """Every ``world``-th item from ``rank`` on: disjoint shards that cover the catalog."""
         keep = torch.arange(rank, len(self.items), world)
@@ -76,6 +91,7 @@ class TrainingSet:
             self.colour_neg[keep],
             self.has_colour_neg[keep],
             [self.item_captions[i] for i in keep.tolist()],
+            None if self.colour_words is None else self.colour_words[keep],
         )
 
     def _other_rows(self, idx: torch.Tensor, g: torch.Generator) -> torch.Tensor:
@@ -117,12 +133,14 @@ def load_training_set(
             with_colour(item.caption, c) if colour else item.caption
             for c in others[:colour_negatives]
         )
-    unique = list(dict.fromkeys(texts + neg_texts))
+    word_texts = [with_colour(without_colour(item.caption), c) for item in items for c in PALETTE]
+    unique = list(dict.fromkeys(texts + neg_texts + word_texts))
     emb = embed(unique).float().cpu()
     row = {t: j for j, t in enumerate(unique)}
     caption_emb = emb[torch.tensor([row[t] for t in texts])]
     colour_neg = emb[torch.tensor([row[t] for t in neg_texts])]
     colour_neg = colour_neg.view(len(items), colour_negatives, -1)
+    words = emb[torch.tensor([row[t] for t in word_texts])].view(len(items), len(PALETTE), -1)
     return TrainingSet(
         items,
         images,
@@ -131,4 +149,5 @@ def load_training_set(
         colour_neg,
         torch.tensor(has_neg),
         item_captions,
+        words,
     )

@@ -19,11 +19,13 @@ from typing import Any
 
 import torch
 
+from shared.catalog.augment import PALETTE
 from shared.gan.checkpoint import save_model
 from shared.gan.config import GANConfig
 from shared.gan.ema import EMA
 from shared.gan.exemplars import build_exemplar_bank
 from shared.gan.generator import Generator
+from shared.gan.losses import palette_targets
 from shared.gan.projected import build_discriminator
 from shared.gan.sampling import to_pil
 from shared.training.data import Embed, TrainingSet, load_training_set
@@ -32,6 +34,7 @@ from shared.training.state import load_training_state, save_training_state
 from shared.training.step import Batch, autocast, train_step
 from shared.training.visuals import captioned_grid, loss_plot
 
+_PALETTE_TARGETS = palette_targets(PALETTE)[1]  # rows in PALETTE's order, as colour_words
 ProgressFn = Callable[[int, int, dict[str, float]], None]
 AbortFn = Callable[[], bool]
 
@@ -364,7 +367,11 @@ def _batch(
 ) -> Batch:
     images, text, wrong = data.sample(batch_size, rngs["data"], cfg.colour_negative_prob, device)
     z = torch.randn(batch_size, cfg.z_dim, generator=rngs["noise"]).to(device)
-    return Batch(images.contiguous(memory_format=fmt), text, wrong, z, step)
+    batch = Batch(images.contiguous(memory_format=fmt), text, wrong, z, step)
+    if cfg.colour_word_loss > 0:
+        batch.colour_text, colour = data.sample_colour_words(batch_size, rngs["data"], device)
+        batch.colour_targets = _PALETTE_TARGETS.to(device)[colour]
+    return batch
 
 
 def _warm_start_config(model_dir: Path, requested: GANConfig) -> GANConfig:

@@ -13,7 +13,7 @@ from shared.gan.config import GANConfig
 from shared.gan.diffaugment import diff_augment
 from shared.gan.discriminator import Discriminator
 from shared.gan.generator import Generator
-from shared.gan.losses import colour_match_loss, d_hinge, g_hinge, ma_gp
+from shared.gan.losses import colour_match_loss, colour_word_loss, d_hinge, g_hinge, ma_gp
 from shared.gan.projected import AnyDiscriminator, HybridDiscriminator, ProjectedDiscriminator
 
 
@@ -24,6 +24,8 @@ class Batch:
     wrong_text: torch.Tensor  # [B, 384] captions that do not describe the image
     z: torch.Tensor  # [B, z_dim]
     step: int = 0
+    colour_text: torch.Tensor | None = None  # [B, 384] "<colour> <product>" captions
+    colour_targets: torch.Tensor | None = None  # [B, 5] losses.palette_targets rows
 
 
 def autocast(device: torch.device, bf16: bool) -> contextlib.AbstractContextManager[None]:
@@ -87,6 +89,11 @@ def train_step(
             colour = colour_match_loss(fake, batch.images)
             loss_g = loss_g + cfg.colour_loss * colour
             stats["colour"] = colour
+        if cfg.colour_word_loss > 0 and batch.colour_text is not None:
+            assert batch.colour_targets is not None
+            words = colour_word_loss(gen(batch.z, batch.colour_text), batch.colour_targets)
+            loss_g = loss_g + cfg.colour_word_loss * words
+            stats["colour_words"] = words
         if cfg.mode_seeking > 0:
             ms = mode_seeking(gen, fake, batch, aug_gen)
             loss_g = loss_g + cfg.mode_seeking * ms

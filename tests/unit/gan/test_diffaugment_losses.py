@@ -92,3 +92,58 @@ def test_colour_match_loss_is_zero_for_the_same_colour_and_pulls_towards_the_rea
     square = fake.grad[0, :, 3, 3]
     assert square[0] > 0 and square[2] < 0  # descent lowers red and raises blue
     assert fake.grad[0, :, 0, 0].abs().sum() == 0  # white ground is not asked to change
+
+
+def _patch(rgb: tuple[int, int, int]) -> torch.Tensor:
+    """A 16 px product (an 8 px square of ``rgb``) on white ground, in [-1, 1]."""
+    x = torch.full((1, 3, 16, 16), 1.0)
+    x[:, :, 4:12, 4:12] = torch.tensor(rgb, dtype=torch.float32)[None, :, None, None] / 127.5 - 1
+    return x
+
+
+SWATCHES = {
+    "red": (230, 20, 20),
+    "orange": (255, 140, 0),
+    "yellow": (250, 220, 20),
+    "green": (30, 170, 60),
+    "blue": (30, 60, 220),
+    "purple": (140, 40, 200),
+    "pink": (240, 80, 170),
+}
+
+
+def test_colour_word_shares_read_like_the_colour_check() -> None:
+    from shared.catalog.augment import PALETTE
+    from shared.gan.losses import colour_word_loss, colour_word_shares, palette_targets
+    from shared.gan.sampling import to_pil
+    from shared.training.export import product_colour
+
+    names, targets = palette_targets(PALETTE)
+    assert names == list(PALETTE)
+    for word, rgb in SWATCHES.items():
+        x = _patch(rgb)
+        assert product_colour(to_pil(x)[0]) == word  # the check reads the swatch as its word
+        for i, name in enumerate(names):
+            good, wrong, _ = colour_word_shares(x, targets[i : i + 1])[0].tolist()
+            if name == word:
+                assert good > 0.85 and wrong < 0.15, (word, good, wrong)
+                assert float(colour_word_loss(x, targets[i : i + 1])) < 0.2
+            else:
+                assert good < 0.1 and wrong > 0.85, (word, name, good, wrong)
+    # Dark orange reads brown to the check and to the loss alike.
+    dark = _patch((150, 80, 0))
+    assert product_colour(to_pil(dark)[0]) == "brown"
+    assert float(colour_word_shares(dark, targets[1:2])[0, 0]) < 0.05
+
+
+def test_colour_word_loss_pulls_grey_products_towards_the_word() -> None:
+    from shared.catalog.augment import PALETTE
+    from shared.gan.losses import colour_word_loss, palette_targets
+
+    _, targets = palette_targets(PALETTE)
+    grey = _patch((128, 128, 128)).requires_grad_(True)
+    colour_word_loss(grey, targets[4:5]).backward()  # "blue"
+    assert grey.grad is not None and torch.isfinite(grey.grad).all()
+    step = -grey.grad[0, :, 8, 8]  # descent direction at a product pixel
+    assert step[2] > step[0] and step[2] > step[1]  # more blue
+    assert float(grey.grad[0, :, 0, 0].abs().sum()) == 0.0  # the white ground is left alone
