@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from PIL import Image
 
@@ -219,7 +220,9 @@ def walk(
     scorer.forward_fn = forward
     timed_scorer = _timed(scorer, cpu, "scoring per event")
 
-    def stats(creatives: list[Image.Image], device: torch.device | str) -> CreativeStats:
+    def stats(
+        creatives: Sequence[Image.Image | np.ndarray], device: torch.device | str
+    ) -> CreativeStats:
         out = original_stats(creatives, device)
         cpu.add("creative statistics (device stage)", out.device_ms / 1000)
         cpu.add("statistics hand-over (host)", out.host_ms / 1000)

@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+import numpy as np
 import sqlalchemy.exc
 from PIL import Image
 
@@ -49,9 +50,10 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     TimeoutError,  # DeadlineExceeded included
 )
 
-# Scores a finished event's creatives: one (metrics, servable, reason) per creative.
+# Scores a finished event's creatives: one (metrics, servable, reason) per creative; the
+# creatives come as the HxWx3 uint8 arrays compose already read out of Pillow (Pixels).
 Scorer = Callable[
-    [CampaignEvent, EventPlan, dict[ImageKey, Image.Image], list[Image.Image]],
+    [CampaignEvent, EventPlan, dict[ImageKey, Image.Image], Sequence[Image.Image | np.ndarray]],
     Sequence[tuple[dict[str, float], bool, str | None]],
 ]
 # Generates one image per request; a worker swaps in a cross-event micro-batcher.
