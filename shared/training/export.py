@@ -91,6 +91,9 @@ class GridReport:
     seed_diversity: float = float("nan")  # Lite2 cosine distance between seeds of one prompt
     real_diversity: float = float("nan")  # ... between real renders of one product
     nearest_train_distance: float = float("nan")  # Lite2 distance to the nearest train picture
+    # colour_match by a reading that shares no rule with the check the colour-word pass trains
+    # against (shared/eval/lab_colour.py: mean CIELAB colour of the product, nearest word).
+    lab_colour_match: float = float("nan")
 
 
 def kind_candidates_for(prompts: list[str]) -> list[list[str]]:
@@ -219,6 +222,11 @@ def grid(
         wrong = disc.score(images, emb.roll(samples_per_prompt, dims=0))
         gap = float((real - wrong).mean())
     report = GridReport(prompts, len(judged), match, gap)
+    if judged:
+        from shared.eval.lab_colour import lab_colour
+
+        second = [(w, lab_colour(im)) for w, im in zip(wanted, pil, strict=True) if w]
+        report.lab_colour_match = sum(w == got for w, got in second) / len(second)
     if evaluator is not None and len(prompts) > 1:
         kind = kind_scores(pil, cells, prompts, embed, evaluator)
         report.kind_top1, report.kind_top5 = kind["kind_top1"], kind["kind_top5"]

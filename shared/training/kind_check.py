@@ -157,6 +157,7 @@ def curve(
             "kind_top1": u["kind_top1"],
             "kind_top5": u["kind_top5"],
             "colour_match": u["colour_match"],
+            "lab_colour_match": u["lab_colour_match"],
             "seed_diversity": u["seed_diversity"],
             "real_diversity": u["real_diversity"],
             "nearest_train_distance": u["nearest_train_distance"],
