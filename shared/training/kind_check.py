@@ -76,6 +76,32 @@ def judge_check(
     return rows
 
 
+def colour_readings(data: Path, split: str = "train") -> dict[str, float]:
+    """How often each colour reading (the check, shared/catalog/augment.py::visible_colour, and
+    the mean Lab colour, shared/eval/lab_colour.py) names the colour in the caption of the
+    catalog's coloured pictures of ``split``: the ceiling each reading has on real pictures."""
+    from PIL import Image
+
+    from shared.catalog.format import load_catalog
+    from shared.eval.lab_colour import lab_colour
+    from shared.training.data import colour_of
+    from shared.training.export import product_colour
+
+    check = lab = total = 0
+    for it in load_catalog(data, split):
+        word = next((w for w in map(colour_of, it.captions) if w), None)
+        if word is None:
+            continue
+        with Image.open(it.path) as im:
+            rgb = im.convert("RGB")
+        total += 1
+        check += product_colour(rgb) == word
+        lab += lab_colour(rgb) == word
+    if total == 0:
+        return {"pictures": 0.0}
+    return {"pictures": float(total), "check": check / total, "lab": lab / total}
+
+
 def measure(
     model_dir: Path | str,
     data: Path,

@@ -136,6 +136,12 @@ def kinds(
                 f"{row['split']:<6} {row['variant']:<11} {row['kind_candidates']:>8.0f} "
                 f"{row['kind_top1']:>10.3f} {row['kind_top5']:>6.3f}"
             )
+        read = kind_check.colour_readings(data)
+        if read["pictures"]:
+            typer.echo(
+                f"colour named right on the {read['pictures']:,.0f} coloured train pictures: "
+                f"check {read['check']:.3f}, mean Lab colour {read['lab']:.3f}"
+            )
         return
     if model == "curve":
         if not run_dir:

@@ -57,3 +57,27 @@ def test_plot_draws_every_run_and_the_baseline(tmp_path: Path) -> None:
     a, b = Image.open(plain), Image.open(with_point)
     assert a.size == b.size and a.width > 2 * a.height  # three panels side by side
     assert a.tobytes() != b.tobytes()  # the baseline point (and its legend) is drawn
+
+
+def test_colour_readings_on_a_catalog_with_known_colours(tmp_path: Path) -> None:
+    """Both readings name a vivid red and a vivid blue square; neither names a grey one
+    captioned red; a picture without a colour word is not counted."""
+    from shared.catalog.format import CatalogItem, write_metadata
+    from shared.training.kind_check import colour_readings
+
+    from .helpers import shape_image
+
+    (tmp_path / "images").mkdir()
+    pictures = {
+        "red square": (220, 30, 30),
+        "blue square": (30, 60, 220),
+        "red circle": (128, 128, 128),
+        "circle": (30, 160, 30),
+    }
+    items = []
+    for i, (caption, rgb) in enumerate(pictures.items()):
+        shape_image(rgb, caption.split()[-1], 32).save(tmp_path / f"images/{i}.png")
+        items.append(CatalogItem(f"images/{i}.png", [caption], "toys", "train", caption, "user"))
+    write_metadata(tmp_path, items)
+    read = colour_readings(tmp_path)
+    assert read == {"pictures": 3.0, "check": 2 / 3, "lab": 2 / 3}
