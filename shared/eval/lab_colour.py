@@ -13,6 +13,7 @@ reads as brown, as people call dark orange and olive.
 
 from __future__ import annotations
 
+import colorsys
 from functools import lru_cache
 
 import numpy as np
@@ -45,18 +46,12 @@ def srgb_to_lab(rgb: np.ndarray) -> np.ndarray:
     )
 
 
-def _hsv_to_rgb(hue: float) -> np.ndarray:
-    """Full saturation and value; ``hue`` in degrees."""
-    k = (np.array([5.0, 3.0, 1.0]) + hue / 60.0) % 6.0
-    return 1.0 - np.clip(np.minimum(k, 4.0 - k), 0.0, 1.0)
-
-
 @lru_cache(maxsize=1)
 def references() -> dict[str, tuple[float, float]]:
     """Each palette word's (Lab hue in degrees, L*) at its HSV centre, fully saturated."""
     out = {}
     for name, (centre, _, _) in PALETTE.items():
-        lab = srgb_to_lab(_hsv_to_rgb(centre % 360.0))
+        lab = srgb_to_lab(np.array(colorsys.hsv_to_rgb(centre % 360.0 / 360.0, 1.0, 1.0)))
         out[name] = (float(np.degrees(np.arctan2(lab[2], lab[1])) % 360.0), float(lab[0]))
     return out
 

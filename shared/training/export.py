@@ -33,8 +33,10 @@ SampleFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]  # (z, sentence)
 
 def product_colour(image: Image.Image) -> str | None:
     """The palette word for an image's product pixels (near-white background ignored)."""
+    from shared.eval.lab_colour import GROUND
+
     rgb = np.asarray(image.convert("RGB")).astype(np.int16)
-    alpha = np.where(rgb.min(axis=2) > 225, 0, 255).astype(np.uint8)
+    alpha = np.where(rgb.min(axis=2) > GROUND, 0, 255).astype(np.uint8)
     rgba = np.dstack([rgb.astype(np.uint8), alpha])
     return visible_colour(Image.fromarray(rgba, "RGBA"))
 
