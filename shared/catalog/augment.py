@@ -24,7 +24,15 @@ PALETTE: dict[str, tuple[float, float, float]] = {  # name: (centre, low, high)
     "purple": (275.0, 255.0, 295.0),
     "pink": (325.0, 295.0, 345.0),
 }
-COLOUR_WORDS = re.compile(r"\b(" + "|".join(PALETTE) + r"|brown|black|white)\b\s*")
+# Words for products that no hue rotation of a catalog picture makes (so the catalog never
+# recolours into them): black and white by value and saturation, brown by visible_colour's
+# "dull warm" rule. Only the colour-word pass (GANConfig.colour_word_shades) and the shade check
+# use them; PALETTE and everything built from it (the catalog, the unseen-colour prompts) stay.
+SHADES = ("black", "white", "brown")
+DARK_VALUE = 0.30  # a product pixel darker than this (HSV value) reads as black
+LIGHT_VALUE, LIGHT_SAT = 0.70, 0.20  # at least this light and at most this saturated: white
+MIN_SHADE = 0.60  # share of the product's pixels that must read as black (or white)
+COLOUR_WORDS = re.compile(r"\b(" + "|".join((*PALETTE, *SHADES)) + r")\b\s*")
 BACKGROUNDS: dict[str, tuple[int, int, int]] = {
     "light blue": (214, 232, 250),
     "light pink": (252, 222, 232),
@@ -66,6 +74,26 @@ def visible_colour(image: Image.Image) -> str | None:
         if (_in_range(hues, low, high) & ~dull).mean() >= MIN_AGREEMENT:
             return name
     return None
+
+
+def visible_shade(image: Image.Image) -> str | None:
+    """Black or white when that much of the product reads so, "brown" as visible_colour
+    reads it, else None. On our white ground a white product shows as light grey (its purely
+    white pixels are ground), so white is light and unsaturated, not 255."""
+    _, sat, val, opaque = _hsv(image)
+    n = int(opaque.sum())
+    if n == 0:
+        return None
+    if (opaque & (val < DARK_VALUE)).sum() >= MIN_SHADE * n:
+        return "black"
+    if (opaque & (val >= LIGHT_VALUE) & (sat <= LIGHT_SAT)).sum() >= MIN_SHADE * n:
+        return "white"
+    return "brown" if visible_colour(image) == "brown" else None
+
+
+def reads_as(image: Image.Image, word: str) -> bool:
+    """Whether the product reads as ``word``: a PALETTE word or one of SHADES."""
+    return (visible_shade(image) if word in SHADES else visible_colour(image)) == word
 
 
 def dominant_hue(image: Image.Image) -> float | None:

@@ -7,8 +7,9 @@ model trained with it could learn to pass the check without looking like the col
 shares none of its rules: it works in CIELAB (a perceptual space), averages the (a*, b*) of
 *every* product pixel (grey and dark ones pull towards grey, a few vivid pixels do not decide
 it), and names the nearest word by the angle of that mean against each word's reference hue;
-too little mean chroma reads as no colour, and a warm word read much darker than its reference
-reads as brown, as people call dark orange and olive.
+too little mean chroma reads as black when the mean is dark, white when it is light (on our
+white ground a white product shows as light grey) and no colour between; a warm word read much
+darker than its reference reads as brown, as people call dark orange and olive.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from shared.catalog.augment import PALETTE
 GROUND = 225  # a pixel with every channel above this is white ground, not product
 MIN_CHROMA = 12.0  # mean (a*, b*) length below this: no colour (a neutral grey is 0, red ~80)
 DARK_SHARE = 0.6  # a warm word whose mean L* falls below this share of its reference's: brown
+BLACK_L, WHITE_L = 35.0, 72.0  # mean L* of a product with little chroma: black below, white above
 WARM = ("red", "orange", "yellow")
 _D65 = np.array([0.95047, 1.0, 1.08883])
 _RGB_TO_XYZ = np.array(
@@ -57,19 +59,20 @@ def references() -> dict[str, tuple[float, float]]:
 
 
 def lab_colour(image: Image.Image) -> str | None:
-    """The palette word (or "brown") for the mean Lab colour of the product's pixels; None for
-    an empty picture or one whose product averages to grey."""
+    """The palette word (or "brown", "black", "white") for the mean Lab colour of the
+    product's pixels; None for an empty picture or one whose product averages to mid grey."""
     rgb = np.asarray(image.convert("RGB"))
     product = rgb.min(axis=2) <= GROUND
     if product.sum() < 16:
         return None
     lab = srgb_to_lab(rgb[product].astype(np.float64) / 255.0)
     a, b = float(lab[:, 1].mean()), float(lab[:, 2].mean())
+    lightness = float(lab[:, 0].mean())
     if np.hypot(a, b) < MIN_CHROMA:
-        return None
+        return "black" if lightness < BLACK_L else "white" if lightness > WHITE_L else None
     hue = float(np.degrees(np.arctan2(b, a)) % 360.0)
     refs = references()
     word = min(refs, key=lambda w: abs((hue - refs[w][0] + 180.0) % 360.0 - 180.0))
-    if word in WARM and float(lab[:, 0].mean()) < DARK_SHARE * refs[word][1]:
+    if word in WARM and lightness < DARK_SHARE * refs[word][1]:
         return "brown"
     return word

@@ -31,14 +31,19 @@ from shared.training.visuals import captioned_grid
 SampleFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]  # (z, sentence) -> images
 
 
-def product_colour(image: Image.Image) -> str | None:
-    """The palette word for an image's product pixels (near-white background ignored)."""
+def product_pixels(image: Image.Image) -> Image.Image:
+    """A generated picture as RGBA whose near-white ground is transparent: what the colour and
+    shade checks read (they count opaque pixels)."""
     from shared.eval.lab_colour import GROUND
 
-    rgb = np.asarray(image.convert("RGB")).astype(np.int16)
+    rgb = np.asarray(image.convert("RGB"))
     alpha = np.where(rgb.min(axis=2) > GROUND, 0, 255).astype(np.uint8)
-    rgba = np.dstack([rgb.astype(np.uint8), alpha])
-    return visible_colour(Image.fromarray(rgba, "RGBA"))
+    return Image.fromarray(np.dstack([rgb, alpha]), "RGBA")
+
+
+def product_colour(image: Image.Image) -> str | None:
+    """The palette word for an image's product pixels (near-white background ignored)."""
+    return visible_colour(product_pixels(image))
 
 
 def unseen_colour_prompts(data: Path, n: int, seed: int) -> list[str]:

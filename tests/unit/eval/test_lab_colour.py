@@ -49,3 +49,12 @@ def test_dull_parts_count_where_the_check_ignores_them() -> None:
     image = Image.fromarray(a)
     assert visible_colour(image.convert("RGBA")) == "blue"
     assert lab_colour(image) is None
+
+
+def test_dark_and_light_products_with_little_chroma_read_black_and_white() -> None:
+    """Black and white by mean lightness; a white product shows as light grey on our ground
+    (its pure-white pixels are ground), and a mid grey names nothing."""
+    assert lab_colour(_picture((25, 25, 30))) == "black"
+    assert lab_colour(_picture((212, 212, 216))) == "white"
+    assert lab_colour(_picture((128, 128, 128))) is None
+    assert lab_colour(_picture((110, 55, 10))) == "brown"  # dark but coloured: not black
