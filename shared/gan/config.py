@@ -57,6 +57,10 @@ class GANConfig:
     # and palette colours, with losses.colour_word_loss (0: off): the pairs no catalog picture
     # shows, which the terms above never see.  Costs one more G forward and backward per step.
     colour_word_loss: float = 0.0
+    # The colour-word pass also asks for augment.SHADES (black, white, brown): words no hue
+    # rotation of a catalog picture makes, so only this pass can teach them.  Off in models
+    # trained before shades existed, so their runs resume unchanged.
+    colour_word_shades: bool = False
     # Generator design: "dfgan" (text and noise only) or "exemplar" (shared/gan/exemplars.py:
     # a retrieved catalog picture's grey map and silhouette enter every resolution).  The bank
     # sizes are set when the bank is built from the training catalog and saved here, so the

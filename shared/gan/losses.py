@@ -60,11 +60,27 @@ _SHARP_DEG = 2.0  # width of the soft hue threshold, degrees
 _PULL = 0.25  # chroma (0..1 units) along the colour's direction asked of each product pixel
 
 
+_OPEN = 9.0  # an upper bound no saturation or value reaches: the soft threshold is exactly 1
+# How far inside the check's black and white value thresholds the loss aims (white's band is
+# narrow: above LIGHT_VALUE, yet below WHITE_LEVEL, where a pixel becomes ground).
+_DARK_MARGIN, _LIGHT_MARGIN = 0.08, 0.05
+
+
 def palette_targets(
-    palette: dict[str, tuple[float, float, float]],
+    palette: dict[str, tuple[float, float, float]], shades: tuple[str, ...] = ()
 ) -> tuple[list[str], torch.Tensor]:
-    """(colour names, [C, 5] rows: cos and sin of the range's middle, its half width less the
-    margin in degrees, least saturation, least value) for ``colour_word_loss``."""
+    """(colour names, [C, 9] rows) for ``colour_word_loss``: the palette's words, then any of
+    augment.SHADES. A row is: cos and sin of the hue range's middle, its half width less the
+    margin in degrees, least saturation, least value, most saturation, most value, whether the
+    hue counts, and whether value and saturation outside their bounds are pulled back.
+
+    Palette rows ask for a hue and leave the upper bounds open, exactly as before shades
+    existed. Black asks for dark pixels of any hue, white for light unsaturated ones (light
+    grey: purely white pixels are ground), brown for an orange hue, saturated, dark enough that
+    both augment.visible_colour (value under 0.7) and the Lab reading (L* under 0.6 of orange's)
+    say brown, yet light enough (value over 0.45) that the check still counts it as coloured."""
+    from shared.catalog.augment import DARK_VALUE, LIGHT_SAT, LIGHT_VALUE
+
     names, rows = [], []
     for name, (_, low, high) in palette.items():
         middle, half = math.radians((low + high) / 2.0), math.radians((high - low) / 2.0)
@@ -74,17 +90,29 @@ def palette_targets(
         reach = max(math.degrees(half) - _HUE_MARGIN, 1.0)
         names.append(name)
         rows.append([math.cos(middle), math.sin(middle), reach, least_sat, least_val])
+        rows[-1] += [_OPEN, _OPEN, 1.0, 0.0]
+    brown = math.radians(30.0)
+    shade_rows = {
+        "black": [1.0, 0.0, 180.0, -_OPEN, -_OPEN, _OPEN, DARK_VALUE - _DARK_MARGIN, 0.0, 1.0],
+        "white": [1.0, 0.0, 180.0, -_OPEN, LIGHT_VALUE + _LIGHT_MARGIN, LIGHT_SAT / 2, _OPEN]
+        + [0.0, 1.0],
+        "brown": [math.cos(brown), math.sin(brown), 11.0, 0.75, 0.46, _OPEN, 0.54, 1.0, 1.0],
+    }
+    for name in shades:
+        names.append(name)
+        rows.append(shade_rows[name])
     return names, torch.tensor(rows)
 
 
 def colour_word_shares(images: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     """[B, 3]: for each image and its target row (``palette_targets``), the soft share of its
     product pixels (not white ground) that read as the colour, the soft share of its saturated
-    pixels that do not, and how far its product pixels' chroma falls short of ``_PULL`` along
-    the colour's direction (mean of the shortfall; this one has a gradient on grey pixels,
-    where the soft thresholds have none).  HSV value and saturation are the max and
-    (max - min) / max; the hue is the angle in the chroma plane, which equals HSV hue at the
-    six primaries and secondaries and stays within a few degrees between them."""
+    pixels that do not, and how far its product pixels fall short of the colour (mean of the
+    shortfall: chroma short of ``_PULL`` along the colour's direction, plus value and
+    saturation outside the row's bounds where the row pulls them; these have a gradient far
+    from the thresholds, where the soft shares have none).  HSV value and saturation are the
+    max and (max - min) / max; the hue is the angle in the chroma plane, which equals HSV hue
+    at the six primaries and secondaries and stays within a few degrees between them."""
     x = ((images.float() + 1.0) * 0.5).clamp(0.0, 1.0)
     top, low = x.amax(dim=1), x.amin(dim=1)
     sat = (top - low) / (top + 1e-4)
@@ -93,21 +121,27 @@ def colour_word_shares(images: torch.Tensor, targets: torch.Tensor) -> torch.Ten
     quarter = torch.tensor(_QUARTER_AXIS, device=x.device)[None, :, None, None]
     u, v = (chroma * red).sum(dim=1), (chroma * quarter).sum(dim=1)
     t = targets.to(x.device)[:, :, None, None]
+    hue_on, pull_on = t[:, 7], t[:, 8]
     # Angle to the range's middle; near-grey pixels (tiny u, v) are gated out by ``saturated``.
     off = torch.rad2deg(torch.atan2(v * t[:, 0] - u * t[:, 1], u * t[:, 0] + v * t[:, 1])).abs()
     saturated = torch.sigmoid((sat - 0.45) / _SHARP) * torch.sigmoid((top - 0.50) / _SHARP)
+    hue_ok = torch.sigmoid((t[:, 2] - off) / _SHARP_DEG) * hue_on + (1.0 - hue_on)
     right = (
-        torch.sigmoid((t[:, 2] - off) / _SHARP_DEG)
+        hue_ok
         * torch.sigmoid((sat - t[:, 3]) / _SHARP)
         * torch.sigmoid((top - t[:, 4]) / _SHARP)
+        * torch.sigmoid((t[:, 5] - sat) / _SHARP)
+        * torch.sigmoid((t[:, 6] - top) / _SHARP)
     )
     product = (low < WHITE_LEVEL).float().detach()
     good = (right * product).sum(dim=(1, 2)) / (product.sum(dim=(1, 2)) + 1.0)
     wrong = ((saturated - right).clamp(min=0.0) * product).sum(dim=(1, 2))
     wrong = wrong / ((saturated * product).sum(dim=(1, 2)) + 1.0)
     along = u * t[:, 0] + v * t[:, 1]
-    short = ((_PULL - along).clamp(min=0.0) * product).sum(dim=(1, 2))
-    short = short / (product.sum(dim=(1, 2)) + 1.0)
+    gap = hue_on * (_PULL - along).clamp(min=0.0)
+    outside = (top - t[:, 6]).clamp(min=0.0) + (t[:, 4] - top).clamp(min=0.0)
+    gap = gap + pull_on * (outside + (sat - t[:, 5]).clamp(min=0.0))
+    short = (gap * product).sum(dim=(1, 2)) / (product.sum(dim=(1, 2)) + 1.0)
     return torch.stack([good, wrong, short], dim=1)
 
 

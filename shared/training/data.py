@@ -4,7 +4,7 @@ The text encoder is frozen, so every caption is embedded once up front; a step t
 indexes tensors.  Wrong-text negatives come from two places: another image's caption (a
 different product) and, for captions that name a verified colour, the same caption with the
 colour word swapped ("red handbag" for a blue handbag), which teaches D to check the colour.
-Every product is also captioned once in each palette colour (``colour_words``), for the
+Every product is also captioned once with each palette word and shade (``colour_words``), for the
 generator's colour-word term, which needs no picture of the pair.
 """
 
@@ -18,10 +18,15 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from shared.catalog.augment import PALETTE, with_colour, without_colour
+from shared.catalog.augment import PALETTE, SHADES, with_colour, without_colour
 from shared.catalog.format import CatalogItem, load_catalog, load_image
 
 Embed = Callable[[list[str]], torch.Tensor]
+
+
+# The colour-word pass's words: the palette first (so a run without shades draws from the
+# first len(PALETTE) exactly as before shades existed), then the shades.
+COLOUR_WORD_ORDER = (*PALETTE, *SHADES)
 
 
 def colour_of(caption: str) -> str | None:
@@ -38,7 +43,7 @@ class TrainingSet:
     colour_neg: torch.Tensor  # [N, K, D] colour-swapped captions (zeros where none)
     has_colour_neg: torch.Tensor  # [N] bool
     item_captions: list[list[int]]  # caption rows per item
-    # [N, C, D]: the item's product captioned in each PALETTE colour, in PALETTE's order
+    # [N, C, D]: the item's product captioned with each COLOUR_WORD_ORDER word, in that order
     colour_words: torch.Tensor | None = None
 
     def __len__(self) -> int:
@@ -70,14 +75,16 @@ class TrainingSet:
         return images.to(device), text.to(device), wrong.to(device)
 
     def sample_colour_words(
-        self, batch_size: int, g: torch.Generator, device: torch.device
+        self, batch_size: int, g: torch.Generator, device: torch.device, words: int | None = None
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """(captions "<colour> <product>" for random items and colours, the colour indices into
-        PALETTE's order): any product in any colour, most of them pairs no picture shows."""
+        COLOUR_WORD_ORDER): any product in any colour, most of them pairs no picture shows.
+        ``words``: draw from the first that many (len(PALETTE): no shades); None: all."""
         if self.colour_words is None:
             raise ValueError("this training set was loaded without colour words")
         idx = torch.randint(0, len(self.items), (batch_size,), generator=g)
-        colour = torch.randint(0, self.colour_words.shape[1], (batch_size,), generator=g)
+        n = self.colour_words.shape[1] if words is None else words
+        colour = torch.randint(0, n, (batch_size,), generator=g)
         return self.colour_words[idx, colour].to(device), colour.to(device)
 
     def shard(self, rank: int, world: int) -> TrainingSet:
@@ -133,14 +140,17 @@ def load_training_set(
             with_colour(item.caption, c) if colour else item.caption
             for c in others[:colour_negatives]
         )
-    word_texts = [with_colour(without_colour(item.caption), c) for item in items for c in PALETTE]
+    word_texts = [
+        with_colour(without_colour(item.caption), c) for item in items for c in COLOUR_WORD_ORDER
+    ]
     unique = list(dict.fromkeys(texts + neg_texts + word_texts))
     emb = embed(unique).float().cpu()
     row = {t: j for j, t in enumerate(unique)}
     caption_emb = emb[torch.tensor([row[t] for t in texts])]
     colour_neg = emb[torch.tensor([row[t] for t in neg_texts])]
     colour_neg = colour_neg.view(len(items), colour_negatives, -1)
-    words = emb[torch.tensor([row[t] for t in word_texts])].view(len(items), len(PALETTE), -1)
+    words = emb[torch.tensor([row[t] for t in word_texts])]
+    words = words.view(len(items), len(COLOUR_WORD_ORDER), -1)
     return TrainingSet(
         items,
         images,

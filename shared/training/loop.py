@@ -19,7 +19,7 @@ from typing import Any
 
 import torch
 
-from shared.catalog.augment import PALETTE
+from shared.catalog.augment import PALETTE, SHADES
 from shared.gan.checkpoint import save_model
 from shared.gan.config import GANConfig
 from shared.gan.ema import EMA
@@ -34,7 +34,7 @@ from shared.training.state import load_training_state, save_training_state
 from shared.training.step import Batch, autocast, train_step
 from shared.training.visuals import captioned_grid, loss_plot
 
-_PALETTE_TARGETS = palette_targets(PALETTE)[1]  # rows in PALETTE's order, as colour_words
+_WORD_TARGETS = palette_targets(PALETTE, SHADES)[1]  # rows in data.COLOUR_WORD_ORDER
 ProgressFn = Callable[[int, int, dict[str, float]], None]
 AbortFn = Callable[[], bool]
 
@@ -369,8 +369,11 @@ def _batch(
     z = torch.randn(batch_size, cfg.z_dim, generator=rngs["noise"]).to(device)
     batch = Batch(images.contiguous(memory_format=fmt), text, wrong, z, step)
     if cfg.colour_word_loss > 0:
-        batch.colour_text, colour = data.sample_colour_words(batch_size, rngs["data"], device)
-        batch.colour_targets = _PALETTE_TARGETS.to(device)[colour]
+        words = None if cfg.colour_word_shades else len(PALETTE)
+        batch.colour_text, colour = data.sample_colour_words(
+            batch_size, rngs["data"], device, words
+        )
+        batch.colour_targets = _WORD_TARGETS.to(device)[colour]
     return batch
 
 

@@ -147,3 +147,61 @@ def test_colour_word_loss_pulls_grey_products_towards_the_word() -> None:
     step = -grey.grad[0, :, 8, 8]  # descent direction at a product pixel
     assert step[2] > step[0] and step[2] > step[1]  # more blue
     assert float(grey.grad[0, :, 0, 0].abs().sum()) == 0.0  # the white ground is left alone
+
+
+SHADE_SWATCHES = {
+    "black": (25, 25, 30),
+    "white": (215, 215, 220),  # light grey: a purely white product would be ground
+    "brown": (128, 64, 16),  # hue 26, saturation 0.88, value 0.50: brown to both readings
+}
+
+
+def test_shades_read_like_the_shade_check_and_palette_rows_are_unchanged() -> None:
+    from shared.catalog.augment import PALETTE, SHADES, reads_as, visible_shade
+    from shared.eval.lab_colour import lab_colour
+    from shared.gan.losses import colour_word_loss, colour_word_shares, palette_targets
+    from shared.gan.sampling import to_pil
+    from shared.training.export import product_pixels
+
+    names, targets = palette_targets(PALETTE, SHADES)
+    assert names == [*PALETTE, *SHADES]
+    assert torch.equal(targets[: len(PALETTE)], palette_targets(PALETTE)[1])
+    for word, rgb in {**SHADE_SWATCHES, "red": SWATCHES["red"], "grey": (128, 128, 128)}.items():
+        x = _patch(rgb)
+        product = product_pixels(to_pil(x)[0])
+        assert visible_shade(product) == (word if word in SHADES else None), word
+        if word in SHADES:  # the independent Lab reading agrees on every swatch the loss aims at
+            assert lab_colour(to_pil(x)[0]) == word
+        for name in SHADES:
+            i = names.index(name)
+            good, wrong, short = colour_word_shares(x, targets[i : i + 1])[0].tolist()
+            if name == word:
+                assert reads_as(product, name)
+                # Brown's value band is narrow (dark enough to be brown, light enough to be
+                # coloured), so its soft share peaks lower than the other words'.
+                least = 0.55 if word == "brown" else 0.75
+                assert good > least and wrong < 0.15 and short < 0.05, (word, good, wrong, short)
+                assert float(colour_word_loss(x, targets[i : i + 1])) < 0.2
+            else:
+                assert not reads_as(product, name)
+                assert good < 0.1, (word, name, good)
+
+
+def test_shade_words_pull_a_grey_product_darker_lighter_and_browner() -> None:
+    from shared.catalog.augment import PALETTE, SHADES
+    from shared.gan.losses import colour_word_loss, palette_targets
+
+    names, targets = palette_targets(PALETTE, SHADES)
+
+    def step_at_product(word: str) -> torch.Tensor:
+        grey = _patch((128, 128, 128)).requires_grad_(True)
+        i = names.index(word)
+        colour_word_loss(grey, targets[i : i + 1]).backward()
+        assert grey.grad is not None and torch.isfinite(grey.grad).all()
+        assert float(grey.grad[0, :, 0, 0].abs().sum()) == 0.0  # ground left alone
+        return -grey.grad[0, :, 8, 8]
+
+    assert (step_at_product("black") < 0).all()  # every channel darker
+    assert (step_at_product("white") > 0).all()  # every channel lighter
+    brown = step_at_product("brown")
+    assert brown[0] > brown[1] > brown[2]  # towards orange: red up most, blue least
