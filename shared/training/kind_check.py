@@ -102,6 +102,57 @@ def colour_readings(data: Path, split: str = "train") -> dict[str, float]:
     return {"pictures": float(total), "check": check / total, "lab": lab / total}
 
 
+def shade_prompts(data: Path, prompts: int = 128, seed: int = 1) -> list[str]:
+    """The learnt products of ``unseen_colour_prompts`` asked in each of augment.SHADES
+    ("black handbag", "white handbag", "brown handbag"): words no catalog recolour makes."""
+    from shared.catalog.augment import SHADES, with_colour, without_colour
+
+    bases = [without_colour(p) for p in unseen_colour_prompts(data, prompts, seed)]
+    return [with_colour(base, shade) for shade in SHADES for base in bases]
+
+
+def shade_check(
+    gen: SampleFn, z_dim: int, chosen: list[str], embed: Embed, seeds: int, out: Path | None
+) -> dict[str, float]:
+    """Share of samples whose product reads as the shade asked, per shade and in all, by the
+    check (augment.reads_as) and by the mean Lab reading; ``out``: a captioned grid of the
+    first 16 samples in every shade."""
+    import torch
+
+    from shared.catalog.augment import SHADES, reads_as
+    from shared.eval.lab_colour import lab_colour
+    from shared.gan.sampling import seeded_noise, to_pil
+    from shared.training.export import product_pixels
+    from shared.training.visuals import captioned_grid
+
+    cells = [p for p in chosen for _ in range(seeds)]
+    words = [c.split(" ", 1)[0] for c in cells]
+    pil: list[Any] = []
+    with torch.no_grad():
+        for i in range(0, len(cells), 256):
+            part = cells[i : i + 256]
+            z = seeded_noise([1000 + i + j for j in range(len(part))], z_dim)
+            pil += to_pil(gen(z, embed(part).float()))
+    check = [reads_as(product_pixels(im), w) for im, w in zip(pil, words, strict=True)]
+    lab = [lab_colour(im) == w for im, w in zip(pil, words, strict=True)]
+    report: dict[str, float] = {"samples": float(len(cells))}
+    for shade in SHADES:
+        rows = [i for i, w in enumerate(words) if w == shade]
+        if rows:
+            report[f"{shade}_check"] = sum(check[i] for i in rows) / len(rows)
+            report[f"{shade}_lab"] = sum(lab[i] for i in rows) / len(rows)
+    if cells:
+        report["shade_match"] = sum(check) / len(check)
+        report["shade_lab_match"] = sum(lab) / len(lab)
+    if out is not None and cells:
+        per_shade = len(cells) // len(SHADES)
+        show = [i for k in range(len(SHADES)) for i in range(k * per_shade, k * per_shade + 16)]
+        show = [i for i in show if i < len(cells)]
+        title = "shade words: the colour-word pass's black, white and brown"
+        captioned_grid([pil[i] for i in show], [cells[i] for i in show], title=title).save(out)
+    return report
+
+
 def measure(
     model_dir: Path | str,
     data: Path,
@@ -111,8 +162,10 @@ def measure(
     seeds: int = 2,
     seed: int = 1,
     diversity: bool = True,
+    grids: Path | None = None,
 ) -> dict[str, Any]:
-    """``model_dir`` "baseline": the retrieve + recolour baseline instead of a model."""
+    """``model_dir`` "baseline": the retrieve + recolour baseline instead of a model.
+    ``grids``: keep each set's grid there (PNG per set), not only its figures."""
     sets = {
         "held_out": default_prompts(data, prompts, seed),
         "unseen_colours": unseen_colour_prompts(data, prompts, seed),
@@ -134,6 +187,8 @@ def measure(
             "cpu_s": bundle.meta.get("cpu_s"),
         }
     with tempfile.TemporaryDirectory() as tmp:
+        where = grids or Path(tmp)
+        where.mkdir(parents=True, exist_ok=True)
         for name, chosen in sets.items():
             report = asdict(
                 grid(
@@ -144,7 +199,7 @@ def measure(
                     embed,
                     seeds,
                     name,
-                    Path(tmp) / f"{name}.png",
+                    where / f"{name}.png",
                     evaluator,
                     data,
                     diversity,
@@ -152,6 +207,8 @@ def measure(
             )
             report["prompts"] = len(chosen)
             out[name] = report
+        shades = shade_prompts(data, prompts, seed)
+        out["shade_words"] = shade_check(gen, z_dim, shades, embed, seeds, where / "shades.png")
     return out
 
 
@@ -192,6 +249,8 @@ def curve(
             "lite2_kind_top1": u["lite2_kind_top1"],
             "real_lite2_kind_top1": u["real_lite2_kind_top1"],
             "held_out_kind_top1": m["held_out"]["kind_top1"],
+            "shade_match": m["shade_words"].get("shade_match"),
+            "shade_lab_match": m["shade_words"].get("shade_lab_match"),
         }
         with path.open("a") as fh:
             fh.write(json.dumps(row) + "\n")

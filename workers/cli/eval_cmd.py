@@ -114,6 +114,9 @@ def kinds(
     baseline: Annotated[
         Path | None, typer.Option(help="plot: `adgen eval kinds baseline` JSON, shown as a point")
     ] = None,
+    grids: Annotated[
+        Path | None, typer.Option(help="MODEL_DIR/baseline: keep each prompt set's grid here")
+    ] = None,
 ) -> None:
     """Kind and colour accuracy at scale (docs/gan.md): a model, the retrieve + recolour
     baseline, every snapshot of a run (curve), the curves of several runs (plot), or the
@@ -150,7 +153,7 @@ def kinds(
             for row in kind_check.curve(run, data, embed, judge, prompts, seeds, seed):
                 typer.echo(json.dumps(row))
         return
-    report = kind_check.measure(model, data, embed, judge, prompts, seeds, seed)
+    report = kind_check.measure(model, data, embed, judge, prompts, seeds, seed, grids=grids)
     typer.echo(json.dumps(report, indent=2))
 
 

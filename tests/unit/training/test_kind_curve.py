@@ -81,3 +81,58 @@ def test_colour_readings_on_a_catalog_with_known_colours(tmp_path: Path) -> None
     write_metadata(tmp_path, items)
     read = colour_readings(tmp_path)
     assert read == {"pictures": 3.0, "check": 2 / 3, "lab": 2 / 3}
+
+
+def test_shade_check_scores_each_shade_and_draws_its_grid(tmp_path: Path) -> None:
+    """A fake generator that paints every prompt's square in the shade its first word names,
+    except that it draws "white" as mid grey: black and brown read right by both readings,
+    white by neither, and the overall share is two thirds."""
+    import torch
+
+    from shared.catalog.augment import SHADES
+    from shared.training.kind_check import shade_check
+
+    paint = {"black": (25, 25, 30), "white": (128, 128, 128), "brown": (130, 66, 18)}
+    prompts = [f"{shade} {thing}" for shade in SHADES for thing in ("handbag", "mug")]
+
+    def embed(texts: list[str]) -> torch.Tensor:
+        return torch.tensor([[float(SHADES.index(t.split()[0]))] for t in texts])
+
+    def gen(z: torch.Tensor, sentence: torch.Tensor) -> torch.Tensor:
+        out = torch.ones(len(z), 3, 32, 32)  # white ground
+        for i, k in enumerate(sentence[:, 0].long().tolist()):
+            rgb = torch.tensor(paint[SHADES[k]], dtype=torch.float32) / 127.5 - 1
+            out[i, :, 6:26, 6:26] = rgb[:, None, None]
+        return out
+
+    report = shade_check(gen, 8, prompts, embed, seeds=2, out=tmp_path / "shades.png")
+    assert report["samples"] == 12
+    assert report["black_check"] == report["brown_check"] == 1.0
+    assert report["black_lab"] == report["brown_lab"] == 1.0
+    assert report["white_check"] == report["white_lab"] == 0.0
+    assert abs(report["shade_match"] - 2 / 3) < 1e-9
+    with Image.open(tmp_path / "shades.png") as im:
+        assert im.width > 64 and im.height > 64
+
+
+def test_shade_prompts_ask_every_shade_of_the_same_products(tmp_path: Path) -> None:
+    from shared.catalog.augment import SHADES, without_colour
+    from shared.catalog.format import CatalogItem, write_metadata
+    from shared.training.kind_check import shade_prompts, unseen_colour_prompts
+
+    from .helpers import SHAPES, shape_image
+
+    (tmp_path / "images").mkdir()
+    items = []
+    for i, (caption, (rgb, kind)) in enumerate(SHAPES.items()):
+        shape_image(rgb, kind, 32).save(tmp_path / f"images/{i}.png")
+        captions = [caption, kind]  # a colourless caption names the product's base prompt
+        items.append(CatalogItem(f"images/{i}.png", captions, "toys", "train", kind, "user"))
+    write_metadata(tmp_path, items)
+    bases = [without_colour(p) for p in unseen_colour_prompts(tmp_path, 4, 1)]
+    prompts = shade_prompts(tmp_path, 4, 1)
+    assert len(prompts) == len(SHADES) * len(bases) > 0
+    for shade in SHADES:
+        assert sorted(without_colour(p) for p in prompts if p.startswith(shade + " ")) == sorted(
+            bases
+        )
