@@ -1,6 +1,7 @@
 """Worker CPU per message in a real event worker on RabbitMQ, beyond the event walk.
 
-    python -m bench.broker_cost [--busy 240] [--idle 100] [--prefetch 1,4] [--json PATH]
+    python -m bench.broker_cost [--busy 240] [--idle 100] [--prefetch 1] [--db-wait 0,10]
+                                [--json PATH]
 
 bench/outside_models.py times the event walk in one thread; this runs the real thing: a
 `celery worker` as the launcher starts it (threads pool, late acks, workers.tasks with its hooks,
@@ -13,6 +14,9 @@ Two queue states per worker configuration:
   resumes: a backlog, so the broker can hand over as many messages as the prefetch allows;
 - idle: one event at a time, the next published when the previous one is done, so every
   message arrives at an empty worker.
+
+Each worker configuration is a prefetch multiplier and a claim/commit wait
+(ADGEN_DB_BATCH_MAX_WAIT_MS: how long those batchers wait for other events in flight).
 
 CPU comes from inside the worker (remote-control command `adgen_thread_cpu`, per thread group
 from each thread's CPU clock): the consumer thread (kombu receive, protocol decode, Celery's
@@ -170,9 +174,11 @@ def phase(
 
 
 @contextmanager
-def stub_worker(stack: Stack, name: str, prefetch: int) -> Iterator[WorkerProcess]:
+def stub_worker(
+    stack: Stack, name: str, prefetch: int, db_wait_ms: float
+) -> Iterator[WorkerProcess]:
     w = start_worker(
-        {**stack.env},
+        {**stack.env, "ADGEN_DB_BATCH_MAX_WAIT_MS": str(db_wait_ms)},
         stack.tmp / f"{name}.log",
         name=name,
         extra=["--include", "bench.worker_stub", "--prefetch-multiplier", str(prefetch)],
@@ -188,14 +194,16 @@ def run_config(
     stack: Stack,
     settings: Settings,
     prefetch: int,
+    db_wait_ms: float,
     n_busy: int,
     n_idle: int,
     idle_s: float,
     profile: str = "",
 ) -> dict[str, dict[str, float]]:
-    name = f"bench{prefetch}"
+    name = f"bench{prefetch}w{db_wait_ms:g}".replace(".", "_")
+    tag = f"x{prefetch}-w{db_wait_ms:g}"
     rid = run_id()
-    with stub_worker(stack, name, prefetch):
+    with stub_worker(stack, name, prefetch, db_wait_ms):
         probe = Probe(settings, f"{name}@{socket.gethostname()}")
         publisher = Publisher(settings)
         try:
@@ -212,7 +220,7 @@ def run_config(
                 single_creative_events(f"b{rid}", n_busy),
                 True,
                 idle_rate,
-                f"{profile}-x{prefetch}-busy" if profile else "",
+                f"{profile}-{tag}-busy" if profile else "",
             )
             idle = phase(
                 probe,
@@ -221,7 +229,7 @@ def run_config(
                 single_creative_events(f"i{rid}", n_idle),
                 False,
                 idle_rate,
-                f"{profile}-x{prefetch}-idle" if profile else "",
+                f"{profile}-{tag}-idle" if profile else "",
             )
         finally:
             publisher.close()
@@ -256,7 +264,13 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--busy", type=int, default=240, help="messages in the backlog phase")
     ap.add_argument("--idle", type=int, default=100, help="messages sent one at a time")
-    ap.add_argument("--prefetch", default="1,4", help="worker prefetch multipliers to compare")
+    ap.add_argument("--prefetch", default="1", help="worker prefetch multipliers to compare")
+    ap.add_argument(
+        "--db-wait",
+        default="0,10",
+        help="ADGEN_DB_BATCH_MAX_WAIT_MS values to compare (0: the claim and commit batchers "
+        "never wait for events in flight, as before session 11)",
+    )
     ap.add_argument("--idle-s", type=float, default=5.0, help="idle CPU measured over this")
     ap.add_argument("--json", type=Path, default=None)
     ap.add_argument(
@@ -269,10 +283,13 @@ def main() -> None:
     report: dict[str, dict[str, dict[str, float]]] = {}
     with real_stack() as stack:
         settings = stack.settings()
-        for m in (int(x) for x in args.prefetch.split(",")):
-            cfg = f"prefetch x{m}"
+        configs = [
+            (int(m), float(w)) for m in args.prefetch.split(",") for w in args.db_wait.split(",")
+        ]
+        for m, w in configs:
+            cfg = f"prefetch x{m}, db wait {w:g} ms"
             report[cfg] = run_config(
-                stack, settings, m, args.busy, args.idle, args.idle_s, args.profile
+                stack, settings, m, w, args.busy, args.idle, args.idle_s, args.profile
             )
             busy, idle = report[cfg]["busy queue"], report[cfg]["idle queue"]
             print(

@@ -194,6 +194,23 @@ class Upstream:
                 self.on_change()
 
 
+def entrance(
+    batcher: MicroBatcher[In, Out], upstream: Upstream, timeout: float
+) -> Callable[[Sequence[In]], list[Out]]:
+    """How callers counted by ``upstream`` (the batcher's ``expected``) reach ``batcher``: each
+    is marked arrived right before it submits, and every change wakes the batcher to re-check
+    whether anybody is still on the way."""
+    if batcher.expected is not upstream:
+        raise ValueError("the batcher must wait on this upstream (expected=upstream)")
+    upstream.on_change = batcher.poke
+
+    def enter(items: Sequence[In]) -> list[Out]:
+        upstream.arrived()
+        return batcher(items, timeout=timeout)
+
+    return enter
+
+
 def _free_device_cache() -> None:
     import torch
 

@@ -102,6 +102,13 @@ class Settings(BaseSettings):
         description="Most events in one database transaction: finished events written "
         "together (group commit), and deliveries claimed together; 1 = one transaction per event",
     )
+    db_batch_max_wait_ms: float = Field(
+        default=25.0,
+        ge=0,
+        le=1000,
+        description="Longest a claim or a finished event waits for other events in flight to "
+        "join its transaction; never waits when no other event is in flight (0 = never)",
+    )
     metrics_port: int = Field(
         default=9200, ge=0, le=65535, description="Prometheus port of the first worker (0 = off)"
     )

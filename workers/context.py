@@ -13,13 +13,15 @@ import logging
 import os
 import secrets
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 from PIL import Image
 
-from shared.batching import MicroBatcher, Upstream
+from shared.batching import MicroBatcher, Upstream, entrance
 from shared.config import Settings, get_settings
 from shared.db.group_commit import commit_events
 from shared.db.ledger import SqlLedger
@@ -40,10 +42,22 @@ _batchers: dict[int, list[MicroBatcher[Any, Any]]] = {}
 # Event tasks that started but have not reached the generator yet: the generator's batcher waits
 # for them (up to its max wait) and not for events that cannot come.
 _upstream = Upstream()
+# Event tasks that started but have not claimed (or committed) yet: the claim and commit
+# batchers wait for them, up to ADGEN_DB_BATCH_MAX_WAIT_MS, so a worker with a backlog writes
+# several events per transaction; a lone event (nobody else in flight) never waits.
+_to_claim, _to_commit = Upstream(), Upstream()
 
 
 def upstream() -> Upstream:
     return _upstream
+
+
+@contextmanager
+def in_flight(generates: bool) -> Iterator[None]:
+    """Count one event task as on its way to the claim and commit batchers (and to the
+    generator's, when it ``generates``) until it submits there or leaves."""
+    with _to_claim.track(), _to_commit.track(), _upstream.track() if generates else nullcontext():
+        yield
 
 
 def publish_dead_letter(message: dict[str, Any]) -> None:
@@ -204,8 +218,8 @@ def _build(s: Settings, pid: int) -> tuple[Context, list[MicroBatcher[Any, Any]]
     ctx.generate_fn = generate_batched
     batchers: list[MicroBatcher[Any, Any]] = [batcher]
     timeout = float(s.task_soft_time_limit)
-    # Scoring and the final database write are batched across events too, but never wait
-    # for company: whatever queued while the previous pass ran goes into the next one.
+    # Scoring is batched across events too, but never waits for company: whatever queued while
+    # the previous pass ran goes into the next one.
     if scorer is not None and s.score_batch_max_size > 1:
         scoring = MicroBatcher(
             scorer.forward,
@@ -220,23 +234,29 @@ def _build(s: Settings, pid: int) -> tuple[Context, list[MicroBatcher[Any, Any]]
     if s.db_batch_max_size > 1:
         # Claims of events that arrive together: one transaction, one INSERT for their first
         # deliveries (placed before the generator's batcher so shutdown follows the event path).
+        # Both wait up to db_batch_max_wait_ms for events still on their way: a worker that
+        # never waited wrote groups of ~1.5 on a backlog, at 25 ms it writes groups of 8 and
+        # spends ~40% less CPU per 1-creative message (bench/RESULTS.md, session 11).
+        db_wait = s.db_batch_max_wait_ms / 1000
         claims = MicroBatcher(
             ledger.claim_many,
             max_batch=s.db_batch_max_size,
-            max_wait_s=0.0,
+            max_wait_s=db_wait,
             on_batch=metrics.group("claim"),
             name="claim",
+            expected=_to_claim,
         )
-        ledger.claim_fn = lambda requests: claims(list(requests), timeout=timeout)
+        ledger.claim_fn = entrance(claims, _to_claim, timeout)
         batchers.insert(0, claims)
         writer = MicroBatcher(
             partial(commit_events, ledger.db_url),
             max_batch=s.db_batch_max_size,
-            max_wait_s=0.0,
+            max_wait_s=db_wait,
             on_batch=metrics.group("db"),
             name="db",
+            expected=_to_commit,
         )
-        ledger.commit_fn = lambda results: writer(list(results), timeout=timeout)
+        ledger.commit_fn = entrance(writer, _to_commit, timeout)
         batchers.append(writer)
     return ctx, batchers
 

@@ -32,7 +32,7 @@ from shared.pipeline import TRANSIENT_ERRORS, Outcome, handle_event_task, handle
 from shared.queues import PROCESS_EVENT_TASK, RENDER_TASK
 from workers import logs
 from workers.app import app
-from workers.context import get_context, shutdown, upstream
+from workers.context import get_context, in_flight, shutdown
 from workers.prometheus import get_metrics, serve
 from workers.watchdog import Watchdog
 
@@ -152,7 +152,7 @@ class EventTask(Task):  # type: ignore[misc]
         # neighbours' attempts with it: each innocent event shares at most one crash with it.
         try:
             with (
-                upstream().track() if self.tracks_upstream else nullcontext(),
+                in_flight(generates=self.tracks_upstream),
                 _redelivery_lock if redelivered else nullcontext(),
             ):
                 return super().__call__(*args, **kwargs)

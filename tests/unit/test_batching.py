@@ -128,3 +128,51 @@ def test_a_lone_caller_does_not_wait_when_nobody_else_is_on_the_way() -> None:
     assert time.monotonic() - t0 < 2.0 and up() == 0
     leaver.join()
     b.close()
+
+
+def test_entrance_groups_the_events_in_flight_and_lets_a_lone_one_through() -> None:
+    """The claim and commit batchers' way in (workers.context): events counted in flight are
+    waited for (up to the max wait), so a backlog's events share a transaction; one that
+    leaves without submitting releases the wait; a lone event never waits."""
+    from shared.batching import Upstream, entrance
+
+    calls: list[list[str]] = []
+    up = Upstream()
+    b: MicroBatcher[str, str] = MicroBatcher(
+        lambda xs: calls.append(list(xs)) or [x.upper() for x in xs],
+        max_batch=64,
+        max_wait_s=5.0,
+        expected=up,
+    )
+    commit = entrance(b, up, timeout=10)
+    with pytest.raises(ValueError):
+        entrance(MicroBatcher(lambda xs: xs), up, timeout=10)
+
+    started = threading.Barrier(4)
+    out: dict[str, list[str]] = {}
+
+    def event(name: str, walk_s: float, submits: bool = True) -> None:
+        with up.track():
+            started.wait()
+            time.sleep(walk_s)  # compose, encode, upload...
+            if submits:
+                out[name] = commit([name])
+
+    threads = [
+        threading.Thread(target=event, args=args)
+        for args in (("a", 0.0), ("b", 0.2), ("c", 0.4), ("dup", 0.3, False))
+    ]
+    t0 = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert out == {"a": ["A"], "b": ["B"], "c": ["C"]}
+    assert calls == [["a", "b", "c"]]  # one transaction, not three
+    assert time.monotonic() - t0 < 2.0 and up() == 0  # waited for the walks, not the 5 s
+
+    t0 = time.monotonic()
+    with up.track():
+        assert commit(["e"]) == ["E"]
+    assert time.monotonic() - t0 < 1.0 and calls[-1] == ["e"]
+    b.close()
