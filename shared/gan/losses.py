@@ -69,16 +69,21 @@ _DARK_MARGIN, _LIGHT_MARGIN = 0.08, 0.05
 def palette_targets(
     palette: dict[str, tuple[float, float, float]], shades: tuple[str, ...] = ()
 ) -> tuple[list[str], torch.Tensor]:
-    """(colour names, [C, 9] rows) for ``colour_word_loss``: the palette's words, then any of
+    """(colour names, [C, 11] rows) for ``colour_word_loss``: the palette's words, then any of
     augment.SHADES. A row is: cos and sin of the hue range's middle, its half width less the
     margin in degrees, least saturation, least value, most saturation, most value, whether the
-    hue counts, and whether value and saturation outside their bounds are pulled back.
+    hue counts, whether value and saturation above their upper bounds are pulled back, whether
+    value below its lower bound is, and whether a saturated pixel counts as wrong by its hue
+    alone (not by its value).
 
     Palette rows ask for a hue and leave the upper bounds open, exactly as before shades
     existed. Black asks for dark pixels of any hue, white for light unsaturated ones (light
     grey: purely white pixels are ground), brown for an orange hue, saturated, dark enough that
     both augment.visible_colour (value under 0.7) and the Lab reading (L* under 0.6 of orange's)
-    say brown, yet light enough (value over 0.45) that the check still counts it as coloured."""
+    say brown (the product's outlines darken the Lab mean further), yet light enough (value
+    over 0.45) that the check still counts it as coloured. Brown pulls no pixel lighter (that
+    would grey the outlines) and calls a bright orange pixel too bright, not wrong: both of
+    those made a grey product the cheapest answer to "brown" (docs/gan.md, session 11)."""
     from shared.catalog.augment import DARK_VALUE, LIGHT_SAT, LIGHT_VALUE
 
     names, rows = [], []
@@ -90,13 +95,15 @@ def palette_targets(
         reach = max(math.degrees(half) - _HUE_MARGIN, 1.0)
         names.append(name)
         rows.append([math.cos(middle), math.sin(middle), reach, least_sat, least_val])
-        rows[-1] += [_OPEN, _OPEN, 1.0, 0.0]
+        rows[-1] += [_OPEN, _OPEN, 1.0, 0.0, 0.0, 0.0]
     brown = math.radians(30.0)
     shade_rows = {
-        "black": [1.0, 0.0, 180.0, -_OPEN, -_OPEN, _OPEN, DARK_VALUE - _DARK_MARGIN, 0.0, 1.0],
+        "black": [1.0, 0.0, 180.0, -_OPEN, -_OPEN, _OPEN, DARK_VALUE - _DARK_MARGIN]
+        + [0.0, 1.0, 0.0, 0.0],
         "white": [1.0, 0.0, 180.0, -_OPEN, LIGHT_VALUE + _LIGHT_MARGIN, LIGHT_SAT / 2, _OPEN]
-        + [0.0, 1.0],
-        "brown": [math.cos(brown), math.sin(brown), 11.0, 0.75, 0.46, _OPEN, 0.54, 1.0, 1.0],
+        + [0.0, 1.0, 1.0, 0.0],
+        "brown": [math.cos(brown), math.sin(brown), 11.0, 0.75, 0.46, _OPEN, 0.58]
+        + [1.0, 1.0, 0.0, 1.0],
     }
     for name in shades:
         names.append(name)
@@ -121,7 +128,7 @@ def colour_word_shares(images: torch.Tensor, targets: torch.Tensor) -> torch.Ten
     quarter = torch.tensor(_QUARTER_AXIS, device=x.device)[None, :, None, None]
     u, v = (chroma * red).sum(dim=1), (chroma * quarter).sum(dim=1)
     t = targets.to(x.device)[:, :, None, None]
-    hue_on, pull_on = t[:, 7], t[:, 8]
+    hue_on, pull_hi, pull_lo, by_hue = t[:, 7], t[:, 8], t[:, 9], t[:, 10]
     # Angle to the range's middle; near-grey pixels (tiny u, v) are gated out by ``saturated``.
     off = torch.rad2deg(torch.atan2(v * t[:, 0] - u * t[:, 1], u * t[:, 0] + v * t[:, 1])).abs()
     saturated = torch.sigmoid((sat - 0.45) / _SHARP) * torch.sigmoid((top - 0.50) / _SHARP)
@@ -135,12 +142,13 @@ def colour_word_shares(images: torch.Tensor, targets: torch.Tensor) -> torch.Ten
     )
     product = (low < WHITE_LEVEL).float().detach()
     good = (right * product).sum(dim=(1, 2)) / (product.sum(dim=(1, 2)) + 1.0)
-    wrong = ((saturated - right).clamp(min=0.0) * product).sum(dim=(1, 2))
+    judged = right * (1.0 - by_hue) + hue_ok * by_hue
+    wrong = ((saturated - judged).clamp(min=0.0) * product).sum(dim=(1, 2))
     wrong = wrong / ((saturated * product).sum(dim=(1, 2)) + 1.0)
     along = u * t[:, 0] + v * t[:, 1]
     gap = hue_on * (_PULL - along).clamp(min=0.0)
-    outside = (top - t[:, 6]).clamp(min=0.0) + (t[:, 4] - top).clamp(min=0.0)
-    gap = gap + pull_on * (outside + (sat - t[:, 5]).clamp(min=0.0))
+    above = (top - t[:, 6]).clamp(min=0.0) + (sat - t[:, 5]).clamp(min=0.0)
+    gap = gap + pull_hi * above + pull_lo * (t[:, 4] - top).clamp(min=0.0)
     short = (gap * product).sum(dim=(1, 2)) / (product.sum(dim=(1, 2)) + 1.0)
     return torch.stack([good, wrong, short], dim=1)
 

@@ -25,7 +25,7 @@ class Batch:
     z: torch.Tensor  # [B, z_dim]
     step: int = 0
     colour_text: torch.Tensor | None = None  # [B, 384] "<colour> <product>" captions
-    colour_targets: torch.Tensor | None = None  # [B, 9] losses.palette_targets rows
+    colour_targets: torch.Tensor | None = None  # [B, 11] losses.palette_targets rows
 
 
 def autocast(device: torch.device, bf16: bool) -> contextlib.AbstractContextManager[None]:

@@ -189,7 +189,7 @@ def test_shades_read_like_the_shade_check_and_palette_rows_are_unchanged() -> No
 
 def test_shade_words_pull_a_grey_product_darker_lighter_and_browner() -> None:
     from shared.catalog.augment import PALETTE, SHADES
-    from shared.gan.losses import colour_word_loss, palette_targets
+    from shared.gan.losses import colour_word_loss, colour_word_shares, palette_targets
 
     names, targets = palette_targets(PALETTE, SHADES)
 
@@ -205,3 +205,12 @@ def test_shade_words_pull_a_grey_product_darker_lighter_and_browner() -> None:
     assert (step_at_product("white") > 0).all()  # every channel lighter
     brown = step_at_product("brown")
     assert brown[0] > brown[1] > brown[2]  # towards orange: red up most, blue least
+
+    # A bright orange product asked in brown is too bright, not the wrong colour: it is pulled
+    # darker (red, its value, down) rather than greyed, and nothing counts it as wrong.
+    i = names.index("brown")
+    orange = _patch((255, 128, 0)).requires_grad_(True)
+    _, wrong, _ = colour_word_shares(orange, targets[i : i + 1])[0].tolist()
+    assert wrong < 0.05
+    colour_word_loss(orange, targets[i : i + 1]).backward()
+    assert orange.grad is not None and float(orange.grad[0, 0, 8, 8]) > 0  # descent: red down
