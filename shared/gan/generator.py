@@ -108,6 +108,7 @@ class Generator(nn.Module):
         )
         self.residual = cfg.g_arch == "exemplar" and cfg.exemplar_residual
         self.hue = cfg.exemplar_hue if cfg.g_arch == "exemplar" else "off"
+        self.gamma_range, self.sat_floor = cfg.exemplar_gamma_range, cfg.exemplar_sat_floor
         # gain and offset per RGB channel, hue/saturation/brightness maps, or the RGB itself
         out = (
             6 if self.residual else 8 if self.hue == "colourise" else 4 if self.hue != "off" else 3
@@ -176,7 +177,7 @@ class Generator(nn.Module):
             assert guide is not None
             if self.hue in ("global", "colourise"):  # one setting per picture: maps' mean
                 rgb = rgb.mean(dim=(2, 3), keepdim=True).expand_as(rgb)
-            rgb = hue_recolour(guide, rgb)
+            rgb = hue_recolour(guide, rgb, self.gamma_range, self.sat_floor)
         # Linear RGB while training, clamped when sampling (as StyleGAN): with a tanh, pushing the
         # white backgrounds towards exactly +1 saturated it and froze G in one of our runs.
         return rgb if self.training else rgb.clamp(-1.0, 1.0)

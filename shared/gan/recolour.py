@@ -4,8 +4,11 @@ G predicts four maps per pixel and this applies them to the retrieved, warped pi
 
 - a hue rotation about the grey axis, as the direction of ``(1 + a, b)`` (so zeros are the
   identity and the angle is free to wrap without a discontinuity);
-- a saturation gain ``2 ** tanh(s)`` in [1/2, 2] on the chroma (the pixel minus its grey);
-- a gamma ``2 ** (0.7 tanh(v))`` on the grey, which lightens or darkens the mid-tones and
+- a saturation gain ``2 ** tanh(s)`` in [floor, 2] on the chroma (the pixel minus its grey;
+  the floor is ``GANConfig.exemplar_sat_floor``, 1/2 by default, reached as ``floor **
+  -tanh(s)`` for negative ``s``);
+- a gamma ``2 ** (range tanh(v))`` on the grey (``GANConfig.exemplar_gamma_range``, 0.7 by
+  default), which lightens or darkens the mid-tones and
   leaves white and black where they are (a plain brightness gain let G grey the white ground in
   a first tiny run).
 
@@ -31,7 +34,8 @@ import math
 import torch
 
 SAT_RANGE = 1.0  # log2 of the largest saturation gain
-GAMMA_RANGE = 0.7  # log2 of the largest gamma on the grey
+GAMMA_RANGE = 0.7  # log2 of the largest gamma on the grey, by default
+SAT_FLOOR = 0.5  # least saturation gain, by default
 TINT_RANGE = 0.6  # most chroma a tint adds, at mid grey (beyond it the colour leaves the gamut)
 _INV_SQRT3 = 1.0 / math.sqrt(3.0)
 _RED = (2.0 / math.sqrt(6.0), -1.0 / math.sqrt(6.0), -1.0 / math.sqrt(6.0))  # chroma-plane axes
@@ -39,7 +43,12 @@ _QUARTER = (0.0, 1.0 / math.sqrt(2.0), -1.0 / math.sqrt(2.0))
 _MIX_SHIFT = math.log(2.0)  # 1.5 * sigmoid(0 - ln 2) - 0.5 == 0: zeros stay the identity
 
 
-def hue_recolour(picture: torch.Tensor, params: torch.Tensor) -> torch.Tensor:
+def hue_recolour(
+    picture: torch.Tensor,
+    params: torch.Tensor,
+    gamma_range: float = GAMMA_RANGE,
+    sat_floor: float = SAT_FLOOR,
+) -> torch.Tensor:
     """``picture`` [B, 3, H, W] in [-1, 1], ``params`` [B, 4 or 8, H, W] -> [B, 3, H, W] in
     about [-1, 1] (not clamped: training sees the linear output, as for the other designs)."""
     a, b, s, v = params.float()[:, :4].unbind(dim=1)
@@ -52,8 +61,9 @@ def hue_recolour(picture: torch.Tensor, params: torch.Tensor) -> torch.Tensor:
     c, sn = 1.0 + a, b
     norm = torch.sqrt(c * c + sn * sn + 1e-6)
     cos, sin = (c / norm)[:, None], (sn / norm)[:, None]
-    sat = torch.exp2(SAT_RANGE * torch.tanh(s))[:, None]
-    gamma = torch.exp2(GAMMA_RANGE * torch.tanh(v))[:, None]
+    ts = torch.tanh(s)
+    sat = torch.exp2(torch.where(ts > 0, SAT_RANGE, -math.log2(sat_floor)) * ts)[:, None]
+    gamma = torch.exp2(gamma_range * torch.tanh(v))[:, None]
     base = grey.clamp(min=1e-6) ** gamma
     new_chroma = sat * (cos * chroma + sin * turned)
     if params.shape[1] == 8:

@@ -59,6 +59,36 @@ def test_gains_are_bounded() -> None:
         assert torch.allclose((out + 1) / 2, torch.full_like(out, level), atol=1e-4)
 
 
+def test_wider_ranges_reach_black_and_white_and_keep_the_default() -> None:
+    """GANConfig.exemplar_gamma_range / exemplar_sat_floor: a red product can be made nearly
+    black or a light grey at 2.0 and 1/8; at 0.7 and 1/2 (the defaults) it cannot."""
+    from shared.catalog.augment import reads_as
+    from shared.gan.sampling import to_pil
+    from shared.training.export import product_pixels
+
+    red = torch.full((1, 3, 8, 8), 1.0)
+    red[:, :, 2:6, 2:6] = _pixel(0.8, 0.2, 0.2)[:, :, :1, :1]  # a red square on white ground
+    colour = _pixel(0.8, 0.3, 0.2)
+    grey = colour.mean(dim=1, keepdim=True)
+    out = hue_recolour(colour, _params(0.0, sat=-50.0), 2.0, 0.125)
+    ratio = (out - out.mean(1, keepdim=True)).norm() / (colour - grey).norm()
+    assert 0.124 <= ratio <= 0.126
+    reads = {}
+    for ranges in ((0.7, 0.5), (2.0, 0.125)):
+        for word, val in (("black", 50.0), ("white", -50.0)):
+            params = _params(0.0, sat=-50.0, val=val, shape=(1, 8, 8))
+            image = to_pil(hue_recolour(red, params, *ranges).clamp(-1, 1))[0]
+            reads[ranges, word] = reads_as(product_pixels(image), word)
+    assert reads == {
+        ((0.7, 0.5), "black"): False,
+        ((0.7, 0.5), "white"): False,
+        ((2.0, 0.125), "black"): True,
+        ((2.0, 0.125), "white"): True,
+    }
+    with pytest.raises(ValueError):
+        GANConfig(exemplar_sat_floor=0.0)
+
+
 def test_white_and_black_stay_whatever_the_gamma() -> None:
     for level in (0.0, 1.0):
         for val in (-50.0, 50.0):
