@@ -195,6 +195,7 @@ class ExportReport:
     version: str
     held_out: GridReport  # test-split products (never seen)
     unseen_colours: GridReport  # train-split products in colours never seen with them
+    shade_words: dict[str, float]  # kind_check.shade_check on n_prompts learnt products
 
 
 @torch.no_grad()
@@ -316,4 +317,14 @@ def export_model(
         evaluator,
         Path(data_dir),
     )
-    return ExportReport(version, held_out, unseen)
+    from shared.training.kind_check import shade_check, shade_prompts
+
+    shades = shade_check(
+        gen,
+        cfg.z_dim,
+        shade_prompts(Path(data_dir), n_prompts, seed),
+        embed,
+        samples_per_prompt,
+        out / "samples_shades.png",
+    )
+    return ExportReport(version, held_out, unseen, shades)

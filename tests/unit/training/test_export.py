@@ -67,6 +67,11 @@ def test_export_writes_the_model_and_both_grids(tmp_path: Path) -> None:
     assert json.loads((tmp_path / "model" / "meta.json").read_text())["trained_steps"] == 2
     assert report.held_out.prompts == ["yellow bar"]  # the test split
     assert len(report.unseen_colours.prompts) == 2
-    for name, rows in (("samples.png", 1), ("samples_unseen_colours.png", 1)):
+    assert report.shade_words["samples"] == 3 * 2 * len(report.unseen_colours.prompts)
+    for name, rows in (
+        ("samples.png", 1),
+        ("samples_unseen_colours.png", 1),
+        ("samples_shades.png", 3),
+    ):
         with Image.open(tmp_path / "model" / name) as im:
             assert im.width > 100 and im.height > 16 * rows, name
