@@ -153,6 +153,44 @@ def shade_check(
     return report
 
 
+# (exemplar_gamma_range, exemplar_sat_floor) pairs shade_ceiling reports: the default, then wider.
+CEILING_RANGES = ((0.7, 0.5), (1.5, 0.25), (2.0, 0.125), (2.5, 0.0625))
+
+
+def shade_ceiling(
+    data: Path, ranges: tuple[tuple[float, float], ...] = CEILING_RANGES, split: str = "train"
+) -> list[dict[str, float]]:
+    """The most black and white the re-colour output can make the catalog: every base picture
+    of ``split`` at the output's limits (largest gamma and least saturation gain for black,
+    smallest gamma for white; colourise uses one setting per picture, so this is its reach),
+    read by the check. One row per (gamma range, saturation floor)."""
+    import numpy as np
+    import torch
+
+    from shared.catalog.augment import reads_as
+    from shared.catalog.format import load_catalog, load_image
+    from shared.gan.recolour import hue_recolour
+    from shared.gan.sampling import to_pil
+    from shared.training.export import product_pixels
+
+    items = [it for it in load_catalog(data, split) if it.path.stem.endswith("__base")]
+    if not items:
+        return []
+    arrays = [np.array(load_image(it, 64).convert("RGB")) for it in items]
+    pictures = torch.from_numpy(np.stack(arrays)).permute(0, 3, 1, 2).float() / 127.5 - 1.0
+    rows = []
+    for gamma_range, sat_floor in ranges:
+        row = {"gamma_range": gamma_range, "sat_floor": sat_floor, "pictures": float(len(items))}
+        for word, value in (("black", 50.0), ("white", -50.0)):
+            params = torch.zeros(len(items), 4, *pictures.shape[2:])
+            params[:, 2], params[:, 3] = -50.0, value  # least saturation, extreme gamma
+            out = hue_recolour(pictures, params, gamma_range, sat_floor).clamp(-1.0, 1.0)
+            hits = [reads_as(product_pixels(im), word) for im in to_pil(out)]
+            row[word] = sum(hits) / len(hits)
+        rows.append(row)
+    return rows
+
+
 def measure(
     model_dir: Path | str,
     data: Path,

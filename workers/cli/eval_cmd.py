@@ -100,7 +100,8 @@ def run(
 @app.command("kinds")
 def kinds(
     model: Annotated[
-        str, typer.Argument(help='MODEL_DIR, or "baseline", "curve", "plot", "judge"')
+        str,
+        typer.Argument(help='MODEL_DIR, or "baseline", "curve", "plot", "judge", "ceiling"'),
     ],
     data: Annotated[Path, typer.Argument(help="Catalog dir (images/ + metadata.jsonl)")],
     prompts: Annotated[int, typer.Option(help="Learnt products in unseen colours")] = 128,
@@ -119,14 +120,25 @@ def kinds(
     ] = None,
 ) -> None:
     """Kind and colour accuracy at scale (docs/gan.md): a model, the retrieve + recolour
-    baseline, every snapshot of a run (curve), the curves of several runs (plot), or the
-    judge itself on real pictures of each split (judge)."""
+    baseline, every snapshot of a run (curve), the curves of several runs (plot), the
+    judge itself on real pictures of each split (judge), or how much of the catalog the
+    re-colour output can make black or white at each range (ceiling)."""
     import json
 
     from shared.training import kind_check
 
     if model == "plot":
         kind_check.plot(run_dir or [], out, prompts, baseline)
+        return
+    if model == "ceiling":
+        typer.echo(
+            f"{'gamma range':>11} {'sat floor':>9} {'pictures':>8} {'black':>6} {'white':>6}"
+        )
+        for row in kind_check.shade_ceiling(data):
+            typer.echo(
+                f"{row['gamma_range']:>11.2f} {row['sat_floor']:>9.4f} {row['pictures']:>8.0f} "
+                f"{row['black']:>6.3f} {row['white']:>6.3f}"
+            )
         return
     from shared.eval.model import load_evaluator
     from shared.text.encoder import TextEncoder

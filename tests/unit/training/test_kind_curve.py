@@ -136,3 +136,23 @@ def test_shade_prompts_ask_every_shade_of_the_same_products(tmp_path: Path) -> N
         assert sorted(without_colour(p) for p in prompts if p.startswith(shade + " ")) == sorted(
             bases
         )
+
+
+def test_shade_ceiling_reads_the_reach_of_each_output_range(tmp_path: Path) -> None:
+    """A red square on white can be made black or white only with the wider ranges; pictures
+    that are not base renders (recolours, backgrounds) are not counted."""
+    from shared.catalog.format import CatalogItem, write_metadata
+    from shared.training.kind_check import shade_ceiling
+
+    from .helpers import shape_image
+
+    (tmp_path / "images").mkdir()
+    items = []
+    for name in ("square__noto__base", "square__noto__blue"):
+        shape_image((220, 30, 30), "square", 32).save(tmp_path / f"images/{name}.png")
+        items.append(CatalogItem(f"images/{name}.png", ["square"], "toys", "train", "square", "x"))
+    write_metadata(tmp_path, items)
+    rows = shade_ceiling(tmp_path, ((0.7, 0.5), (2.0, 0.125)))
+    assert [r["pictures"] for r in rows] == [1.0, 1.0]
+    assert (rows[0]["black"], rows[0]["white"]) == (0.0, 0.0)
+    assert (rows[1]["black"], rows[1]["white"]) == (1.0, 1.0)
