@@ -199,6 +199,26 @@ class ExportReport:
 
 
 @torch.no_grad()
+def sample_cells(
+    gen: SampleFn, z_dim: int, prompts: list[str], embed: Embed, per_prompt: int, chunk: int = 256
+) -> tuple[list[str], torch.Tensor, torch.Tensor]:
+    """Every prompt ``per_prompt`` times, cell i with noise seed 1000 + i (as the worker seeds
+    it), in forward passes of at most ``chunk``: (cells, their sentence embeddings, images)."""
+    cells = [p for p in prompts for _ in range(per_prompt)]
+    if not cells:
+        return cells, torch.empty(0), torch.empty(0)
+    emb = embed(cells).float()
+    parts = [
+        gen(
+            seeded_noise(list(range(1000 + i, 1000 + min(i + chunk, len(cells)))), z_dim),
+            emb[i : i + chunk],
+        )
+        for i in range(0, len(cells), chunk)
+    ]
+    return cells, emb, torch.cat(parts)
+
+
+@torch.no_grad()
 def grid(
     gen: SampleFn,
     disc: AnyDiscriminator | None,
@@ -215,10 +235,7 @@ def grid(
     """A captioned grid (noise per seed, exactly as the worker makes it) and what it measures;
     kind accuracy with an ``evaluator``, and its real-picture ceiling from catalog ``data``;
     with ``diversity``, the Lite2 spread of seeds beside that of real renders."""
-    cells = [p for p in prompts for _ in range(samples_per_prompt)]
-    seeds = [1000 + i for i in range(len(cells))]
-    emb = embed(cells).float()
-    images = gen(seeded_noise(seeds, z_dim), emb)
+    cells, emb, images = sample_cells(gen, z_dim, prompts, embed, samples_per_prompt)
     pil = to_pil(images)
     captioned_grid(pil, cells, columns=8, title=title).save(out, optimize=True)
     wanted = [colour_of(c) for c in cells]

@@ -117,37 +117,29 @@ def shade_check(
     """Share of samples whose product reads as the shade asked, per shade and in all, by the
     check (augment.reads_as) and by the mean Lab reading; ``out``: a captioned grid of the
     first 16 samples in every shade."""
-    import torch
-
     from shared.catalog.augment import SHADES, reads_as
     from shared.eval.lab_colour import lab_colour
-    from shared.gan.sampling import seeded_noise, to_pil
-    from shared.training.export import product_pixels
+    from shared.gan.sampling import to_pil
+    from shared.training.export import product_pixels, sample_cells
     from shared.training.visuals import captioned_grid
 
-    cells = [p for p in chosen for _ in range(seeds)]
+    cells, _, images = sample_cells(gen, z_dim, chosen, embed, seeds)
+    pil = to_pil(images) if cells else []
     words = [c.split(" ", 1)[0] for c in cells]
-    pil: list[Any] = []
-    with torch.no_grad():
-        for i in range(0, len(cells), 256):
-            part = cells[i : i + 256]
-            z = seeded_noise([1000 + i + j for j in range(len(part))], z_dim)
-            pil += to_pil(gen(z, embed(part).float()))
     check = [reads_as(product_pixels(im), w) for im, w in zip(pil, words, strict=True)]
     lab = [lab_colour(im) == w for im, w in zip(pil, words, strict=True)]
     report: dict[str, float] = {"samples": float(len(cells))}
+    show: list[int] = []
     for shade in SHADES:
         rows = [i for i, w in enumerate(words) if w == shade]
         if rows:
             report[f"{shade}_check"] = sum(check[i] for i in rows) / len(rows)
             report[f"{shade}_lab"] = sum(lab[i] for i in rows) / len(rows)
+            show += rows[:16]
     if cells:
         report["shade_match"] = sum(check) / len(check)
         report["shade_lab_match"] = sum(lab) / len(lab)
-    if out is not None and cells:
-        per_shade = len(cells) // len(SHADES)
-        show = [i for k in range(len(SHADES)) for i in range(k * per_shade, k * per_shade + 16)]
-        show = [i for i in show if i < len(cells)]
+    if out is not None and show:
         title = "shade words: the colour-word pass's black, white and brown"
         captioned_grid([pil[i] for i in show], [cells[i] for i in show], title=title).save(out)
     return report
