@@ -194,21 +194,21 @@ class Upstream:
                 self.on_change()
 
 
-def entrance(
-    batcher: MicroBatcher[In, Out], upstream: Upstream, timeout: float
-) -> Callable[[Sequence[In]], list[Out]]:
+class Entrance(Generic[In, Out]):
     """How callers counted by ``upstream`` (the batcher's ``expected``) reach ``batcher``: each
     is marked arrived right before it submits, and every change wakes the batcher to re-check
-    whether anybody is still on the way."""
-    if batcher.expected is not upstream:
-        raise ValueError("the batcher must wait on this upstream (expected=upstream)")
-    upstream.on_change = batcher.poke
+    whether anybody is still on the way. Called with the items, and a timeout for the result
+    (``timeout`` when none is given)."""
 
-    def enter(items: Sequence[In]) -> list[Out]:
-        upstream.arrived()
-        return batcher(items, timeout=timeout)
+    def __init__(self, batcher: MicroBatcher[In, Out], upstream: Upstream, timeout: float):
+        if batcher.expected is not upstream:
+            raise ValueError("the batcher must wait on this upstream (expected=upstream)")
+        self.batcher, self.upstream, self.timeout = batcher, upstream, timeout
+        upstream.on_change = batcher.poke
 
-    return enter
+    def __call__(self, items: Sequence[In], timeout: float | None = None) -> list[Out]:
+        self.upstream.arrived()
+        return self.batcher(items, timeout=self.timeout if timeout is None else timeout)
 
 
 def _free_device_cache() -> None:

@@ -21,7 +21,7 @@ from typing import Any
 
 from PIL import Image
 
-from shared.batching import MicroBatcher, Upstream, entrance
+from shared.batching import Entrance, MicroBatcher, Upstream
 from shared.config import Settings, get_settings
 from shared.db.group_commit import commit_events
 from shared.db.ledger import SqlLedger
@@ -46,10 +46,6 @@ _upstream = Upstream()
 # batchers wait for them, up to ADGEN_DB_BATCH_MAX_WAIT_MS, so a worker with a backlog writes
 # several events per transaction; a lone event (nobody else in flight) never waits.
 _to_claim, _to_commit = Upstream(), Upstream()
-
-
-def upstream() -> Upstream:
-    return _upstream
 
 
 @contextmanager
@@ -209,15 +205,9 @@ def _build(s: Settings, pid: int) -> tuple[Context, list[MicroBatcher[Any, Any]]
         name="generate",
         expected=_upstream,
     )
-    _upstream.on_change = batcher.poke
-
-    def generate_batched(reqs: list[ImageRequest], timeout: float) -> list[Image.Image]:
-        _upstream.arrived()
-        return batcher(reqs, timeout=timeout)
-
-    ctx.generate_fn = generate_batched
-    batchers: list[MicroBatcher[Any, Any]] = [batcher]
     timeout = float(s.task_soft_time_limit)
+    ctx.generate_fn = Entrance(batcher, _upstream, timeout)  # the pipeline passes its own
+    batchers: list[MicroBatcher[Any, Any]] = [batcher]
     # Scoring is batched across events too, but never waits for company: whatever queued while
     # the previous pass ran goes into the next one.
     if scorer is not None and s.score_batch_max_size > 1:
@@ -246,7 +236,7 @@ def _build(s: Settings, pid: int) -> tuple[Context, list[MicroBatcher[Any, Any]]
             name="claim",
             expected=_to_claim,
         )
-        ledger.claim_fn = entrance(claims, _to_claim, timeout)
+        ledger.claim_fn = Entrance(claims, _to_claim, timeout)
         batchers.insert(0, claims)
         writer = MicroBatcher(
             partial(commit_events, ledger.db_url),
@@ -256,7 +246,7 @@ def _build(s: Settings, pid: int) -> tuple[Context, list[MicroBatcher[Any, Any]]
             name="db",
             expected=_to_commit,
         )
-        ledger.commit_fn = entrance(writer, _to_commit, timeout)
+        ledger.commit_fn = Entrance(writer, _to_commit, timeout)
         batchers.append(writer)
     return ctx, batchers
 

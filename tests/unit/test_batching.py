@@ -134,7 +134,7 @@ def test_entrance_groups_the_events_in_flight_and_lets_a_lone_one_through() -> N
     """The claim and commit batchers' way in (workers.context): events counted in flight are
     waited for (up to the max wait), so a backlog's events share a transaction; one that
     leaves without submitting releases the wait; a lone event never waits."""
-    from shared.batching import Upstream, entrance
+    from shared.batching import Entrance, Upstream
 
     calls: list[list[str]] = []
     up = Upstream()
@@ -144,9 +144,9 @@ def test_entrance_groups_the_events_in_flight_and_lets_a_lone_one_through() -> N
         max_wait_s=5.0,
         expected=up,
     )
-    commit = entrance(b, up, timeout=10)
+    commit = Entrance(b, up, timeout=10)
     with pytest.raises(ValueError):
-        entrance(MicroBatcher(lambda xs: xs), up, timeout=10)
+        Entrance(MicroBatcher(lambda xs: xs), up, timeout=10)
 
     started = threading.Barrier(4)
     out: dict[str, list[str]] = {}
