@@ -109,6 +109,13 @@ class Settings(BaseSettings):
         description="Longest a claim or a finished event waits for other events in flight to "
         "join its transaction; never waits when no other event is in flight (0 = never)",
     )
+    bundle_max_events: int = Field(
+        default=64,
+        ge=1,
+        le=4096,
+        description="Most events one bundle message may carry (publish_bundle, adgen publish "
+        "--bundle); a larger bundle is refused whole and recorded",
+    )
     metrics_port: int = Field(
         default=9200, ge=0, le=65535, description="Prometheus port of the first worker (0 = off)"
     )

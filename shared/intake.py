@@ -115,3 +115,41 @@ def admit(
     if isinstance(parsed, Rejection):
         return parsed
     return Admitted(parsed, _published_at(extra.get("published_at"), now))
+
+
+def admit_bundle(
+    args: Sequence[Any],
+    kwargs: Mapping[str, Any],
+    *,
+    hmac_key: str | None,
+    payload_cap: int,
+    max_events: int,
+    now: float,
+) -> list[Admitted | Rejection] | Rejection:
+    """A bundle task's arguments (one list of events, each as an event task's keyword arguments
+    with the body as ``raw``, or as bare JSON text or object) -> each member admitted or refused
+    on its own, exactly as `admit` treats a single event; or the whole delivery refused when it
+    is not a bundle at all (the reason says why; nothing in it is written)."""
+    if kwargs or len(args) != 1:
+        return Rejection(
+            reason="a bundle task takes exactly one positional argument, the list of events",
+            payload=describe({"args": list(args), "kwargs": dict(kwargs)}, payload_cap),
+        )
+    (members,) = args
+    if not isinstance(members, list):
+        return Rejection(
+            reason=f"a bundle must be a JSON array of events, not {type(members).__name__}",
+            payload=describe(members, payload_cap),
+        )
+    if not members or len(members) > max_events:
+        return Rejection(
+            reason=f"a bundle holds 1 to {max_events} events, this one {len(members)}",
+            payload=describe(members, payload_cap),
+        )
+    out: list[Admitted | Rejection] = []
+    for member in members:
+        if isinstance(member, Mapping) and "raw" in member:
+            out.append(admit((), member, hmac_key=hmac_key, payload_cap=payload_cap, now=now))
+        else:
+            out.append(admit([member], {}, hmac_key=hmac_key, payload_cap=payload_cap, now=now))
+    return out

@@ -17,20 +17,21 @@ import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from functools import partial
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 import sqlalchemy.exc
 from PIL import Image
 
-from shared.db.ledger import Ledger, SqlLedger
+from shared.db.ledger import ClaimRequest, ClaimResult, Ledger, SqlLedger
 from shared.db.repo import Claim
 from shared.deadline import Deadline, DeadlineExceeded
 from shared.encoding import Encoding
 from shared.events import CampaignEvent, Rejection
 from shared.generation import GeneratorRuntime
 from shared.handoff import ImageKey, open_handoff, seal
-from shared.intake import admit, describe
+from shared.intake import Admitted, admit, admit_bundle, describe
 from shared.personalize import plan_event
 from shared.photos import resolve as photos
 from shared.photos.fetch import fetch_product_photos
@@ -40,6 +41,7 @@ from shared.records import EventResult, ModelInfo, Verdict
 from shared.storage import ObjectStore, StorageError
 
 log = logging.getLogger("adgen.pipeline")
+T = TypeVar("T")
 
 # Worth a retry with backoff: the service may be back in a moment, or the device less busy.
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
@@ -88,6 +90,7 @@ class Limits:
     deadline_s: float = 300.0  # per event, enforced between stages
     event_hmac_key: str | None = None  # when set, unsigned or tampered events are rejected
     worker_key: str | None = None  # seals and verifies hand-offs between our own workers
+    bundle_max_events: int = 64  # most events one bundle delivery may carry
 
 
 @dataclass
@@ -169,8 +172,7 @@ def handle_event_task(
     )
     if isinstance(admitted, Rejection):
         return finish(reject(admitted, _size(args, kwargs), ctx), ctx)
-    if admitted.published_at is not None and retries == 0:
-        ctx.metrics.stage("queue_wait", max(0.0, time.time() - admitted.published_at))
+    _queue_wait(admitted, retries, ctx)
     return finish(run_event(admitted.event, ctx, retries=retries, last_try=last_try), ctx)
 
 
@@ -211,6 +213,73 @@ def handle_handoff(
     )
 
 
+def handle_bundle_task(
+    args: Sequence[Any],
+    kwargs: Mapping[str, Any],
+    ctx: Context,
+    *,
+    retries: int = 0,
+    last_try: bool = False,
+) -> list[Outcome]:
+    """One delivery of the bundle task (several events in one message, so the broker, Celery,
+    the claim and the commit are paid once for all of them): the front door for bundles. Each
+    event is admitted, claimed and produced as if it had come alone and ends with its own
+    outcome; a delivery that is not a bundle is refused and recorded as one rejection. A
+    transient error in any event propagates after the others have finished (the retry finds
+    those done); `last_try` ends such events as failed instead."""
+    admitted = admit_bundle(
+        args,
+        kwargs,
+        hmac_key=ctx.limits.event_hmac_key,
+        payload_cap=ctx.limits.payload_cap,
+        max_events=ctx.limits.bundle_max_events,
+        now=time.time(),
+    )
+    if isinstance(admitted, Rejection):
+        return [finish(reject(admitted, _size(args, kwargs), ctx, placeholder=False), ctx)]
+    outcomes: list[Outcome | None] = [None] * len(admitted)
+    events: dict[str, tuple[int, CampaignEvent]] = {}
+    for i, member in enumerate(admitted):
+        if isinstance(member, Rejection):
+            outcomes[i] = finish(reject(member, len(member.payload), ctx), ctx)
+            continue
+        event = member.event
+        first = events.get(event.event_id)
+        if first is not None:  # claimed once per bundle; a second claim would race the first
+            outcomes[i] = finish(_repeated(event, first[1], ctx), ctx)
+            continue
+        events[event.event_id] = (i, event)
+        _queue_wait(member, retries, ctx)
+    if events:
+        ran = run_events([e for _, e in events.values()], ctx, retries=retries, last_try=last_try)
+        for (i, _), outcome in zip(events.values(), ran.outcomes, strict=True):
+            outcomes[i] = finish(outcome, ctx)
+        if ran.deferred:
+            raise ran.deferred[0]
+    return [o for o in outcomes if o is not None]
+
+
+def _repeated(event: CampaignEvent, first: CampaignEvent, ctx: Context) -> Outcome:
+    if event.canonical_json() == first.canonical_json():
+        return Outcome("duplicate", event.event_id, detail="repeated within its bundle")
+    return reject(
+        Rejection(
+            reason="event_id repeated within one bundle with a different payload "
+            "(the first one stands)",
+            event_id=event.event_id,
+            payload=event.canonical_json()[: ctx.limits.payload_cap],
+        ),
+        0,
+        ctx,
+        placeholder=False,
+    )
+
+
+def _queue_wait(admitted: Admitted, retries: int, ctx: Context) -> None:
+    if admitted.published_at is not None and retries == 0:
+        ctx.metrics.stage("queue_wait", max(0.0, time.time() - admitted.published_at))
+
+
 def finish(outcome: Outcome, ctx: Context) -> Outcome:
     detail = outcome.detail[:60] if outcome.status in ("failed", "gave_up") else ""
     ctx.metrics.outcome(outcome.status, outcome.creatives, detail)
@@ -247,6 +316,15 @@ def run_event(
     """Claim, then produce. `retries`: deliberate retries so far, which do not count against
     `max_attempts` (that budget is for deliveries that died, e.g. a worker killed mid-event)."""
     claim = ctx.ledger.claim(event, max_attempts=ctx.limits.max_attempts + retries)
+    settled = settle_claim(event, claim, ctx)
+    if settled is not None:
+        return settled
+    return _guarded(event, ctx, lambda: produce(event, claim.attempt, ctx), last_try)
+
+
+def settle_claim(event: CampaignEvent, claim: ClaimResult, ctx: Context) -> Outcome | None:
+    """The outcome of a delivery its claim already decides (a conflicting payload, an event
+    already done or terminal, attempts used up); None when the claim is live: produce it."""
     if claim.claim is Claim.CONFLICT:
         return reject(
             Rejection(
@@ -269,21 +347,176 @@ def run_event(
             }
         )
         return Outcome("gave_up", event.event_id, detail=claim.last_error or "")
-    return _guarded(event, ctx, lambda: produce(event, claim.attempt, ctx), last_try)
+    return None
+
+
+@dataclass
+class BundleRun:
+    outcomes: list[Outcome]  # one per event, in order
+    deferred: list[BaseException] = field(default_factory=list)  # transient, to raise after
+
+
+def run_events(
+    events: Sequence[CampaignEvent], ctx: Context, *, retries: int = 0, last_try: bool = False
+) -> BundleRun:
+    """Several distinct events of one delivery, together: one claim group, one generator
+    group, one commit group. Each event keeps its own outcome; a transient error is noted on
+    its event and deferred (or, on the last try, ends it as failed)."""
+    max_attempts = ctx.limits.max_attempts + retries
+    claims = ctx.ledger.claim_each([ClaimRequest(e, max_attempts) for e in events])
+    outcomes: list[Outcome | None] = [None] * len(events)
+    deferred: list[BaseException] = []
+    live: list[tuple[int, int]] = []  # (index, attempt)
+    for i, (event, claim) in enumerate(zip(events, claims, strict=True)):
+        if isinstance(claim, BaseException):
+            # As a lone event's claim error propagates: raised once the others are done.
+            deferred.append(claim)
+            outcomes[i] = Outcome("retry", event.event_id, detail=f"claim: {claim}")
+            continue
+        outcomes[i] = settle_claim(event, claim, ctx)
+        if outcomes[i] is None:
+            live.append((i, claim.attempt))
+    if ctx.handoff is not None:  # each event's images go to the render queue on their own
+        for i, attempt in live:
+            outcomes[i] = _guarded(
+                events[i], ctx, partial(produce, events[i], attempt, ctx), last_try, deferred
+            )
+    elif live:
+        made = _make_together([events[i] for i, _ in live], ctx, last_try, deferred)
+        for (i, _), m in zip(live, made, strict=True):
+            outcomes[i] = m if isinstance(m, Outcome) else None
+        ready = [(i, m) for (i, _), m in zip(live, made, strict=True) if isinstance(m, Made)]
+        if ready:
+            t0 = time.perf_counter()
+            problems = ctx.ledger.commit_each([m.result for _, m in ready])
+            db_ms = (time.perf_counter() - t0) * 1000 / len(ready)
+            for (i, m), problem in zip(ready, problems, strict=True):
+                outcomes[i] = _guarded(
+                    events[i],
+                    ctx,
+                    partial(_raise_or_commit, problem, m, db_ms, ctx),
+                    last_try,
+                    deferred,
+                )
+    return BundleRun([o for o in outcomes if o is not None], deferred)
+
+
+def _raise_or_commit(
+    problem: BaseException | None, made: Made, db_ms: float, ctx: Context
+) -> Outcome:
+    if problem is not None:
+        raise problem
+    return committed(made, db_ms, ctx)
+
+
+def _make_together(
+    events: Sequence[CampaignEvent],
+    ctx: Context,
+    last_try: bool,
+    deferred: list[BaseException],
+) -> list[Made | Outcome]:
+    """Plan each event, generate all their images in one group, then compose, store and score
+    each; an event that fails on its own ends alone."""
+    started = time.perf_counter()
+    deadline = Deadline(ctx.limits.deadline_s)
+    plans: dict[int, EventPlan] = {}
+    shop: dict[int, photos.PhotoMap] = {}
+    early: dict[int, Outcome] = {}
+    for k, event in enumerate(events):
+        try:
+            plan = plan_event(event)
+            shop[k] = photos.photos_for(plan, fetch_product_photos(event, ctx.store))
+            plans[k] = plan
+        except Exception as exc:  # noqa: BLE001 - this event's outcome, not its neighbours'
+            early[k] = _guarded(event, ctx, partial(_reraise, exc), last_try, deferred)
+    todo = [k for k in range(len(events)) if k not in early]
+    try:
+        images = _generate_together(
+            [plans[k] for k in todo], [shop[k] for k in todo], ctx, deadline
+        )
+    except Exception as exc:  # noqa: BLE001 - the shared stage failed: each event says so
+        if isinstance(exc, TimeoutError):
+            exc = DeadlineExceeded(f"generation did not finish within the event deadline: {exc}")
+        for k in todo:
+            early[k] = _guarded(events[k], ctx, partial(_reraise, exc), last_try, deferred)
+        todo, images = [], []
+    generate_ms = (time.perf_counter() - started) * 1000
+    if todo:
+        ctx.metrics.stage("generate", generate_ms / 1000)
+    out: list[Made | Outcome] = []
+    made_by_k = dict(zip(todo, images, strict=True))
+    for k, event in enumerate(events):
+        if k in early:
+            out.append(early[k])
+            continue
+        out.append(
+            _guarded(
+                event,
+                ctx,
+                partial(
+                    make_result,
+                    event,
+                    plans[k],
+                    made_by_k[k],
+                    ctx,
+                    generate_ms=generate_ms,
+                    started=started,
+                    deadline=deadline,
+                    from_photos=shop[k],
+                ),
+                last_try,
+                deferred,
+            )
+        )
+    return out
+
+
+def _reraise(exc: BaseException) -> Outcome:
+    raise exc
+
+
+def _generate_together(
+    plans: Sequence[EventPlan],
+    shop: Sequence[photos.PhotoMap],
+    ctx: Context,
+    deadline: Deadline,
+) -> list[dict[ImageKey, Image.Image]]:
+    """One generator call for several events' requests (one group in a worker's batcher)."""
+    deadline.check("generate")
+    wanted = [
+        [r for r in plan.images if r.key not in photo]
+        for plan, photo in zip(plans, shop, strict=True)
+    ]
+    flat = [r for reqs in wanted for r in reqs]
+    images = ctx.generate(flat, deadline.remaining()) if flat else []
+    out, at = [], 0
+    for reqs, photo in zip(wanted, shop, strict=True):
+        out.append(photos.merge_images(reqs, images[at : at + len(reqs)], photo))
+        at += len(reqs)
+    return out
 
 
 def _guarded(
-    event: CampaignEvent, ctx: Context, work: Callable[[], Outcome], last_try: bool
-) -> Outcome:
+    event: CampaignEvent,
+    ctx: Context,
+    work: Callable[[], T],
+    last_try: bool,
+    deferred: list[BaseException] | None = None,
+) -> T | Outcome:
     """Transient errors propagate (noted on the event) for the caller to retry, unless no retry
-    follows; anything else ends the claimed event as failed with its reason."""
+    follows; anything else ends the claimed event as failed with its reason. `deferred`: a
+    transient error is noted and kept there instead of raised (a bundle's other events finish
+    first), and the event's outcome says it waits for the retry."""
     try:
         return work()
     except TRANSIENT_ERRORS as exc:
         if last_try:
             return fail(event, f"gave up after retries: {type(exc).__name__}: {exc}", ctx)
         ctx.ledger.note_retry(event.event_id, f"{type(exc).__name__}: {exc}")
-        raise
+        if deferred is None:
+            raise
+        deferred.append(exc)
+        return Outcome("retry", event.event_id, detail=f"{type(exc).__name__}: {exc}")
     except Exception as exc:  # noqa: BLE001 - a bad event must not take the worker down
         log.exception("event %s failed", event.event_id)
         return fail(event, f"{type(exc).__name__}: {exc}", ctx)
@@ -357,6 +590,41 @@ def produce_and_commit(
     from_photos: photos.PhotoMap | None = None,
 ) -> Outcome:
     """Compose + encode + store each creative, score them, and commit the event."""
+    made = make_result(
+        event,
+        plan,
+        images,
+        ctx,
+        generate_ms=generate_ms,
+        started=started,
+        deadline=deadline,
+        from_photos=from_photos,
+    )
+    t0 = time.perf_counter()
+    ctx.ledger.commit(made.result)
+    return committed(made, (time.perf_counter() - t0) * 1000, ctx)
+
+
+@dataclass
+class Made:
+    """An event's creatives composed, stored and scored: what its commit writes."""
+
+    result: EventResult
+    totals_ms: dict[str, float]
+
+
+def make_result(
+    event: CampaignEvent,
+    plan: EventPlan,
+    images: dict[ImageKey, Image.Image],
+    ctx: Context,
+    *,
+    generate_ms: float,
+    started: float | None = None,
+    deadline: Deadline | None = None,
+    from_photos: photos.PhotoMap | None = None,
+) -> Made:
+    """Compose + encode + store each creative and score them; nothing is committed yet."""
     started = time.perf_counter() if started is None else started
     deadline = deadline or Deadline(ctx.limits.deadline_s)
     if from_photos is None:  # a hand-off carries generated images only
@@ -392,21 +660,26 @@ def produce_and_commit(
         ]
         totals["score"] = (time.perf_counter() - t0) * 1000
         ctx.metrics.stage("score", totals["score"] / 1000)
-    t0 = time.perf_counter()
-    ctx.ledger.commit(
-        EventResult(
-            event, model, produced.records, verdicts, generate_ms=generate_ms, started=started
-        )
+    result = EventResult(
+        event, model, produced.records, verdicts, generate_ms=generate_ms, started=started
     )
-    totals["db"] = (time.perf_counter() - t0) * 1000
-    ctx.metrics.stage("db", totals["db"] / 1000)
+    return Made(result, totals)
+
+
+def committed(made: Made, db_ms: float, ctx: Context) -> Outcome:
+    """A made event's outcome once its commit went through."""
+    result = made.result
+    totals = {**made.totals_ms, "db": db_ms}
+    ctx.metrics.stage("db", db_ms / 1000)
     log.info(
         "event %s done: %d creatives in %.0f ms",
-        event.event_id,
-        len(produced.records),
-        (time.perf_counter() - started) * 1000,
+        result.event.event_id,
+        len(result.creatives),
+        (time.perf_counter() - result.started) * 1000,
     )
-    return Outcome("done", event.event_id, creatives=len(produced.records), timings_ms=totals)
+    return Outcome(
+        "done", result.event.event_id, creatives=len(result.creatives), timings_ms=totals
+    )
 
 
 def _size(args: Sequence[Any], kwargs: Mapping[str, Any]) -> int:

@@ -9,6 +9,8 @@ from shared.config import Settings
 GENERATE_QUEUE = "adgen.generate"
 DEAD_QUEUE = "adgen.dead"
 PROCESS_EVENT_TASK = "adgen.process_event"
+# Several small events in one message: one broker round trip, claim and commit for all of them.
+PROCESS_BUNDLE_TASK = "adgen.process_bundle"
 RENDER_QUEUE = "adgen.render"  # CPU stage: compose, encode, upload, score, database
 RENDER_TASK = "adgen.render_event"
 

@@ -17,6 +17,7 @@ from shared.config import Settings, get_settings
 from shared.queues import (
     DEAD_QUEUE,
     GENERATE_QUEUE,
+    PROCESS_BUNDLE_TASK,
     PROCESS_EVENT_TASK,
     RENDER_QUEUE,
     RENDER_TASK,
@@ -64,6 +65,7 @@ def make_app(settings: Settings | None = None) -> Celery:
         ],
         task_routes={
             PROCESS_EVENT_TASK: {"queue": GENERATE_QUEUE},
+            PROCESS_BUNDLE_TASK: {"queue": GENERATE_QUEUE},
             RENDER_TASK: {"queue": RENDER_QUEUE},
         },
         broker_transport_options=broker_transport_options(settings),

@@ -123,6 +123,7 @@ def limits_from(s: Settings) -> Limits:
         deadline_s=float(s.task_soft_time_limit),
         event_hmac_key=s.event_hmac_key.get_secret_value() if s.event_hmac_key else None,
         worker_key=key,
+        bundle_max_events=s.bundle_max_events,
     )
 
 

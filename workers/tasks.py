@@ -28,8 +28,14 @@ from shared.compose.fonts import check_fonts
 from shared.config import get_settings
 from shared.events import peek_event_id
 from shared.intake import describe
-from shared.pipeline import TRANSIENT_ERRORS, Outcome, handle_event_task, handle_handoff
-from shared.queues import PROCESS_EVENT_TASK, RENDER_TASK
+from shared.pipeline import (
+    TRANSIENT_ERRORS,
+    Outcome,
+    handle_bundle_task,
+    handle_event_task,
+    handle_handoff,
+)
+from shared.queues import PROCESS_BUNDLE_TASK, PROCESS_EVENT_TASK, RENDER_TASK
 from workers import logs
 from workers.app import app
 from workers.context import get_context, in_flight, shutdown
@@ -126,6 +132,20 @@ def settle(outcome: Outcome) -> dict[str, Any]:
     return {"status": outcome.status, "event_id": outcome.event_id, "creatives": outcome.creatives}
 
 
+def settle_bundle(outcomes: list[Outcome]) -> dict[str, Any]:
+    """A bundle's result: how many of its events ended each way (each is recorded on its own;
+    a bundle with refused or failed members still succeeds as a delivery)."""
+    counts: dict[str, int] = {}
+    for o in outcomes:
+        counts[o.status] = counts.get(o.status, 0) + 1
+    return {
+        "status": "bundle",
+        "events": len(outcomes),
+        "creatives": sum(o.creatives for o in outcomes),
+        **counts,
+    }
+
+
 class EventTask(Task):  # type: ignore[misc]
     """Late acks, bounded retries of transient errors with capped exponential backoff, the
     event id in every log line, and comebacks after a worker death run one at a time."""
@@ -192,3 +212,12 @@ def render_event(self: EventTask, *args: Any, **kwargs: Any) -> dict[str, Any]:
     """CPU stage: a sealed hand-off -> composed, stored, scored and recorded creatives."""
     ctx = get_context()
     return settle(handle_handoff(args, kwargs, ctx, last_try=self.last_try))
+
+
+@app.task(bind=True, base=GenerateTask, name=PROCESS_BUNDLE_TASK)
+def process_bundle(self: EventTask, *args: Any, **kwargs: Any) -> dict[str, Any]:
+    """Several campaign events in one delivery -> each event's creatives, stored and recorded."""
+    ctx = get_context()
+    return settle_bundle(
+        handle_bundle_task(args, kwargs, ctx, retries=self.request.retries, last_try=self.last_try)
+    )

@@ -47,6 +47,7 @@ ClaimFn = Callable[[Sequence[ClaimRequest]], list[ClaimResult | BaseException]]
 
 class Ledger(Protocol):
     def claim(self, event: CampaignEvent, *, max_attempts: int) -> ClaimResult: ...
+    def claim_each(self, requests: Sequence[ClaimRequest]) -> list[ClaimResult | BaseException]: ...
     def reject(
         self, rejection: Rejection, *, payload_bytes: int, placeholder: bool = True
     ) -> None: ...
@@ -54,6 +55,7 @@ class Ledger(Protocol):
     def note_retry(self, event_id: str, error: str) -> None: ...
     def holds_claim(self, event: CampaignEvent, attempt: int) -> str | None: ...
     def commit(self, result: EventResult) -> None: ...
+    def commit_each(self, results: Sequence[EventResult]) -> list[BaseException | None]: ...
 
 
 class SqlLedger:
@@ -71,10 +73,15 @@ class SqlLedger:
 
     def claim(self, event: CampaignEvent, *, max_attempts: int) -> ClaimResult:
         """One delivery's claim, through `claim_fn` (grouped with concurrent ones in a worker)."""
-        (result,) = self.claim_fn([ClaimRequest(event, max_attempts)])
+        (result,) = self.claim_each([ClaimRequest(event, max_attempts)])
         if isinstance(result, BaseException):
             raise result
         return result
+
+    def claim_each(self, requests: Sequence[ClaimRequest]) -> list[ClaimResult | BaseException]:
+        """Several deliveries (a bundle's events) as one group through `claim_fn`; each gets
+        its own outcome, an exception included."""
+        return self.claim_fn(requests)
 
     def claim_many(self, requests: Sequence[ClaimRequest]) -> list[ClaimResult | BaseException]:
         """Claim deliveries in one transaction: one statement for any number of first
@@ -150,10 +157,19 @@ class SqlLedger:
             return repo.claim_problem(session=s, event=event, attempt=attempt)
 
     def commit(self, result: EventResult) -> None:
-        with self._lock:
-            result.record_model = result.model.version not in self._known_models
-        (problem,) = self.commit_fn([result])
+        (problem,) = self.commit_each([result])
         if problem is not None:
             raise problem
+
+    def commit_each(self, results: Sequence[EventResult]) -> list[BaseException | None]:
+        """Several finished events (a bundle's) as one group through `commit_fn`; one outcome
+        each (None or the exception)."""
         with self._lock:
-            self._known_models.add(result.model.version)
+            for r in results:
+                r.record_model = r.model.version not in self._known_models
+        problems = self.commit_fn(results)
+        with self._lock:
+            for r, problem in zip(results, problems, strict=True):
+                if problem is None:
+                    self._known_models.add(r.model.version)
+        return problems

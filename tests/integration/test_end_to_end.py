@@ -17,7 +17,7 @@ from shared.config import get_settings
 from shared.db.engine import session_scope
 from shared.db.models import Event, RejectedEvent
 from shared.publisher import InvalidEvent, Publisher
-from shared.queues import DEAD_QUEUE
+from shared.queues import DEAD_QUEUE, GENERATE_QUEUE, PROCESS_BUNDLE_TASK
 from shared.samples import sample_events
 from shared.storage import open_store
 from tests.conftest import set_env
@@ -80,6 +80,45 @@ def test_events_become_creatives_in_s3_and_postgres(
         assert msg.payload["event_id"] == "e2e-bad"
         msg.ack()
         q.close()
+
+
+def test_a_bundle_of_events_through_a_real_worker(
+    stack: dict[str, str], worker_factory: Callable[..., WorkerProcess]
+) -> None:
+    """publish_bundle: one message, each event done on its own; a bad member and a delivery
+    that is not a bundle at all are recorded, nothing else is lost."""
+    from workers.app import make_app
+
+    worker_factory(stack)
+    s = get_settings()
+    events = sample_events("bun", count=2)
+    bad = json.loads(events[0].canonical_json())
+    bad.update(event_id="bun-bad", type="billboard")
+    pub = Publisher(s)
+    with pytest.raises(InvalidEvent):
+        pub.publish_bundle([*events, bad])  # refused up front, nothing sent
+    assert pub.publish_bundle(events) == [e.event_id for e in events]
+    pub.publish_bundle([events[0], json.dumps(bad)], validate=False)
+    pub.close()
+    app = make_app()
+    app.send_task(PROCESS_BUNDLE_TASK, args=["not a list"], queue=GENERATE_QUEUE)
+
+    ids = [e.event_id for e in events] + ["bun-bad"]
+    statuses = wait_terminal(s.resolved_database_url, ids)
+    assert statuses.pop("bun-bad") == "rejected"
+    assert set(statuses.values()) == {"done"}
+    for ev in events:
+        assert creative_count(s.resolved_database_url, event_id=ev.event_id) == ev.creative_count
+    deadline = time.monotonic() + 60
+    while True:
+        with session_scope(s.resolved_database_url) as sess:
+            reasons = [r.reason for r in sess.execute(select(RejectedEvent)).scalars()]
+        if len(reasons) >= 2:
+            break
+        assert time.monotonic() < deadline, reasons
+        time.sleep(0.3)
+    assert any("JSON array of events, not str" in r for r in reasons)
+    assert any("type" in r for r in reasons)
 
 
 def test_redis_broker_works_the_same(

@@ -59,18 +59,34 @@ class RecordingPublisher(Publisher):
         self.sent: list[str] = []
         self.fail_at = fail_at
 
-    def publish(self, event: Any, *, validate: bool = True) -> str | None:
+        self.messages: list[list[str]] = []
+        self._bundle_max = 64
+
+    def prepare(self, event: Any, validate: bool = True) -> tuple[str, str | None]:
         if validate and "bad" in event:
             raise InvalidEvent(Rejection(reason="invalid event: [red]type[/]"))
-        if self.fail_at is not None and len(self.sent) + 1 >= self.fail_at:
+        return event, None
+
+    def publish(self, event: Any, *, validate: bool = True) -> str | None:
+        return self.publish_bundle([event], validate=validate)[0]
+
+    def publish_bundle(self, events: Any, *, validate: bool = True) -> list[str | None]:
+        for e in events:
+            self.prepare(e, validate)
+        if self.fail_at is not None and len(self.messages) + 1 >= self.fail_at:
             raise PublishError("broker did not accept event x: connection refused")
-        self.sent.append(event)
-        return f"id{len(self.sent)}"
+        self.messages.append(list(events))
+        self.sent.extend(events)
+        return [f"id{len(self.sent) - len(events) + i + 1}" for i in range(len(events))]
 
 
-def _run(publisher: RecordingPublisher, data: bytes) -> tuple[PublishSummary, list[LineResult]]:
+def _run(
+    publisher: RecordingPublisher, data: bytes, bundle: int = 1
+) -> tuple[PublishSummary, list[LineResult]]:
     results: list[LineResult] = []
-    summary = publish_lines(publisher, read_lines(io.BytesIO(data)), report=results.append)
+    summary = publish_lines(
+        publisher, read_lines(io.BytesIO(data)), report=results.append, bundle=bundle
+    )
     return summary, results
 
 
@@ -100,6 +116,36 @@ def test_broker_failure_stops_at_that_line() -> None:
         (3, "broker_error"),
     ]
     assert summary.stopped_at == 3 and summary.exit_code == 3 and pub.sent == ["ok1"]
+
+
+def test_bundled_lines_go_out_n_to_a_message_and_rejections_stay_per_line() -> None:
+    pub = RecordingPublisher()
+    summary, results = _run(pub, b"ok1\nbad\nok2\n\nok3\nok4\n", bundle=2)
+    assert pub.messages == [["ok1", "ok2"], ["ok3", "ok4"]]
+    assert sorted((r.lineno, r.outcome) for r in results) == [
+        (1, "sent"),
+        (2, "rejected"),
+        (3, "sent"),
+        (4, "blank"),
+        (5, "sent"),
+        (6, "sent"),
+    ]
+    assert (summary.sent, summary.rejected, summary.exit_code) == (4, 1, 2)
+    pub = RecordingPublisher()
+    _run(pub, b"a\nb\nc\n", bundle=2)
+    assert pub.messages == [["a", "b"], ["c"]]  # the last, short bundle is sent too
+
+
+def test_a_broker_failure_on_a_bundle_stops_at_its_first_line() -> None:
+    pub = RecordingPublisher(fail_at=2)
+    summary, results = _run(pub, b"ok1\nok2\nok3\nok4\nok5\n", bundle=2)
+    assert [(r.lineno, r.outcome) for r in results] == [
+        (1, "sent"),
+        (2, "sent"),
+        (3, "broker_error"),
+        (4, "broker_error"),
+    ]
+    assert summary.stopped_at == 3 and summary.exit_code == 3 and pub.sent == ["ok1", "ok2"]
 
 
 @pytest.mark.parametrize(

@@ -7,16 +7,25 @@ from celery.utils.time import get_exponential_backoff_interval
 
 from shared.pipeline import TRANSIENT_ERRORS, Outcome
 from workers.app import app
-from workers.tasks import EventFailed, EventRejected, EventTask, process_event, render_event, settle
+from workers.tasks import (
+    EventFailed,
+    EventRejected,
+    EventTask,
+    process_bundle,
+    process_event,
+    render_event,
+    settle,
+    settle_bundle,
+)
 
 
 def test_registered_task_names_are_a_deliberate_change() -> None:
     ours = sorted(name for name in app.tasks if name.startswith("adgen."))
-    assert ours == ["adgen.process_event", "adgen.render_event"]
+    assert ours == ["adgen.process_bundle", "adgen.process_event", "adgen.render_event"]
 
 
 def test_both_tasks_share_one_retry_policy() -> None:
-    for task in (process_event, render_event):
+    for task in (process_event, process_bundle, render_event):
         assert isinstance(task, EventTask)
         assert task.autoretry_for == TRANSIENT_ERRORS
         assert task.acks_late and task.reject_on_worker_lost
@@ -54,3 +63,22 @@ def test_successful_outcomes_are_results() -> None:
         "creatives": 3,
     }
     assert settle(Outcome("duplicate", "e-1"))["status"] == "duplicate"
+
+
+def test_a_bundle_result_counts_its_events_by_outcome() -> None:
+    got = settle_bundle(
+        [
+            Outcome("done", "e-1", creatives=2),
+            Outcome("done", "e-2", creatives=1),
+            Outcome("rejected", "e-3", detail="bad"),
+            Outcome("duplicate", "e-4"),
+        ]
+    )
+    assert got == {
+        "status": "bundle",
+        "events": 4,
+        "creatives": 3,
+        "done": 2,
+        "rejected": 1,
+        "duplicate": 1,
+    }
