@@ -1,7 +1,7 @@
-"""Worker CPU per message in a real event worker on RabbitMQ, beyond the event walk.
+"""Worker CPU per event in a real event worker on RabbitMQ, beyond the event walk.
 
     python -m bench.broker_cost [--busy 240] [--idle 100] [--prefetch 1] [--db-wait 0,10]
-                                [--json PATH]
+                                [--bundle 1] [--json PATH]
 
 bench/outside_models.py times the event walk in one thread; this runs the real thing: a
 `celery worker` as the launcher starts it (threads pool, late acks, workers.tasks with its hooks,
@@ -15,8 +15,10 @@ Two queue states per worker configuration:
 - idle: one event at a time, the next published when the previous one is done, so every
   message arrives at an empty worker.
 
-Each worker configuration is a prefetch multiplier and a claim/commit wait
-(ADGEN_DB_BATCH_MAX_WAIT_MS: how long those batchers wait for other events in flight).
+Each worker configuration is a prefetch multiplier, a claim/commit wait
+(ADGEN_DB_BATCH_MAX_WAIT_MS: how long those batchers wait for other events in flight) and a
+bundle size (events per message, `Publisher.publish_bundle`; 1 = one event per message). All
+figures are per event (per message when the bundle is 1); "idle" sends one message at a time.
 
 CPU comes from inside the worker (remote-control command `adgen_thread_cpu`, per thread group
 from each thread's CPU clock): the consumer thread (kombu receive, protocol decode, Celery's
@@ -133,14 +135,23 @@ def phase(
     busy: bool,
     idle_rate: dict[str, float],
     profile: str = "",
+    bundle: int = 1,
 ) -> dict[str, float]:
-    """CPU ms per message of one batch, idle CPU subtracted; with `profile`, cProfile dumps of
+    """CPU ms per event of one batch, idle CPU subtracted; with `profile`, cProfile dumps of
     the consumer thread and of Celery's task-thread calls (PATH.consumer, PATH.tasks)."""
     ids = [e.event_id for e in events]
+    messages = [events[i : i + bundle] for i in range(0, len(events), bundle)]
+
+    def send(message: list[CampaignEvent]) -> None:
+        if bundle == 1:
+            publisher.publish(message[0])
+        else:
+            publisher.publish_bundle(message)
+
     if busy:
         probe.consume(False)
-        for e in events:
-            publisher.publish(e)
+        for m in messages:
+            send(m)
     if profile:
         probe.profile("start")
     a, t0 = groups(probe.sample()), time.monotonic()
@@ -148,9 +159,9 @@ def phase(
         probe.consume(True)
         wait_all(settings.resolved_database_url, ids, poll_s=0.2)
     else:
-        for e in events:
-            publisher.publish(e)
-            wait_all(settings.resolved_database_url, [e.event_id], poll_s=0.003)
+        for m in messages:
+            send(m)
+            wait_all(settings.resolved_database_url, [e.event_id for e in m], poll_s=0.003)
     time.sleep(0.5)  # the last acks
     b, wall = groups(probe.sample()), time.monotonic() - t0
     if profile:
@@ -167,7 +178,7 @@ def phase(
             per[f"mean group size: {name}"] = (
                 used[f"group: {name} items"] / used[f"group: {name} batches"]
             )
-    per["wall ms per message"] = wall * 1000 / n
+    per["wall ms per event"] = wall * 1000 / n
     if used[WALK] <= 0:
         raise RuntimeError("the walk was not timed: is bench.worker_stub loaded?")
     return per
@@ -199,9 +210,10 @@ def run_config(
     n_idle: int,
     idle_s: float,
     profile: str = "",
+    bundle: int = 1,
 ) -> dict[str, dict[str, float]]:
-    name = f"bench{prefetch}w{db_wait_ms:g}".replace(".", "_")
-    tag = f"x{prefetch}-w{db_wait_ms:g}"
+    name = f"bench{prefetch}w{db_wait_ms:g}b{bundle}".replace(".", "_")
+    tag = f"x{prefetch}-w{db_wait_ms:g}-b{bundle}"
     rid = run_id()
     with stub_worker(stack, name, prefetch, db_wait_ms):
         probe = Probe(settings, f"{name}@{socket.gethostname()}")
@@ -221,6 +233,7 @@ def run_config(
                 True,
                 idle_rate,
                 f"{profile}-{tag}-busy" if profile else "",
+                bundle,
             )
             idle = phase(
                 probe,
@@ -230,6 +243,7 @@ def run_config(
                 False,
                 idle_rate,
                 f"{profile}-{tag}-idle" if profile else "",
+                bundle,
             )
         finally:
             publisher.close()
@@ -247,7 +261,7 @@ def beyond_walk(per: dict[str, float]) -> float:
 def print_table(report: dict[str, dict[str, dict[str, float]]]) -> None:
     cols = [(cfg, q) for cfg, by_q in report.items() for q in by_q]
     keys = sorted({k for cfg, q in cols for k in report[cfg][q]})
-    print(f"{'CPU ms per message':40s}" + "".join(f"{c + ', ' + q:>26s}" for c, q in cols))
+    print(f"{'CPU ms per event':40s}" + "".join(f"{c + ', ' + q:>26s}" for c, q in cols))
     for k in keys:
         print(f"{k:40s}" + "".join(f"{report[c][q].get(k, 0.0):26.3f}" for c, q in cols))
     print(
@@ -257,7 +271,7 @@ def print_table(report: dict[str, dict[str, dict[str, float]]]) -> None:
     base = report[cols[0][0]]
     for c, q in cols:
         ratio = report[c][q]["process (all threads)"] / base["busy queue"]["process (all threads)"]
-        print(f"process CPU per message, {c}, {q}: {ratio:.2f}x of {cols[0][0]}, busy queue")
+        print(f"process CPU per event, {c}, {q}: {ratio:.2f}x of {cols[0][0]}, busy queue")
 
 
 def main() -> None:
@@ -270,6 +284,11 @@ def main() -> None:
         default="0,10",
         help="ADGEN_DB_BATCH_MAX_WAIT_MS values to compare (0: the claim and commit batchers "
         "never wait for events in flight, as before session 11)",
+    )
+    ap.add_argument(
+        "--bundle",
+        default="1",
+        help="events per message to compare (1: one event per message; N: publish_bundle)",
     )
     ap.add_argument("--idle-s", type=float, default=5.0, help="idle CPU measured over this")
     ap.add_argument("--json", type=Path, default=None)
@@ -284,16 +303,19 @@ def main() -> None:
     with real_stack() as stack:
         settings = stack.settings()
         configs = [
-            (int(m), float(w)) for m in args.prefetch.split(",") for w in args.db_wait.split(",")
+            (int(m), float(w), int(b))
+            for m in args.prefetch.split(",")
+            for w in args.db_wait.split(",")
+            for b in args.bundle.split(",")
         ]
-        for m, w in configs:
-            cfg = f"prefetch x{m}, db wait {w:g} ms"
+        for m, w, b in configs:
+            cfg = f"prefetch x{m}, db wait {w:g} ms, bundle {b}"
             report[cfg] = run_config(
-                stack, settings, m, w, args.busy, args.idle, args.idle_s, args.profile
+                stack, settings, m, w, args.busy, args.idle, args.idle_s, args.profile, b
             )
             busy, idle = report[cfg]["busy queue"], report[cfg]["idle queue"]
             print(
-                f"{cfg}: process {busy['process (all threads)']:.2f} ms/message busy, "
+                f"{cfg}: process {busy['process (all threads)']:.2f} ms/event busy, "
                 f"{idle['process (all threads)']:.2f} idle; beyond the walk "
                 f"{beyond_walk(busy):.2f} busy, {beyond_walk(idle):.2f} idle",
                 flush=True,

@@ -8,8 +8,9 @@ per message is everything but the forward passes: Celery, our task wrapper, the 
 the batcher threads, the database and S3 clients.
 
 It also registers the remote-control command `adgen_thread_cpu`: CPU seconds of every thread of
-this process, grouped by role, plus the walk's own thread CPU (`handle_event_task`), so the
-bench can say where a message's CPU goes without instrumenting Celery.
+this process, grouped by role, plus the walk's own thread CPU (`handle_event_task` and
+`handle_bundle_task`), so the bench can say where a message's CPU goes without instrumenting
+Celery.
 """
 
 from __future__ import annotations
@@ -33,19 +34,23 @@ from shared.generation import GeneratorRuntime
 _walk = {"cpu_s": 0.0, "events": 0}
 _walk_lock = threading.Lock()
 _real_handle = tasks.handle_event_task
+_real_bundle = tasks.handle_bundle_task
 _real_runtime = context._load_runtime
 _real_scorer = context._load_scorer
 
 
-def _timed_handle(*args: Any, **kwargs: Any) -> Any:
-    c0 = time.thread_time()
-    try:
-        return _real_handle(*args, **kwargs)
-    finally:
-        spent = time.thread_time() - c0
-        with _walk_lock:
-            _walk["cpu_s"] += spent
-            _walk["events"] += 1
+def _timed(handle: Any) -> Any:
+    def timed(*args: Any, **kwargs: Any) -> Any:
+        c0 = time.thread_time()
+        try:
+            return handle(*args, **kwargs)
+        finally:
+            spent = time.thread_time() - c0
+            with _walk_lock:
+                _walk["cpu_s"] += spent
+                _walk["events"] += 1
+
+    return timed
 
 
 def _replaying_runtime(s: Settings) -> GeneratorRuntime:
@@ -73,7 +78,8 @@ def _replaying_scorer(runtime: GeneratorRuntime, s: Settings) -> Any:
 
 
 # workers.context builds the context at worker_init, after --include modules are imported.
-tasks.handle_event_task = _timed_handle  # type: ignore[assignment]
+tasks.handle_event_task = _timed(_real_handle)
+tasks.handle_bundle_task = _timed(_real_bundle)
 context._load_runtime = _replaying_runtime
 context._load_scorer = _replaying_scorer
 

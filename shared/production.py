@@ -8,7 +8,7 @@ reported apart ("tiles" on the device, "tiles_host" for the hand-over to Pillow)
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 import torch
 from PIL import Image
@@ -115,7 +115,7 @@ def produce_creatives(
                 encode_ms=ms["encode"],
                 upload_ms=ms["upload"],
                 details={
-                    "plan": asdict(cp),
+                    "plan": cp.as_record(),
                     "prompts": [prompts[k] for k in cp.image_keys],
                     "seeds": [seeds[k] for k in cp.image_keys],
                     "untrained_model": model.untrained,

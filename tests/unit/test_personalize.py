@@ -183,3 +183,12 @@ def test_complement_keys_never_collide_with_product_indices() -> None:
     plan = plan_event(CampaignEvent.model_validate(data))
     comp_keys = [k for c in plan.creatives for k in c.image_keys[1:]]
     assert comp_keys and all(k[1] >= 6 for k in comp_keys)
+
+
+def test_a_creative_plan_record_is_what_asdict_gives() -> None:
+    from shared.samples import sample_events
+
+    plans = [cp for ev in sample_events("rec", count=2) for cp in plan_event(ev).creatives]
+    assert plans
+    for cp in plans:
+        assert cp.as_record() == asdict(cp)
