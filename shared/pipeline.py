@@ -220,13 +220,17 @@ def handle_bundle_task(
     *,
     retries: int = 0,
     last_try: bool = False,
+    one_by_one: bool = False,
 ) -> list[Outcome]:
     """One delivery of the bundle task (several events in one message, so the broker, Celery,
     the claim and the commit are paid once for all of them): the front door for bundles. Each
     event is admitted, claimed and produced as if it had come alone and ends with its own
     outcome; a delivery that is not a bundle is refused and recorded as one rejection. A
     transient error in any event propagates after the others have finished (the retry finds
-    those done); `last_try` ends such events as failed instead."""
+    those done); `last_try` ends such events as failed instead. `one_by_one` (a delivery that
+    came back after its worker died): each event is claimed and produced alone, in order, so a
+    poison event that kills the process burns no attempt of the events after it, and each of
+    its neighbours shares at most one crash with it (the bundled first delivery)."""
     admitted = admit_bundle(
         args,
         kwargs,
@@ -250,12 +254,15 @@ def handle_bundle_task(
             continue
         events[event.event_id] = (i, event)
         _queue_wait(member, retries, ctx)
-    if events:
-        ran = run_events([e for _, e in events.values()], ctx, retries=retries, last_try=last_try)
-        for (i, _), outcome in zip(events.values(), ran.outcomes, strict=True):
+    groups = [[e] for e in events.values()] if one_by_one else [list(events.values())]
+    deferred: list[BaseException] = []
+    for group in groups if events else []:
+        ran = run_events([e for _, e in group], ctx, retries=retries, last_try=last_try)
+        for (i, _), outcome in zip(group, ran.outcomes, strict=True):
             outcomes[i] = finish(outcome, ctx)
-        if ran.deferred:
-            raise ran.deferred[0]
+        deferred += ran.deferred
+    if deferred:
+        raise deferred[0]
     return [o for o in outcomes if o is not None]
 
 
@@ -431,8 +438,12 @@ def _make_together(
             early[k] = _guarded(event, ctx, partial(_reraise, exc), last_try, deferred)
     todo = [k for k in range(len(events)) if k not in early]
     try:
-        images = _generate_together(
-            [plans[k] for k in todo], [shop[k] for k in todo], ctx, deadline
+        images = generate_together(
+            [events[k] for k in todo],
+            [plans[k] for k in todo],
+            [shop[k] for k in todo],
+            ctx,
+            deadline,
         )
     except Exception as exc:  # noqa: BLE001 - the shared stage failed: each event says so
         if isinstance(exc, TimeoutError):
@@ -475,13 +486,15 @@ def _reraise(exc: BaseException) -> Outcome:
     raise exc
 
 
-def _generate_together(
+def generate_together(
+    events: Sequence[CampaignEvent],
     plans: Sequence[EventPlan],
     shop: Sequence[photos.PhotoMap],
     ctx: Context,
     deadline: Deadline,
 ) -> list[dict[ImageKey, Image.Image]]:
-    """One generator call for several events' requests (one group in a worker's batcher)."""
+    """The device stage of several events (`plans` and `shop` photos index-aligned with
+    `events`): one generator call for all their requests, one group in a worker's batcher."""
     deadline.check("generate")
     wanted = [
         [r for r in plan.images if r.key not in photo]

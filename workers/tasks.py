@@ -164,9 +164,14 @@ class EventTask(Task):  # type: ignore[misc]
     def last_try(self) -> bool:
         return bool(self.request.retries >= (self.max_retries or 0))
 
+    @property
+    def redelivered(self) -> bool:
+        """The broker gave this message back after a worker died holding it."""
+        return bool((self.request.delivery_info or {}).get("redelivered"))
+
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         token = logs.current_event.set(peek_event_id(args[0] if args else None) or "-")
-        redelivered = bool((self.request.delivery_info or {}).get("redelivered"))
+        redelivered = self.redelivered
         # A message that comes back after its worker died runs one at a time with other
         # comebacks, so a poison event that kills the process cannot keep taking its
         # neighbours' attempts with it: each innocent event shares at most one crash with it.
@@ -219,5 +224,12 @@ def process_bundle(self: EventTask, *args: Any, **kwargs: Any) -> dict[str, Any]
     """Several campaign events in one delivery -> each event's creatives, stored and recorded."""
     ctx = get_context()
     return settle_bundle(
-        handle_bundle_task(args, kwargs, ctx, retries=self.request.retries, last_try=self.last_try)
+        handle_bundle_task(
+            args,
+            kwargs,
+            ctx,
+            retries=self.request.retries,
+            last_try=self.last_try,
+            one_by_one=self.redelivered,
+        )
     )

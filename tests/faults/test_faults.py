@@ -313,6 +313,35 @@ def test_poison_event_is_bounded_failed_and_dead_lettered(
     assert_exactly_once(good)
 
 
+def test_a_poison_event_in_a_bundle_takes_no_neighbour_with_it(
+    stack: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+    worker_factory: Callable[..., WorkerProcess],
+) -> None:
+    """A bundle whose poison event kills the worker: its first delivery costs every member one
+    attempt; the redelivery runs the members one by one, so the events before the poison are
+    done, the poison uses its last attempt, and the third delivery finishes the rest. With two
+    attempts allowed, a bundle run together every time would fail all twelve."""
+    set_env(monkeypatch, stack, ADGEN_MAX_ATTEMPTS="2", **fault("crash", "SKU-POISON"))
+    good = stream("bgood", 11)
+    base = stream("bpoison", 1)[0]
+    poison = base.model_copy(
+        update={"products": [base.products[0].model_copy(update={"sku": "SKU-POISON"})]}
+    )
+    sup = worker_factory(stack, supervised=True)
+    pub = Publisher(get_settings())
+    pub.publish_bundle(good[:6] + [poison] + good[6:])
+    pub.close()
+    statuses = wait_all_terminal([e.event_id for e in good] + [poison.event_id], timeout_s=300)
+    assert statuses.pop(poison.event_id) == "failed"
+    assert set(statuses.values()) == {"done"}
+    with session_scope(get_settings().resolved_database_url) as s:
+        attempts = {e.event_id: s.get(Event, e.event_id).attempts for e in good}  # type: ignore[union-attr]
+    assert set(attempts.values()) == {2}  # one shared crash each, then done alone
+    assert sup.log().count("fault injection") == 2
+    assert_exactly_once(good)
+
+
 def test_retries_exhausted_end_the_event_failed(
     stack: dict[str, str],
     monkeypatch: pytest.MonkeyPatch,

@@ -210,3 +210,23 @@ def test_signed_bundles_verify_each_member(ctx: Context) -> None:
     outcomes = handle_bundle_task([[_member(good, key), tampered, _member(forged)]], {}, ctx)
     assert [o.status for o in outcomes] == ["done", "rejected", "rejected"]
     assert _count(ctx.ledger.db_url, Creative, event_id=forged.event_id) == 0
+
+
+def test_a_redelivered_bundle_runs_its_events_one_by_one(
+    ctx: Context, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shared.pipeline as pipeline
+
+    groups: list[int] = []
+    real = pipeline.run_events
+
+    def spy(events: Any, *a: Any, **k: Any) -> Any:
+        groups.append(len(events))
+        return real(events, *a, **k)
+
+    monkeypatch.setattr(pipeline, "run_events", spy)
+    events = sample_events("obo", count=2)[:3]
+    outcomes = handle_bundle_task(_bundle(*events), {}, ctx, one_by_one=True)
+    assert [o.status for o in outcomes] == ["done"] * 3 and groups == [1, 1, 1]
+    handle_bundle_task(_bundle(*events), {}, ctx)
+    assert groups[-1] == 3  # a first delivery runs them together
