@@ -1,15 +1,17 @@
 """Worker CPU per creative OUTSIDE the model forward passes, per stage, before and after.
 
-    python -m bench.outside_models [--single 80] [--standard 16] [--plot PATH] [--json PATH]
+    python -m bench.outside_models [--single 80] [--standard 16] [--bundle 16] [--plot PATH]
+                                   [--json PATH]
 
 Runs the worker's own event walk (`handle_event_task`: intake, claim, plan, compose, encode,
 S3 upload, per-event scoring, commit) in this process against a real Postgres and SeaweedFS S3
 server, over two streams: 1-creative events (300x250, the four ad types) and standard events
-(2 variants x 5 sizes). The models run first, batched (generator at --batch, scoring networks
-likewise), timed on their own; the walk then replays their outputs, so what it costs is the CPU
-that no device removes. Commits are grouped like the worker's group commit (--db-group), and
-claims like the worker's claim batcher (--claim-group: the events a worker runs at once claim
-together; 1 = each alone).
+(2 variants x 5 sizes); the 1-creative stream also as bundles (--bundle events to a message,
+`handle_bundle_task`: claimed and committed per bundle), with today's defaults. The models run
+first, batched (generator at --batch, scoring networks likewise), timed on their own; the walk
+then replays their outputs, so what it costs is the CPU that no device removes. Commits are
+grouped like the worker's group commit (--db-group), and claims like the worker's claim batcher
+(--claim-group: the events a worker runs at once claim together; 1 = each alone).
 
 CPU is `time.thread_time()` of this (single) thread, so other processes on a busy host do not
 count; the servers' CPU is not included (bench/cpu.py measures that in the full benchmark).
@@ -58,7 +60,7 @@ from shared.eval.scorer import CreativeStats, GateThresholds, load_scorer
 from shared.events import CampaignEvent
 from shared.generation import GeneratorRuntime
 from shared.personalize import plan_event
-from shared.pipeline import Context, Limits, handle_event_task
+from shared.pipeline import Context, Limits, handle_bundle_task, handle_event_task
 from shared.production import Produced, produce_creatives
 from shared.records import EventResult
 from shared.samples import sample_events
@@ -181,12 +183,22 @@ class TimedLedger(SqlLedger):
         self.kept.extend(results)
         return [None] * len(results)
 
+    def claim_each(self, requests: Sequence[ClaimRequest]) -> list[ClaimResult | BaseException]:
+        """A bundle's claims: one group, timed as the claim stage."""
+        c0 = time.thread_time()
+        try:
+            return super().claim_each(requests)
+        finally:
+            self.cpu.add("claim", time.thread_time() - c0)
+
     def claim(self, event: CampaignEvent, *, max_attempts: int) -> ClaimResult:
         c0 = time.thread_time()
         try:
             if event.event_id in self.ahead:
                 return self.ahead.pop(event.event_id)
-            return super().claim(event, max_attempts=max_attempts)
+            (result,) = self.claim_many([ClaimRequest(event, max_attempts)])
+            assert isinstance(result, ClaimResult), result
+            return result
         finally:
             self.cpu.add("claim", time.thread_time() - c0)
 
@@ -202,23 +214,33 @@ def walk(
     db_group: int,
     store: Any,
     claim_group: int = 1,
+    bundle: int = 1,
 ) -> Cpu:
     """The event walk for each event, models replayed; CPU per stage of the whole stream.
     Claims go in groups of `claim_group` (the events a worker runs at once), commits in groups
-    of `db_group`."""
+    of `db_group`. `bundle` > 1: events arrive `bundle` to a message (`handle_bundle_task`),
+    which claims them as one group itself."""
     cpu = Cpu()
     kept: list[EventResult] = []
     ledger = TimedLedger(settings.resolved_database_url, cpu, kept)
     current: dict[str, str] = {}
+    bundled: list[CampaignEvent] = []
 
     def generate(reqs: list[Any], timeout: float) -> list[Image.Image]:
+        if bundled:  # a bundle's requests: its events' images, in order
+            return [im for e in bundled for im in images[e.event_id]]
         return images[current["id"]]
 
     def forward(items: list[Any]) -> list[Any]:
         return outs[current["id"]]
 
     scorer.forward_fn = forward
-    timed_scorer = _timed(scorer, cpu, "scoring per event")
+
+    def scorer_for_event(event: CampaignEvent, *args: Any) -> Any:
+        current["id"] = event.event_id  # in a bundle, the event being scored
+        return scorer(event, *args)
+
+    timed_scorer = _timed(scorer_for_event, cpu, "scoring per event")
 
     def stats(
         creatives: Sequence[Image.Image | np.ndarray], device: torch.device | str
@@ -253,7 +275,13 @@ def walk(
     original, pipeline.produce_creatives = pipeline.produce_creatives, produce  # type: ignore[assignment]
     original_stats, scorer_module.creative_stats = scorer_module.creative_stats, stats
     try:
-        for i, ev in enumerate(events):
+        for i in range(0, len(events), bundle) if bundle > 1 else []:
+            bundled[:] = events[i : i + bundle]
+            c0 = time.thread_time()
+            outs_ = handle_bundle_task([[{"raw": e.canonical_json()} for e in bundled]], {}, ctx)
+            cpu.add("walk", time.thread_time() - c0)
+            assert [o.status for o in outs_] == ["done"] * len(bundled), outs_
+        for i, ev in enumerate(events if bundle <= 1 else []):
             if claim_group > 1 and i % claim_group == 0:
                 c0 = time.thread_time()  # part of the walk (its "claim" stage is subtracted)
                 ledger.claim_group(events[i : i + claim_group], ctx.limits.max_attempts)
@@ -297,6 +325,7 @@ def measure(
     db_group: int,
     store: Any,
     claim_group: int = 1,
+    bundle: int = 1,
 ) -> dict[str, Any]:
     results: dict[str, Any] = {}
     for cfg in configs:
@@ -304,7 +333,7 @@ def measure(
         evs = [e.model_copy(update={"event_id": f"{e.event_id}-{cfg.name}"}) for e in events]
         imgs, outs, model = run_models(rt, scorer, evs, batch)
         half = len(evs) // 2
-        args = (cfg, settings, rt, scorer, imgs, outs, db_group, store, claim_group)
+        args = (cfg, settings, rt, scorer, imgs, outs, db_group, store, claim_group, bundle)
         walk(evs[:half], *args)  # warm
         cfg.parts.stats = CacheStats()  # count the measured half only
         cpu = walk(evs[half:], *args)
@@ -362,6 +391,13 @@ def main() -> None:
         help="events claimed together (a worker's claim batcher groups at most its thread "
         "count, ADGEN_WORKER_CONCURRENCY, default 8); 1 = each event alone",
     )
+    ap.add_argument(
+        "--bundle",
+        type=int,
+        default=16,
+        help="also walk the 1-creative stream N events to a message (publish_bundle; the "
+        "defaults only), claimed and committed per bundle; 0 = skip",
+    )
     ap.add_argument("--model", type=Path, default=None)
     ap.add_argument("--plot", type=Path, default=None)
     ap.add_argument("--json", type=Path, default=None)
@@ -390,6 +426,25 @@ def main() -> None:
                 args.db_group,
                 store,
                 args.claim_group,
+            ),
+            **(
+                {
+                    f"1-creative, bundles of {args.bundle}": measure(
+                        f"bundled x{args.bundle}",
+                        single_creative_events(f"u{rid}", args.single),
+                        configs()[-1:],
+                        settings,
+                        rt,
+                        scorer,
+                        args.batch,
+                        args.bundle,
+                        store,
+                        1,
+                        args.bundle,
+                    )
+                }
+                if args.bundle > 1
+                else {}
             ),
             "standard": measure(
                 "standard",
