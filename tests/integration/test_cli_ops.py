@@ -18,7 +18,7 @@ from shared.config import get_settings
 from shared.db.engine import session_scope
 from shared.db.models import RejectedEvent
 from shared.publisher import Publisher, PublishError
-from shared.queues import GENERATE_QUEUE
+from shared.queues import GENERATE_QUEUE, PROCESS_BUNDLE_TASK
 from shared.samples import sample_events
 from tests.conftest import set_env
 from tests.integration.conftest import wait_terminal
@@ -115,6 +115,28 @@ def test_publish_no_validate_sends_invalid_lines_but_not_undecodable_ones(
     assert "line 1: published (unvalidated)" in res.stdout
     assert "line 2: skipped: not UTF-8" in res.stderr
     assert _queued_event_ids(broker_env) == ["raw-1"]
+
+
+def test_publish_bundle_sends_valid_lines_n_to_a_message(broker_env: str, tmp_path: Path) -> None:
+    path = tmp_path / "bundled.jsonl"
+    lines = [_event_line(f"cli-b{i}") for i in range(5)]
+    lines.insert(2, b'{"event_id": "cli-invalid", "type": "nope"}')
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    res = CliRunner().invoke(app, ["publish", "--bundle", "2", str(path)])
+    assert res.exit_code == 2, res.output
+    assert "line 3: rejected: invalid event" in res.stderr
+    assert res.stdout.strip().splitlines()[-1] == "published 5, rejected 1, undecodable 0, blank 0"
+    messages = []
+    with Connection(broker_env) as conn:
+        channel = conn.default_channel
+        while (msg := channel.basic_get(GENERATE_QUEUE, no_ack=True)) is not None:
+            assert msg.headers["task"] == PROCESS_BUNDLE_TASK
+            (members,), kwargs, _embed = json.loads(msg.body)
+            assert kwargs == {}
+            messages.append([json.loads(m["raw"])["event_id"] for m in members])
+    assert messages == [["cli-b0", "cli-b1"], ["cli-b2", "cli-b3"], ["cli-b4"]]
+    too_many = CliRunner().invoke(app, ["publish", "--bundle", "100000", str(path)])
+    assert too_many.exit_code == 1 and "ADGEN_BUNDLE_MAX_EVENTS" in too_many.stderr
 
 
 def test_publish_missing_file_exits_one(adgen_env: dict[str, str], tmp_path: Path) -> None:
