@@ -10,6 +10,8 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from shared.db.cursor import SyncedCursor
+
 _engines: dict[tuple[int, str], Engine] = {}
 # One session factory per engine: `sessionmaker` builds a Session subclass and its event
 # dispatch on every call, ~15% of a claim's CPU when it was made per transaction.
@@ -37,15 +39,23 @@ def get_engine(url: str) -> Engine:
             # A hung or frozen client must not hold row locks forever: the server ends sessions
             # idle inside a transaction, and a blocked lock wait fails (a transient error that
             # the task retries with backoff) instead of waiting without bound.
+            # Both only work while the server waits between synced statements: psycopg's
+            # pipelined executemany would leave it mid-pipeline, where neither applies
+            # (shared/db/cursor.py), so the psycopg driver gets a cursor that syncs each one.
             options = "-c lock_timeout=15000 -c idle_in_transaction_session_timeout=30000"
+            connect_args: dict[str, Any] = {"options": options}
+            if url.startswith("postgresql+psycopg://"):
+                connect_args["cursor_factory"] = SyncedCursor
             eng = create_engine(
                 url,
                 pool_pre_ping=True,
                 pool_size=8,
                 max_overflow=24,
                 pool_recycle=1800,
-                connect_args={"options": options},
+                connect_args=connect_args,
             )
+            # Multi-row INSERT statements instead of executemany when nothing is returned.
+            eng.dialect.use_insertmanyvalues_wo_returning = True
         _engines[key] = eng
         _factories[key] = sessionmaker(bind=eng, expire_on_commit=False)
     return eng

@@ -19,7 +19,7 @@ from dataclasses import fields
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Table, bindparam, update
+from sqlalchemy import Table, bindparam, text, update
 from sqlalchemy.orm import Session
 
 from shared.db import repo
@@ -39,6 +39,12 @@ _FINISH = (
     )
 )
 
+
+_FINISH_FROM_ARRAYS = text(
+    "UPDATE events SET status = :done, finished_at = :now, processing_ms = f.ms, "
+    "last_error = NULL FROM unnest(CAST(:ids AS text[]), CAST(:ms AS double precision[])) "
+    "AS f(id, ms) WHERE events.event_id = f.id"
+).bindparams(done=STATUS_DONE)
 
 _RECORD_FIELDS = tuple(f.name for f in fields(CreativeRecord))
 
@@ -83,14 +89,17 @@ def write_events(session: Session, results: Sequence[EventResult]) -> None:
     repo.upsert_creatives(session=session, rows=rows)
     repo.upsert_scores(session=session, scores=scores)
     now, clock = datetime.now(UTC), time.perf_counter()
-    # One Core executemany by primary key on the session's connection (the ORM's bulk UPDATE
-    # path cost more CPU than the statement; see repo.upsert).
+    ids = [r.event.event_id for r in results]
+    ms = [(clock - r.started) * 1000 for r in results]
+    if session.get_bind().dialect.name == "postgresql":
+        # One statement for the group, whatever its size (an executemany would be a statement
+        # per event: shared/db/cursor.py says why it is not pipelined).
+        session.connection().execute(_FINISH_FROM_ARRAYS, {"ids": ids, "ms": ms, "now": now})
+        return
+    # SQLite: one Core executemany by primary key (the ORM's bulk UPDATE path cost more CPU
+    # than the statement; see repo.upsert).
     session.connection().execute(
-        _FINISH,
-        [
-            {"id": r.event.event_id, "finished": now, "ms": (clock - r.started) * 1000}
-            for r in results
-        ],
+        _FINISH, [{"id": i, "finished": now, "ms": m} for i, m in zip(ids, ms, strict=True)]
     )
 
 
