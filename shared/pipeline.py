@@ -227,7 +227,8 @@ def handle_bundle_task(
     event is admitted, claimed and produced as if it had come alone and ends with its own
     outcome; a delivery that is not a bundle is refused and recorded as one rejection. A
     transient error in any event propagates after the others have finished (the retry finds
-    those done); `last_try` ends such events as failed instead. `one_by_one` (a delivery that
+    those done, and records the refused members again); `last_try` ends such events as failed
+    instead. `one_by_one` (a delivery that
     came back after its worker died): each event is claimed and produced alone, in order, so a
     poison event that kills the process burns no attempt of the events after it, and each of
     its neighbours shares at most one crash with it (the bundled first delivery)."""
