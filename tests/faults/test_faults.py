@@ -159,13 +159,10 @@ def test_worker_hanging_past_its_time_limit_is_replaced(
     assert_exactly_once(fast)
 
 
-# Known defect, out of the default run until fixed (closing note, session 7): a worker frozen in
-# the middle of a grouped claim keeps its Postgres transaction open in a state neither
-# lock_timeout nor idle_in_transaction_session_timeout ends, holding the uncommitted campaign
-# row; the healthy worker's claims on that campaign then time out and retry until the frozen
-# one wakes.  Failed 1 run in 2 this session (worker logs: LockNotAvailable on "campaigns"
-# for 3 minutes), once in session 6.  Run it with -m slow.
-@pytest.mark.slow
+# Failed 1 run in 2 in sessions 6-11 and 2 in 3 in session 12: a worker frozen inside a
+# pipelined executemany (the campaigns' upsert of a grouped claim) held the uncommitted campaign
+# row in a state no timeout of PostgreSQL 15 ends, and the healthy worker's claims on that
+# campaign waited until it woke.  Fixed by never pipelining (shared/db/cursor.py).
 def test_frozen_worker_loses_its_messages_to_a_healthy_one(
     stack: dict[str, str],
     monkeypatch: pytest.MonkeyPatch,
