@@ -1,8 +1,10 @@
-"""Group commit on the real Postgres: the scores go in as three arrays (`unnest`), an upsert
-like the SQLite path, so a retried event rewrites its values instead of failing or doubling."""
+"""Group commit on the real Postgres: the scores and the creatives go in as arrays (`unnest`),
+upserts like the SQLite path, so a retried event rewrites its values instead of failing or
+doubling."""
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import replace
 from pathlib import Path
@@ -73,4 +75,35 @@ def test_scores_are_upserted_from_arrays(
     assert all(got[(i, "alignment")] == 0.75 and got[(i, "odd")] == 1.0 for i in ids)
     with session_scope(pg_url) as s:
         assert {e.status for e in s.execute(select(Event)).scalars()} == {"done"}
+    dispose_engines()
+
+
+def test_creatives_are_upserted_from_arrays_column_for_column(
+    pg_url: str, tmp_path: Path, tiny_runtime: GeneratorRuntime, adgen_env: dict[str, str]
+) -> None:
+    from shared.db.group_commit import creative_row
+    from shared.db.models import Creative
+
+    writes = _writes(pg_url, tmp_path, tiny_runtime)
+    assert commit_events(pg_url, writes) == [None] * len(writes)
+    expected = {
+        row["creative_id"]: row
+        for w in writes
+        for row in (creative_row(w, c, None) for c in w.creatives)
+    }
+    with session_scope(pg_url) as s:
+        got = {c.creative_id: c for c in s.execute(select(Creative)).scalars()}
+    assert got.keys() == expected.keys() and len(got) > 3
+    for cid, row in expected.items():
+        for name, value in row.items():
+            if name == "details":  # as JSON stores it (tuples come back as lists)
+                value = json.loads(json.dumps(value))
+            stored = getattr(got[cid], name)
+            assert stored == value or (value != value and stored != stored), (cid, name)
+    # A redelivered event writes again: its rows take the new values, nothing doubles.
+    again = [replace(w, verdicts=[Verdict({}, False, "late")] * len(w.creatives)) for w in writes]
+    assert commit_events(pg_url, again) == [None] * len(again)
+    with session_scope(pg_url) as s:
+        rows = s.execute(select(Creative.servable, Creative.servable_reason)).all()
+    assert len(rows) == len(expected) and set(rows) == {(False, "late")}
     dispose_engines()
