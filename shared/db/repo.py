@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import enum
+import json
 from collections.abc import Collection, Mapping, Sequence
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
-from psycopg.types.json import Jsonb
 from sqlalchemy import Table, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
@@ -328,16 +328,16 @@ def upsert_from_arrays(
 ) -> None:
     """`upsert` on Postgres as one statement over one array per column (the server unnests
     them). A multi-row VALUES statement cost ~2.5x the CPU per row of psycopg's pipelined
-    executemany, which the workers must not use (shared/db/cursor.py); arrays cost less than
-    either, as for the scores."""
+    executemany, which the workers must not use (shared/db/cursor.py). JSON columns travel as
+    one JSON array each, joined by position: psycopg escapes every quote of a JSON text inside
+    an array literal in Python, which made the arrays slower than the statement they replace."""
     columns = tuple(rows[0])
     stmt = _array_upsert_statement(model, columns, tuple(keys))
+    json_cols = _json_columns(model)
     params: dict[str, Any] = {}
     for i, name in enumerate(columns):
         values = [r[name] for r in rows]
-        if name in _json_columns(model):
-            values = [None if v is None else Jsonb(v) for v in values]
-        params[f"c{i}"] = values
+        params[f"c{i}"] = json.dumps(values, default=str) if name in json_cols else values
     session.connection().execute(stmt, params)
 
 
@@ -357,16 +357,27 @@ def _array_upsert_statement(
 ) -> Any:
     pg = postgresql.dialect()
     table: Table = model.__table__  # type: ignore[assignment]
+    json_cols = _json_columns(model)
+    plain = [(i, c) for i, c in enumerate(columns) if c not in json_cols]
     arrays = ", ".join(
-        f"CAST(:c{i} AS {table.columns[name].type.compile(dialect=pg)}[])"
-        for i, name in enumerate(columns)
+        f"CAST(:c{i} AS {table.columns[c].type.compile(dialect=pg)}[])" for i, c in plain
     )
+    source = f"unnest({arrays}) WITH ORDINALITY AS u({', '.join(f'c{i}' for i, _ in plain)}, n)"
+    picked = {c: f"u.c{i}" for i, c in plain}
+    for i, c in enumerate(columns):
+        if c in json_cols:
+            source += (
+                f" JOIN jsonb_array_elements(CAST(:c{i} AS jsonb)) WITH ORDINALITY"
+                f" AS j{i}(value, n) USING (n)"
+            )
+            picked[c] = f"NULLIF(j{i}.value, 'null'::jsonb)"
     quoted = [pg.identifier_preparer.quote(c) for c in columns]
     updates = ", ".join(
         f"{q} = EXCLUDED.{q}" for c, q in zip(columns, quoted, strict=True) if c not in keys
     )
     return text(
-        f"INSERT INTO {table.name} ({', '.join(quoted)}) SELECT * FROM unnest({arrays}) "
+        f"INSERT INTO {table.name} ({', '.join(quoted)}) "
+        f"SELECT {', '.join(picked[c] for c in columns)} FROM {source} "
         f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {updates}"
     )
 
