@@ -159,7 +159,7 @@ def test_worker_hanging_past_its_time_limit_is_replaced(
     assert_exactly_once(fast)
 
 
-# Failed 1 run in 2 in sessions 6-11 and 2 in 3 in session 12: a worker frozen inside a
+# Failed 1 run in 2 in sessions 6-11 and 2 of 4 in session 12: a worker frozen inside a
 # pipelined executemany (the campaigns' upsert of a grouped claim) held the uncommitted campaign
 # row in a state no timeout of PostgreSQL 15 ends, and the healthy worker's claims on that
 # campaign waited until it woke.  Fixed by never pipelining (shared/db/cursor.py).
