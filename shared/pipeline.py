@@ -399,22 +399,12 @@ def run_events(
             problems = ctx.ledger.commit_each([m.result for _, m in ready])
             db_ms = (time.perf_counter() - t0) * 1000 / len(ready)
             for (i, m), problem in zip(ready, problems, strict=True):
-                outcomes[i] = _guarded(
-                    events[i],
-                    ctx,
-                    partial(_raise_or_commit, problem, m, db_ms, ctx),
-                    last_try,
-                    deferred,
+                outcomes[i] = (
+                    committed(m, db_ms, ctx)
+                    if problem is None
+                    else _settle_error(events[i], ctx, problem, last_try, deferred)
                 )
     return BundleRun([o for o in outcomes if o is not None], deferred)
-
-
-def _raise_or_commit(
-    problem: BaseException | None, made: Made, db_ms: float, ctx: Context
-) -> Outcome:
-    if problem is not None:
-        raise problem
-    return committed(made, db_ms, ctx)
 
 
 def _make_together(
@@ -436,7 +426,7 @@ def _make_together(
             shop[k] = photos.photos_for(plan, fetch_product_photos(event, ctx.store))
             plans[k] = plan
         except Exception as exc:  # noqa: BLE001 - this event's outcome, not its neighbours'
-            early[k] = _guarded(event, ctx, partial(_reraise, exc), last_try, deferred)
+            early[k] = _settle_error(event, ctx, exc, last_try, deferred)
     todo = [k for k in range(len(events)) if k not in early]
     try:
         images = generate_together(
@@ -450,7 +440,7 @@ def _make_together(
         if isinstance(exc, TimeoutError):
             exc = DeadlineExceeded(f"generation did not finish within the event deadline: {exc}")
         for k in todo:
-            early[k] = _guarded(events[k], ctx, partial(_reraise, exc), last_try, deferred)
+            early[k] = _settle_error(events[k], ctx, exc, last_try, deferred)
         todo, images = [], []
     generate_ms = (time.perf_counter() - started) * 1000
     if todo:
@@ -481,10 +471,6 @@ def _make_together(
             )
         )
     return out
-
-
-def _reraise(exc: BaseException) -> Outcome:
-    raise exc
 
 
 def generate_together(
@@ -523,17 +509,29 @@ def _guarded(
     first), and the event's outcome says it waits for the retry."""
     try:
         return work()
-    except TRANSIENT_ERRORS as exc:
+    except Exception as exc:  # noqa: BLE001 - a bad event must not take the worker down
+        return _settle_error(event, ctx, exc, last_try, deferred)
+
+
+def _settle_error(
+    event: CampaignEvent,
+    ctx: Context,
+    exc: BaseException,
+    last_try: bool,
+    deferred: list[BaseException] | None,
+) -> Outcome:
+    """What an error does to its claimed event (`_guarded`): transient ones are noted and
+    raised (or deferred), or end it on the last try; any other ends it as failed."""
+    if isinstance(exc, TRANSIENT_ERRORS):
         if last_try:
             return fail(event, f"gave up after retries: {type(exc).__name__}: {exc}", ctx)
         ctx.ledger.note_retry(event.event_id, f"{type(exc).__name__}: {exc}")
         if deferred is None:
-            raise
+            raise exc
         deferred.append(exc)
         return Outcome("retry", event.event_id, detail=f"{type(exc).__name__}: {exc}")
-    except Exception as exc:  # noqa: BLE001 - a bad event must not take the worker down
-        log.exception("event %s failed", event.event_id)
-        return fail(event, f"{type(exc).__name__}: {exc}", ctx)
+    log.error("event %s failed", event.event_id, exc_info=exc)
+    return fail(event, f"{type(exc).__name__}: {exc}", ctx)
 
 
 def generate_images(
@@ -545,11 +543,7 @@ def generate_images(
 ) -> dict[ImageKey, Image.Image]:
     """The device stage: one image per planned request (batched across events by a worker),
     except where the shop's photo stands in (`from_photos`)."""
-    deadline.check("generate")
-    from_photos = from_photos or {}
-    requests = [r for r in plan.images if r.key not in from_photos]
-    images = ctx.generate(requests, deadline.remaining()) if requests else []
-    return photos.merge_images(requests, images, from_photos)
+    return generate_together([event], [plan], [from_photos or {}], ctx, deadline)[0]
 
 
 def produce(event: CampaignEvent, attempt: int, ctx: Context) -> Outcome:
