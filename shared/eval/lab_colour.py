@@ -21,8 +21,11 @@ import numpy as np
 from PIL import Image
 
 from shared.catalog.augment import PALETTE
+from shared.imaging_ground import ground
 
-GROUND = 225  # a pixel with every channel above this is white ground, not product
+# A pixel with every channel above this is near-white: ground where it connects to the
+# picture's border (shared.imaging_ground), the product's own white where it is enclosed.
+GROUND = 225
 MIN_CHROMA = 12.0  # mean (a*, b*) length below this: no colour (a neutral grey is 0, red ~80)
 DARK_SHARE = 0.6  # a warm word whose mean L* falls below this share of its reference's: brown
 BLACK_L, WHITE_L = 35.0, 72.0  # mean L* of a product with little chroma: black below, white above
@@ -62,7 +65,7 @@ def lab_colour(image: Image.Image) -> str | None:
     """The palette word (or "brown", "black", "white") for the mean Lab colour of the
     product's pixels; None for an empty picture or one whose product averages to mid grey."""
     rgb = np.asarray(image.convert("RGB"))
-    product = rgb.min(axis=2) <= GROUND
+    product = ~ground(rgb, GROUND)  # enclosed near-white (a white plate's fill) is product
     if product.sum() < 16:
         return None
     lab = srgb_to_lab(rgb[product].astype(np.float64) / 255.0)

@@ -61,6 +61,11 @@ class GANConfig:
     # rotation of a catalog picture makes, so only this pass can teach them.  Off in models
     # trained before shades existed, so their runs resume unchanged.
     colour_word_shades: bool = False
+    # Which pixels the colour terms count as the product: "level" (every pixel not near white,
+    # as every model before session 13 was trained) or "enclosed" (every pixel but the
+    # near-white ground connected to the border: a white product's own white fill counts, and
+    # the white word no longer lifts its dark outline; shared/imaging_ground.py, docs/gan.md).
+    colour_ground: str = "level"
     # Generator design: "dfgan" (text and noise only) or "exemplar" (shared/gan/exemplars.py:
     # a retrieved catalog picture's grey map and silhouette enter every resolution).  The bank
     # sizes are set when the bank is built from the training catalog and saved here, so the
@@ -89,6 +94,10 @@ class GANConfig:
     # or white at all; wider ranges let the colour-word pass ask for them (docs/gan.md).
     exemplar_gamma_range: float = 0.7
     exemplar_sat_floor: float = 0.5
+    # How the re-colour output lightens: "gamma" (as every model before session 13) or
+    # "lights" (the light greys move towards white, the dark ones stay: a white product keeps
+    # its outline; shared/gan/recolour.py). Darkening is the gamma either way.
+    exemplar_lift: str = "gamma"
     exemplar_per_concept: int = 6  # pictures kept per product (styles, placements, recolours)
     exemplar_warp: float = 1.0  # strength of the noise-driven affine warp (0: none)
     exemplar_rows: int = 0
@@ -102,6 +111,10 @@ class GANConfig:
         self.proj_taps = tuple(self.proj_taps)
         if self.d_arch not in ("dfgan", "projected", "hybrid"):
             raise ValueError(f"d_arch must be dfgan, projected or hybrid, got {self.d_arch!r}")
+        if self.exemplar_lift not in ("gamma", "lights"):
+            raise ValueError(f"exemplar_lift must be gamma or lights, got {self.exemplar_lift!r}")
+        if self.colour_ground not in ("level", "enclosed"):
+            raise ValueError(f"colour_ground must be level or enclosed, got {self.colour_ground!r}")
         if self.exemplar_map not in ("grey", "rgb"):
             raise ValueError(f"exemplar_map must be grey or rgb, got {self.exemplar_map!r}")
         if self.exemplar_residual and self.exemplar_map != "rgb":

@@ -177,7 +177,7 @@ class Generator(nn.Module):
             assert guide is not None
             if self.hue in ("global", "colourise"):  # one setting per picture: maps' mean
                 rgb = rgb.mean(dim=(2, 3), keepdim=True).expand_as(rgb)
-            rgb = hue_recolour(guide, rgb, self.gamma_range, self.sat_floor)
+            rgb = hue_recolour(guide, rgb, self.gamma_range, self.sat_floor, self.cfg.exemplar_lift)
         # Linear RGB while training, clamped when sampling (as StyleGAN): with a tanh, pushing the
         # white backgrounds towards exactly +1 saturated it and froze G in one of our runs.
         return rgb if self.training else rgb.clamp(-1.0, 1.0)

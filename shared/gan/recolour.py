@@ -11,6 +11,13 @@ G predicts four maps per pixel and this applies them to the retrieved, warped pi
   default), which lightens or darkens the mid-tones and
   leaves white and black where they are (a plain brightness gain let G grey the white ground in
   a first tiny run).
+  With ``lift="lights"`` (``GANConfig.exemplar_lift``) lightening is no gamma: the lights move
+  towards white by ``-tanh(v)`` of their distance to it, weighted by a smoothstep of the
+  pixel's HSV value (its largest channel) from ``LIGHTS_FROM`` to ``LIGHTS_TO``, so dark
+  pixels (outlines) stay where they are while a saturated fill, light by its value though its
+  grey is low, can still become white. A gamma strong
+  enough to make a drawing white (2^-2) lifts its dark-grey, anti-aliased outline to mid grey
+  (0.24 -> 0.70), and a white product faded into the white ground (docs/gan.md, session 13).
 
 White ground and black outlines have no chroma and sit at the gamma's fixed points, so they
 stay exactly and the drawing's structure survives every re-colouring; that is the point (the
@@ -36,6 +43,10 @@ import torch
 SAT_RANGE = 1.0  # log2 of the largest saturation gain
 GAMMA_RANGE = 0.7  # log2 of the largest gamma on the grey, by default
 SAT_FLOOR = 0.5  # least saturation gain, by default
+# lift="lights": pixels whose HSV value is below LIGHTS_FROM (0.3 reads as black: outlines)
+# never move, those above LIGHTS_TO move all the way the lift asks, a smoothstep between.
+LIGHTS_FROM, LIGHTS_TO = 0.3, 0.6
+LIFTS = ("gamma", "lights")
 TINT_RANGE = 0.6  # most chroma a tint adds, at mid grey (beyond it the colour leaves the gamut)
 _INV_SQRT3 = 1.0 / math.sqrt(3.0)
 _RED = (2.0 / math.sqrt(6.0), -1.0 / math.sqrt(6.0), -1.0 / math.sqrt(6.0))  # chroma-plane axes
@@ -48,9 +59,12 @@ def hue_recolour(
     params: torch.Tensor,
     gamma_range: float = GAMMA_RANGE,
     sat_floor: float = SAT_FLOOR,
+    lift: str = "gamma",
 ) -> torch.Tensor:
     """``picture`` [B, 3, H, W] in [-1, 1], ``params`` [B, 4 or 8, H, W] -> [B, 3, H, W] in
-    about [-1, 1] (not clamped: training sees the linear output, as for the other designs)."""
+    about [-1, 1] (not clamped: training sees the linear output, as for the other designs).
+    ``lift``: "gamma" (lighten and darken by a gamma) or "lights" (darken by a gamma, lighten
+    the lights only; module docstring)."""
     a, b, s, v = params.float()[:, :4].unbind(dim=1)
     x = (picture.float() + 1.0) * 0.5
     grey = x.mean(dim=1, keepdim=True)
@@ -63,8 +77,15 @@ def hue_recolour(
     cos, sin = (c / norm)[:, None], (sn / norm)[:, None]
     ts = torch.tanh(s)
     sat = torch.exp2(torch.where(ts > 0, SAT_RANGE, -math.log2(sat_floor)) * ts)[:, None]
-    gamma = torch.exp2(gamma_range * torch.tanh(v))[:, None]
-    base = grey.clamp(min=1e-6) ** gamma
+    tv = torch.tanh(v)[:, None]
+    base = grey.clamp(min=1e-6) ** torch.exp2(gamma_range * tv)
+    if lift == "lights":
+        value = x.amax(
+            dim=1, keepdim=True
+        )  # HSV value: a saturated red fill is light, an outline not
+        t = ((value - LIGHTS_FROM) / (LIGHTS_TO - LIGHTS_FROM)).clamp(0.0, 1.0)
+        lights = (-tv).clamp(min=0.0) * t * t * (3.0 - 2.0 * t) * (1.0 - grey)
+        base = torch.where(tv < 0, grey + lights, base)
     new_chroma = sat * (cos * chroma + sin * turned)
     if params.shape[1] == 8:
         new_chroma = _colourise(new_chroma, base, params.float()[:, 4:])

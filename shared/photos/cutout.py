@@ -24,7 +24,8 @@ from __future__ import annotations
 
 import numpy as np
 from PIL import Image
-from scipy import ndimage
+
+from shared.imaging_ground import border_frame, connected_to
 
 BORDER_PX = 2
 PLAIN_TOLERANCE = 24  # border pixels this close to the median colour count as "plain"
@@ -61,15 +62,6 @@ def _distance(rgb: np.ndarray, colour: np.ndarray) -> np.ndarray:
     return np.abs(rgb.astype(np.int16) - colour.astype(np.int16)).max(axis=-1)
 
 
-def _touching(mask: np.ndarray, seeds: np.ndarray) -> np.ndarray:
-    """The parts of `mask` connected (8-neighbourhood) to any True pixel of `seeds`."""
-    labels, count = ndimage.label(mask, structure=np.ones((3, 3), dtype=bool))
-    keep = np.zeros(count + 1, dtype=bool)
-    keep[labels[seeds & mask]] = True
-    keep[0] = False
-    return keep[labels]
-
-
 def border_matte(rgb: np.ndarray) -> np.ndarray | None:
     """Alpha (uint8, H x W) separating a product from a plain border colour; None if the
     border is not plain."""
@@ -84,15 +76,8 @@ def border_matte(rgb: np.ndarray) -> np.ndarray | None:
     t_lo = int(np.clip(np.percentile(near[near <= PLAIN_TOLERANCE], 99) + 6, 8, 40))
     t_hi = t_lo + SOFT_RANGE
     d = _distance(rgb, bg)
-    edge = np.zeros((h, w), dtype=bool)
-    edge[:BORDER_PX], edge[-BORDER_PX:], edge[:, :BORDER_PX], edge[:, -BORDER_PX:] = (
-        True,
-        True,
-        True,
-        True,
-    )
-    hard = _touching(d <= t_lo, edge)
-    soft = _touching(d <= t_hi, hard) & ~hard
+    hard = connected_to(d <= t_lo, border_frame((h, w), BORDER_PX))
+    soft = connected_to(d <= t_hi, hard) & ~hard
     alpha = np.full((h, w), 255, dtype=np.uint8)
     alpha[hard] = 0
     alpha[soft] = np.clip(np.rint(_least_alpha(rgb[soft], bg) * 255), 1, 255).astype(np.uint8)

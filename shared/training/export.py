@@ -33,11 +33,13 @@ SampleFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]  # (z, sentence)
 
 def product_pixels(image: Image.Image) -> Image.Image:
     """A generated picture as RGBA whose near-white ground is transparent: what the colour and
-    shade checks read (they count opaque pixels)."""
+    shade checks read (they count opaque pixels). Near-white parts enclosed by the product
+    (a white plate inside its outline) stay opaque, as in the catalog's own cut-outs."""
     from shared.eval.lab_colour import GROUND
+    from shared.imaging_ground import ground
 
     rgb = np.asarray(image.convert("RGB"))
-    alpha = np.where(rgb.min(axis=2) > GROUND, 0, 255).astype(np.uint8)
+    alpha = np.where(ground(rgb, GROUND), 0, 255).astype(np.uint8)
     return Image.fromarray(np.dstack([rgb, alpha]), "RGBA")
 
 

@@ -20,6 +20,9 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+from PIL import Image
+
 from shared.eval.model import Evaluator
 from shared.gan.checkpoint import load_model
 from shared.training.data import Embed
@@ -111,6 +114,22 @@ def shade_prompts(data: Path, prompts: int = 128, seed: int = 1) -> list[str]:
     return [with_colour(base, shade) for shade in SHADES for base in bases]
 
 
+OUTLINE_SHARE = 0.02  # share of a product's pixels that read as black for it to keep an outline
+
+
+def outlined(image: Image.Image) -> bool:
+    """Whether the product keeps a dark outline: at least ``OUTLINE_SHARE`` of its pixels
+    (enclosed white included, ground not) darker than the black threshold. The catalog's
+    drawings are outlined; a white product that lost its outline fades into the white ground."""
+    from shared.catalog.augment import DARK_VALUE
+    from shared.training.export import product_pixels
+
+    rgba = np.asarray(product_pixels(image))
+    product = rgba[..., 3] > 128
+    dark = rgba[..., :3].max(axis=2) < DARK_VALUE * 255  # HSV value is the largest channel
+    return bool(product.any() and (dark & product).sum() >= OUTLINE_SHARE * product.sum())
+
+
 def shade_check(
     gen: SampleFn, z_dim: int, chosen: list[str], embed: Embed, seeds: int, out: Path | None
 ) -> dict[str, float]:
@@ -136,6 +155,9 @@ def shade_check(
             report[f"{shade}_check"] = sum(check[i] for i in rows) / len(rows)
             report[f"{shade}_lab"] = sum(lab[i] for i in rows) / len(rows)
             show += rows[:16]
+    whites = [pil[i] for i, w in enumerate(words) if w == "white"]
+    if whites:  # white on white ground: only the outline shows where the product ends
+        report["white_outlined"] = sum(map(outlined, whites)) / len(whites)
     if cells:
         report["shade_match"] = sum(check) / len(check)
         report["shade_lab_match"] = sum(lab) / len(lab)

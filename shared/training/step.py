@@ -81,17 +81,20 @@ def train_step(
     with autocast(device, bf16):
         fake_g = diff_augment(fake.float(), cfg.diffaugment, aug_gen)
         loss_g = torch.zeros((), device=device)
+        enclosed = cfg.colour_ground == "enclosed"
         if ma is not None:
             loss_g = loss_g + g_hinge(ma(fake_g, batch.text).float())
         if proj is not None:
             loss_g = loss_g + _proj_weight(cfg, ma) * g_hinge(proj(fake_g, batch.text).float())
         if cfg.colour_loss > 0:
-            colour = colour_match_loss(fake, batch.images)
+            colour = colour_match_loss(fake, batch.images, enclosed)
             loss_g = loss_g + cfg.colour_loss * colour
             stats["colour"] = colour
         if cfg.colour_word_loss > 0 and batch.colour_text is not None:
             assert batch.colour_targets is not None
-            words = colour_word_loss(gen(batch.z, batch.colour_text), batch.colour_targets)
+            words = colour_word_loss(
+                gen(batch.z, batch.colour_text), batch.colour_targets, enclosed
+            )
             loss_g = loss_g + cfg.colour_word_loss * words
             stats["colour_words"] = words
         if cfg.mode_seeking > 0:

@@ -169,3 +169,40 @@ def test_gradient_reaches_all_eight_maps() -> None:
     hue_recolour(picture, params).square().sum().backward()
     assert params.grad is not None
     assert all(params.grad[0, k].abs().sum() > 0 for k in range(8))
+
+
+def test_lights_lift_whitens_the_fill_and_keeps_the_outline() -> None:
+    """exemplar_lift "lights": at full lift a light-grey fill becomes white while a dark-grey
+    outline stays; the gamma lifts that outline to mid grey (a white product then fades into
+    the white ground); darkening and the identity are the gamma's, unchanged."""
+    from shared.gan.recolour import LIGHTS_FROM
+
+    full = _params(0.0, val=-50.0)
+    outline, fill = _pixel(0.24, 0.24, 0.24), _pixel(0.7, 0.7, 0.7)
+    gamma_outline = (hue_recolour(outline, full, 2.0) + 1) / 2
+    assert float(gamma_outline.mean()) > 0.65  # what the gamma does to an outline
+    lit_outline = (hue_recolour(outline, full, 2.0, lift="lights") + 1) / 2
+    assert torch.allclose(lit_outline, torch.full_like(lit_outline, 0.24), atol=1e-4)
+    lit_fill = (hue_recolour(fill, full, 2.0, lift="lights") + 1) / 2
+    assert float(lit_fill.min()) > 0.99
+    red = (
+        hue_recolour(
+            _pixel(0.86, 0.12, 0.12), _params(0.0, sat=-50.0, val=-50.0), 2.0, 0.125, lift="lights"
+        )
+        + 1
+    ) / 2
+    assert float(red.min()) > 0.9  # a saturated fill is light by its value: it can turn white
+    half = (hue_recolour(fill, _params(0.0, val=-math.atanh(0.5)), 2.0, lift="lights") + 1) / 2
+    assert torch.allclose(half, torch.full_like(half, 0.85), atol=1e-3)  # halfway to white
+    assert LIGHTS_FROM > 0.24
+    for val in (0.0, 50.0):  # identity and darkening: the same as the gamma's
+        params = _params(0.3, sat=0.5, val=val)
+        colour = _pixel(0.8, 0.3, 0.2)
+        assert torch.allclose(
+            hue_recolour(colour, params, 2.0, lift="lights"), hue_recolour(colour, params, 2.0)
+        )
+    params = torch.randn(2, 8, 5, 5, requires_grad=True)
+    hue_recolour(torch.rand(2, 3, 5, 5) * 2 - 1, params, 2.0, lift="lights").sum().backward()
+    assert params.grad is not None and torch.isfinite(params.grad).all()
+    with pytest.raises(ValueError, match="exemplar_lift"):
+        GANConfig(exemplar_lift="levels")
