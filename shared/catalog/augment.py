@@ -78,15 +78,20 @@ def visible_colour(image: Image.Image) -> str | None:
 
 def visible_shade(image: Image.Image) -> str | None:
     """Black or white when that much of the product reads so, "brown" as visible_colour
-    reads it, else None. On our white ground a white product shows as light grey (its purely
-    white pixels are ground), so white is light and unsaturated, not 255."""
+    reads it, else None. White is light and unsaturated, not 255 (a generated product's
+    border-connected white is ground), and it is read on the product's pixels that are not
+    dark, as a palette colour is read on its saturated ones: a white product drawn in the
+    catalog's style is its white fill inside a dark outline, and the outline of a thin one is
+    a large share of its pixels. At least MIN_COLOURED of all its pixels must be white too."""
     _, sat, val, opaque = _hsv(image)
     n = int(opaque.sum())
     if n == 0:
         return None
     if (opaque & (val < DARK_VALUE)).sum() >= MIN_SHADE * n:
         return "black"
-    if (opaque & (val >= LIGHT_VALUE) & (sat <= LIGHT_SAT)).sum() >= MIN_SHADE * n:
+    white = int((opaque & (val >= LIGHT_VALUE) & (sat <= LIGHT_SAT)).sum())
+    lit = int((opaque & (val >= DARK_VALUE)).sum())
+    if white >= MIN_COLOURED * n and white >= MIN_SHADE * lit:
         return "white"
     return "brown" if visible_colour(image) == "brown" else None
 

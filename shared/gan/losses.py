@@ -170,7 +170,9 @@ def colour_word_shares(
 
     ``enclosed`` (``GANConfig.colour_ground == "enclosed"``): the product is every pixel but the
     border-connected white ground (``enclosed_product``), so a white product's own white fill
-    counts, and no pixel the check reads as black (an outline) is pulled lighter."""
+    counts; no pixel the check reads as black (an outline) is pulled lighter, and the white
+    share is of the pixels that are not dark, as the check reads it (rows that pull the value
+    up, i.e. white)."""
     x = ((images.float() + 1.0) * 0.5).clamp(0.0, 1.0)
     top, low = x.amax(dim=1), x.amin(dim=1)
     sat = (top - low) / (top + 1e-4)
@@ -192,7 +194,10 @@ def colour_word_shares(
         * torch.sigmoid((t[:, 6] - top) / _SHARP)
     )
     product = _product(x, enclosed)[:, 0]
-    good = (right * product).sum(dim=(1, 2)) / (product.sum(dim=(1, 2)) + 1.0)
+    counted = product
+    if enclosed:  # white is read on the pixels that are not dark, as augment.visible_shade does
+        counted = product * (1.0 - pull_lo * (top < DARK_VALUE).float())
+    good = (right * counted).sum(dim=(1, 2)) / (counted.sum(dim=(1, 2)) + 1.0)
     judged = right * (1.0 - by_hue) + hue_ok * by_hue
     wrong = ((saturated - judged).clamp(min=0.0) * product).sum(dim=(1, 2))
     wrong = wrong / ((saturated * product).sum(dim=(1, 2)) + 1.0)

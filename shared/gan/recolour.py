@@ -12,7 +12,8 @@ G predicts four maps per pixel and this applies them to the retrieved, warped pi
   leaves white and black where they are (a plain brightness gain let G grey the white ground in
   a first tiny run).
   With ``lift="lights"`` (``GANConfig.exemplar_lift``) lightening is no gamma: the lights move
-  towards white by ``-tanh(v)`` of their distance to it, weighted by a smoothstep of the
+  towards ``LIGHTS_TOP`` (just under ground level, so a product never vanishes into the white
+  ground) by ``-tanh(v)`` of their distance to it, weighted by a smoothstep of the
   pixel's HSV value (its largest channel) from ``LIGHTS_FROM`` to ``LIGHTS_TO``, so dark
   pixels (outlines) stay where they are while a saturated fill, light by its value though its
   grey is low, can still become white. A gamma strong
@@ -46,6 +47,10 @@ SAT_FLOOR = 0.5  # least saturation gain, by default
 # lift="lights": pixels whose HSV value is below LIGHTS_FROM (0.3 reads as black: outlines)
 # never move, those above LIGHTS_TO move all the way the lift asks, a smoothstep between.
 LIGHTS_FROM, LIGHTS_TO = 0.3, 0.6
+# ... and they move towards this level, not to 1: just under the level where a pixel counts as
+# ground (lab_colour.GROUND, 225), so a white product without an outline stays visible on the
+# white ground instead of vanishing into it.
+LIGHTS_TOP = 0.86
 LIFTS = ("gamma", "lights")
 TINT_RANGE = 0.6  # most chroma a tint adds, at mid grey (beyond it the colour leaves the gamut)
 _INV_SQRT3 = 1.0 / math.sqrt(3.0)
@@ -84,7 +89,8 @@ def hue_recolour(
             dim=1, keepdim=True
         )  # HSV value: a saturated red fill is light, an outline not
         t = ((value - LIGHTS_FROM) / (LIGHTS_TO - LIGHTS_FROM)).clamp(0.0, 1.0)
-        lights = (-tv).clamp(min=0.0) * t * t * (3.0 - 2.0 * t) * (1.0 - grey)
+        room = (LIGHTS_TOP - grey).clamp(min=0.0)  # lights already above it stay
+        lights = (-tv).clamp(min=0.0) * t * t * (3.0 - 2.0 * t) * room
         base = torch.where(tv < 0, grey + lights, base)
     new_chroma = sat * (cos * chroma + sin * turned)
     if params.shape[1] == 8:

@@ -124,3 +124,28 @@ def test_a_white_product_is_outlined_only_while_its_outline_stays_dark() -> None
     assert outlined(_plate(fill=255, outline=20))
     assert not outlined(_plate(fill=255, outline=200))  # the faded white plate of the grids
     assert not outlined(Image.new("RGB", (SIZE, SIZE), (255, 255, 255)))  # nothing drawn
+
+
+def test_white_is_read_on_the_pixels_that_are_not_dark() -> None:
+    """A thin white product is mostly outline: white is read on its other pixels (as a palette
+    colour on its saturated ones), in the check and in the white word's share alike; a dark
+    product with a little white stays black, and nothing but outline is not white."""
+    from shared.catalog.augment import visible_shade
+
+    thin = Image.new("RGB", (SIZE, SIZE), (255, 255, 255))
+    d = ImageDraw.Draw(thin)
+    d.rectangle([4, 4, 27, 13], fill=(235, 235, 235), outline=(30, 30, 30), width=2)  # a bar
+    rgba = product_pixels(thin)
+    alpha = np.asarray(rgba)[..., 3] > 128
+    dark = (np.asarray(thin).max(axis=2) < 0.3 * 255) & alpha
+    assert 0.4 < dark.sum() / alpha.sum() < 0.6  # outline: about half of the product
+    assert visible_shade(rgba) == "white"
+    names, targets = palette_targets(PALETTE, SHADES)
+    white = targets[names.index("white") : names.index("white") + 1]
+    assert float(colour_word_shares(_tensor(thin), white, enclosed=True)[0, 0]) > 0.8
+    assert visible_shade(product_pixels(_plate(fill=40, outline=0))) == "black"
+    grey = Image.new("RGB", (SIZE, SIZE), (255, 255, 255))
+    g = ImageDraw.Draw(grey)
+    g.rectangle([4, 4, 27, 27], fill=(128, 128, 128), outline=(20, 20, 20), width=2)
+    g.rectangle([12, 12, 17, 17], fill=(255, 255, 255))  # a little white inside a grey product
+    assert visible_shade(product_pixels(grey)) is None

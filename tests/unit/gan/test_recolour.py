@@ -172,10 +172,12 @@ def test_gradient_reaches_all_eight_maps() -> None:
 
 
 def test_lights_lift_whitens_the_fill_and_keeps_the_outline() -> None:
-    """exemplar_lift "lights": at full lift a light-grey fill becomes white while a dark-grey
-    outline stays; the gamma lifts that outline to mid grey (a white product then fades into
-    the white ground); darkening and the identity are the gamma's, unchanged."""
-    from shared.gan.recolour import LIGHTS_FROM
+    """exemplar_lift "lights": at full lift a light-grey fill becomes white (LIGHTS_TOP, just
+    under ground level) while a dark-grey outline stays; the gamma lifts that outline to mid
+    grey (a white product then fades into the white ground); darkening and the identity are
+    the gamma's, unchanged."""
+    from shared.eval.lab_colour import GROUND
+    from shared.gan.recolour import LIGHTS_FROM, LIGHTS_TOP
 
     full = _params(0.0, val=-50.0)
     outline, fill = _pixel(0.24, 0.24, 0.24), _pixel(0.7, 0.7, 0.7)
@@ -184,16 +186,18 @@ def test_lights_lift_whitens_the_fill_and_keeps_the_outline() -> None:
     lit_outline = (hue_recolour(outline, full, 2.0, lift="lights") + 1) / 2
     assert torch.allclose(lit_outline, torch.full_like(lit_outline, 0.24), atol=1e-4)
     lit_fill = (hue_recolour(fill, full, 2.0, lift="lights") + 1) / 2
-    assert float(lit_fill.min()) > 0.99
+    assert torch.allclose(lit_fill, torch.full_like(lit_fill, LIGHTS_TOP), atol=1e-4)
+    assert 0.7 < LIGHTS_TOP * 255 < GROUND  # white by the check, yet never ground
     red = (
         hue_recolour(
             _pixel(0.86, 0.12, 0.12), _params(0.0, sat=-50.0, val=-50.0), 2.0, 0.125, lift="lights"
         )
         + 1
     ) / 2
-    assert float(red.min()) > 0.9  # a saturated fill is light by its value: it can turn white
+    assert float(red.min()) > 0.8  # a saturated fill is light by its value: it can turn white
     half = (hue_recolour(fill, _params(0.0, val=-math.atanh(0.5)), 2.0, lift="lights") + 1) / 2
-    assert torch.allclose(half, torch.full_like(half, 0.85), atol=1e-3)  # halfway to white
+    halfway = 0.7 + 0.5 * (LIGHTS_TOP - 0.7)
+    assert torch.allclose(half, torch.full_like(half, halfway), atol=1e-3)
     assert LIGHTS_FROM > 0.24
     for val in (0.0, 50.0):  # identity and darkening: the same as the gamma's
         params = _params(0.3, sat=0.5, val=val)
