@@ -31,7 +31,8 @@ PALETTE: dict[str, tuple[float, float, float]] = {  # name: (centre, low, high)
 SHADES = ("black", "white", "brown")
 DARK_VALUE = 0.30  # a product pixel darker than this (HSV value) reads as black
 LIGHT_VALUE, LIGHT_SAT = 0.70, 0.20  # at least this light and at most this saturated: white
-MIN_SHADE = 0.60  # share of the product's pixels that must read as black (or white)
+# Share of the product's pixels that must read as black, or of its non-dark pixels as white.
+MIN_SHADE = 0.60
 COLOUR_WORDS = re.compile(r"\b(" + "|".join((*PALETTE, *SHADES)) + r")\b\s*")
 BACKGROUNDS: dict[str, tuple[int, int, int]] = {
     "light blue": (214, 232, 250),

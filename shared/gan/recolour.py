@@ -51,7 +51,6 @@ LIGHTS_FROM, LIGHTS_TO = 0.3, 0.6
 # ground (lab_colour.GROUND, 225), so a white product without an outline stays visible on the
 # white ground instead of vanishing into it.
 LIGHTS_TOP = 0.86
-LIFTS = ("gamma", "lights")
 TINT_RANGE = 0.6  # most chroma a tint adds, at mid grey (beyond it the colour leaves the gamut)
 _INV_SQRT3 = 1.0 / math.sqrt(3.0)
 _RED = (2.0 / math.sqrt(6.0), -1.0 / math.sqrt(6.0), -1.0 / math.sqrt(6.0))  # chroma-plane axes
@@ -85,9 +84,8 @@ def hue_recolour(
     tv = torch.tanh(v)[:, None]
     base = grey.clamp(min=1e-6) ** torch.exp2(gamma_range * tv)
     if lift == "lights":
-        value = x.amax(
-            dim=1, keepdim=True
-        )  # HSV value: a saturated red fill is light, an outline not
+        # HSV value (largest channel): a saturated red fill is light, an outline is not.
+        value = x.amax(dim=1, keepdim=True)
         t = ((value - LIGHTS_FROM) / (LIGHTS_TO - LIGHTS_FROM)).clamp(0.0, 1.0)
         room = (LIGHTS_TOP - grey).clamp(min=0.0)  # lights already above it stay
         lights = (-tv).clamp(min=0.0) * t * t * (3.0 - 2.0 * t) * room

@@ -117,17 +117,17 @@ def shade_prompts(data: Path, prompts: int = 128, seed: int = 1) -> list[str]:
 OUTLINE_SHARE = 0.02  # share of a product's pixels that read as black for it to keep an outline
 
 
-def outlined(image: Image.Image) -> bool:
-    """Whether the product keeps a dark outline: at least ``OUTLINE_SHARE`` of its pixels
-    (enclosed white included, ground not) darker than the black threshold. The catalog's
-    drawings are outlined; a white product that lost its outline fades into the white ground."""
+def outlined(product: Image.Image) -> bool:
+    """Whether a product (RGBA as ``export.product_pixels`` cuts it out) keeps a dark outline:
+    at least ``OUTLINE_SHARE`` of its pixels (enclosed white included, ground not) darker than
+    the black threshold. The catalog's drawings are outlined; a white product that lost its
+    outline fades into the white ground."""
     from shared.catalog.augment import DARK_VALUE
-    from shared.training.export import product_pixels
 
-    rgba = np.asarray(product_pixels(image))
-    product = rgba[..., 3] > 128
+    rgba = np.asarray(product)
+    opaque = rgba[..., 3] > 128
     dark = rgba[..., :3].max(axis=2) < DARK_VALUE * 255  # HSV value is the largest channel
-    return bool(product.any() and (dark & product).sum() >= OUTLINE_SHARE * product.sum())
+    return bool(opaque.any() and (dark & opaque).sum() >= OUTLINE_SHARE * opaque.sum())
 
 
 def shade_check(
@@ -145,7 +145,8 @@ def shade_check(
     cells, _, images = sample_cells(gen, z_dim, chosen, embed, seeds)
     pil = to_pil(images) if cells else []
     words = [c.split(" ", 1)[0] for c in cells]
-    check = [reads_as(product_pixels(im), w) for im, w in zip(pil, words, strict=True)]
+    products = [product_pixels(im) for im in pil]
+    check = [reads_as(p, w) for p, w in zip(products, words, strict=True)]
     lab = [lab_colour(im) == w for im, w in zip(pil, words, strict=True)]
     report: dict[str, float] = {"samples": float(len(cells))}
     show: list[int] = []
@@ -155,7 +156,7 @@ def shade_check(
             report[f"{shade}_check"] = sum(check[i] for i in rows) / len(rows)
             report[f"{shade}_lab"] = sum(lab[i] for i in rows) / len(rows)
             show += rows[:16]
-    whites = [pil[i] for i, w in enumerate(words) if w == "white"]
+    whites = [products[i] for i, w in enumerate(words) if w == "white"]
     if whites:  # white on white ground: only the outline shows where the product ends
         report["white_outlined"] = sum(map(outlined, whites)) / len(whites)
     if cells:

@@ -121,9 +121,10 @@ def test_colour_ground_is_a_checked_config_field() -> None:
 def test_a_white_product_is_outlined_only_while_its_outline_stays_dark() -> None:
     from shared.training.kind_check import outlined
 
-    assert outlined(_plate(fill=255, outline=20))
-    assert not outlined(_plate(fill=255, outline=200))  # the faded white plate of the grids
-    assert not outlined(Image.new("RGB", (SIZE, SIZE), (255, 255, 255)))  # nothing drawn
+    assert outlined(product_pixels(_plate(fill=255, outline=20)))
+    # the faded white plate of the grids
+    assert not outlined(product_pixels(_plate(fill=255, outline=200)))
+    assert not outlined(product_pixels(Image.new("RGB", (SIZE, SIZE), (255, 255, 255))))
 
 
 def test_white_is_read_on_the_pixels_that_are_not_dark() -> None:
