@@ -227,8 +227,9 @@ def handle_bundle_task(
     event is admitted, claimed and produced as if it had come alone and ends with its own
     outcome; a delivery that is not a bundle is refused and recorded as one rejection. A
     transient error in any event propagates after the others have finished (the retry finds
-    those done, and records the refused members again); `last_try` ends such events as failed
-    instead. `one_by_one` (a delivery that
+    those done; its refused members were recorded by the delivery that raised, so a retry
+    reports them without a second rejection row or dead letter); `last_try` ends such events
+    as failed instead. `one_by_one` (a delivery that
     came back after its worker died): each event is claimed and produced alone, in order, so a
     poison event that kills the process burns no attempt of the events after it, and each of
     its neighbours shares at most one crash with it (the bundled first delivery)."""
@@ -242,16 +243,19 @@ def handle_bundle_task(
     )
     if isinstance(admitted, Rejection):
         return [finish(reject(admitted, _size(args, kwargs), ctx, placeholder=False), ctx)]
+    # A deliberate retry (`retries` > 0) follows a delivery that went through every member
+    # before raising, so that delivery has already recorded each refusal.
+    record = retries == 0
     outcomes: list[Outcome | None] = [None] * len(admitted)
     events: dict[str, tuple[int, CampaignEvent]] = {}
     for i, member in enumerate(admitted):
         if isinstance(member, Rejection):
-            outcomes[i] = finish(reject(member, len(member.payload), ctx), ctx)
+            outcomes[i] = finish(reject(member, len(member.payload), ctx, record=record), ctx)
             continue
         event = member.event
         first = events.get(event.event_id)
         if first is not None:  # claimed once per bundle; a second claim would race the first
-            outcomes[i] = finish(_repeated(event, first[1], ctx), ctx)
+            outcomes[i] = finish(_repeated(event, first[1], ctx, record=record), ctx)
             continue
         events[event.event_id] = (i, event)
         _queue_wait(member, retries, ctx)
@@ -267,7 +271,9 @@ def handle_bundle_task(
     return [o for o in outcomes if o is not None]
 
 
-def _repeated(event: CampaignEvent, first: CampaignEvent, ctx: Context) -> Outcome:
+def _repeated(
+    event: CampaignEvent, first: CampaignEvent, ctx: Context, *, record: bool = True
+) -> Outcome:
     if event.canonical_json() == first.canonical_json():
         return Outcome("duplicate", event.event_id, detail="repeated within its bundle")
     return reject(
@@ -280,6 +286,7 @@ def _repeated(event: CampaignEvent, first: CampaignEvent, ctx: Context) -> Outco
         0,
         ctx,
         placeholder=False,
+        record=record,
     )
 
 
@@ -295,13 +302,25 @@ def finish(outcome: Outcome, ctx: Context) -> Outcome:
 
 
 def reject(
-    rejection: Rejection, payload_bytes: int, ctx: Context, *, placeholder: bool = True
+    rejection: Rejection,
+    payload_bytes: int,
+    ctx: Context,
+    *,
+    placeholder: bool = True,
+    record: bool = True,
 ) -> Outcome:
-    ctx.ledger.reject(rejection, payload_bytes=payload_bytes, placeholder=placeholder)
-    ctx.dead_letter(
-        {"event_id": rejection.event_id, "reason": rejection.reason, "payload": rejection.payload}
-    )
-    log.warning("rejected %s: %s", rejection.event_id or "(no id)", rejection.reason)
+    """A refused message's outcome; `record`: write its rejection row and dead letter (False
+    only where an earlier delivery of the same message already did)."""
+    if record:
+        ctx.ledger.reject(rejection, payload_bytes=payload_bytes, placeholder=placeholder)
+        ctx.dead_letter(
+            {
+                "event_id": rejection.event_id,
+                "reason": rejection.reason,
+                "payload": rejection.payload,
+            }
+        )
+        log.warning("rejected %s: %s", rejection.event_id or "(no id)", rejection.reason)
     return Outcome("rejected", rejection.event_id, detail=rejection.reason)
 
 

@@ -172,6 +172,31 @@ def test_a_transient_error_in_one_event_is_raised_after_the_others_finish(ctx: C
     assert [o.status for o in outcomes] == ["duplicate", "done", "duplicate"]
 
 
+def test_a_retried_bundle_does_not_record_its_refused_members_twice(ctx: Context) -> None:
+    good, flaky_one = sample_events("rr", count=2)[:2]
+    changed = json.loads(good.canonical_json())
+    changed["products"][0]["title"] = "Something else"
+    members: list[Any] = [
+        _member(good),
+        42,
+        _member(flaky_one),
+        {"raw": json.dumps(changed)},
+    ]
+    flaky = _FlakyFor(ctx.store, flaky_one.event_id)
+    ctx.store = flaky  # type: ignore[assignment]
+    with pytest.raises(StorageError):
+        handle_bundle_task([members], {}, ctx)
+    assert _count(ctx.ledger.db_url, RejectedEvent) == 2
+    assert len(ctx.dead) == 2  # type: ignore[attr-defined]
+    flaky.down = False
+    outcomes = handle_bundle_task([members], {}, ctx, retries=1)
+    assert [o.status for o in outcomes] == ["duplicate", "rejected", "done", "rejected"]
+    assert "JSON text or a JSON object" in outcomes[1].detail
+    assert "different payload" in outcomes[3].detail
+    assert _count(ctx.ledger.db_url, RejectedEvent) == 2  # the first delivery's, no more
+    assert len(ctx.dead) == 2  # type: ignore[attr-defined]
+
+
 def test_on_the_last_try_a_transient_error_fails_only_its_event(ctx: Context) -> None:
     first, second = sample_events("lt", count=2)[:2]
     ctx.store = _FlakyFor(ctx.store, first.event_id)  # type: ignore[assignment]
