@@ -215,6 +215,21 @@ def peek_event_id(raw: Any) -> str | None:
     return None
 
 
+def peek_event_ids(raw: Any, limit: int = 64) -> list[str]:
+    """The event ids readable in a task's first argument: one for an event, each member's for
+    a bundle (a JSON array of events, each as text, an object, or an object carrying it as
+    "raw"); at most `limit`, unreadable ones left out. Same safety as `peek_event_id`."""
+    members = raw if isinstance(raw, list) else [raw]
+    ids = []
+    for member in members[:limit]:
+        if isinstance(member, dict) and "raw" in member and "event_id" not in member:
+            member = member["raw"]
+        eid = peek_event_id(member)
+        if eid is not None:
+            ids.append(eid)
+    return ids
+
+
 def _short_errors(err: ValidationError, limit: int = 5) -> str:
     parts = []
     for e in err.errors()[:limit]:

@@ -10,6 +10,15 @@ from typing import Any
 current_event: contextvars.ContextVar[str] = contextvars.ContextVar("adgen_event", default="-")
 
 
+def event_label(event_ids: list[str], shown: int = 3) -> str:
+    """What a delivery's log lines carry as its event: its id, a bundle's first ids and how
+    many more ("a,b,c+5"), or "-" when no id could be read."""
+    if not event_ids:
+        return "-"
+    more = len(event_ids) - shown
+    return ",".join(event_ids[:shown]) + (f"+{more}" if more > 0 else "")
+
+
 class EventContextFilter(logging.Filter):
     def __init__(self, worker: str) -> None:
         super().__init__()

@@ -26,7 +26,7 @@ from celery.signals import (
 
 from shared.compose.fonts import check_fonts
 from shared.config import get_settings
-from shared.events import peek_event_id
+from shared.events import peek_event_id, peek_event_ids
 from shared.intake import describe
 from shared.pipeline import (
     TRANSIENT_ERRORS,
@@ -170,7 +170,7 @@ class EventTask(Task):  # type: ignore[misc]
         return bool((self.request.delivery_info or {}).get("redelivered"))
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        token = logs.current_event.set(peek_event_id(args[0] if args else None) or "-")
+        token = logs.current_event.set(logs.event_label(peek_event_ids(args[0] if args else None)))
         redelivered = self.redelivered
         # A message that comes back after its worker died runs one at a time with other
         # comebacks, so a poison event that kills the process cannot keep taking its

@@ -117,3 +117,28 @@ def test_peek_event_id_reads_only_safe_ids() -> None:
     assert peek_event_id({"event_id": "x1"}) == "x1"
     assert peek_event_id('{"event_id":"../../x"}') is None
     assert peek_event_id("not json") is None and peek_event_id(42) is None
+
+
+def test_peek_event_ids_reads_each_member_of_a_bundle() -> None:
+    from shared.events import peek_event_ids
+
+    bundle = [
+        '{"event_id":"e1"}',
+        {"raw": '{"event_id":"e2"}', "published_at": 1.0},
+        {"event_id": "e3"},
+        {"raw": '{"event_id":"../x"}'},
+        42,
+    ]
+    assert peek_event_ids(bundle) == ["e1", "e2", "e3"]
+    assert peek_event_ids('{"event_id":"solo"}') == ["solo"]
+    assert peek_event_ids(None) == [] and peek_event_ids([]) == []
+    assert len(peek_event_ids(['{"event_id":"e"}'] * 100, limit=5)) == 5
+
+
+def test_a_bundle_logs_its_first_ids_and_how_many_more() -> None:
+    from workers.logs import event_label
+
+    assert event_label([]) == "-"
+    assert event_label(["a"]) == "a"
+    assert event_label(["a", "b", "c"]) == "a,b,c"
+    assert event_label(["a", "b", "c", "d", "e"]) == "a,b,c+2"
