@@ -13,6 +13,7 @@ import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -92,6 +93,14 @@ class GridReport:
     # product's usual one (docs/gan.md: it is far below real_kind_top1).
     real_recoloured_kind_top1: float = float("nan")
     real_recoloured_colour_match: float = float("nan")
+    # ... on real pictures of these products re-coloured into *the colour each prompt asks*
+    # (real_new_colour_ceiling: the same question the model gets, asked of real pictures), how
+    # many there were, and the model's own kind top-1 on just those prompts, to compare like
+    # with like (a hue rotation cannot re-colour every product).
+    real_new_colour_kind_top1: float = float("nan")
+    real_new_colour_colour_match: float = float("nan")
+    real_new_colour_pictures: int = 0
+    kind_top1_where_real_new_colour: float = float("nan")
     # The colour-blind second judge (shared/eval/lite2_kind.py: Lite2 features, grey, product
     # centroids of real catalog pictures) and its ceiling on those pictures, each left out.
     lite2_kind_top1: float = float("nan")
@@ -192,6 +201,54 @@ def real_recoloured_ceiling(
     return {**scores, "colour_match": sum(read) / len(read), "pictures": float(len(read))}
 
 
+def real_new_colour_ceiling(
+    data: Path, prompts: list[str], embed: Embed, evaluator: Evaluator
+) -> dict[str, Any]:
+    """kind_scores for *real* pictures of the grid's products in the colour each prompt asks:
+    every base render (one per art style; the default builder's ``__base`` files, so a shop
+    catalog without them gets no figure) of the prompt's product, re-coloured by the catalog
+    builder's own method (``augment.recolour``, kept only where the result reads as that colour)
+    and judged exactly like the grid's cells, among all of ``prompts``. For
+    ``unseen_colour_prompts`` the colours were never paired with these products in training,
+    so this is what the judge gives a real product in a new colour, the question those prompts
+    ask of a model (the catalog's own recolours, ``real_recoloured_ceiling``, are training
+    pictures the judge has seen in that colour); for held-out products, what it gives a real
+    picture of a product it never saw, in the colour asked. ``"prompts"``: those with at least
+    one such picture, so a model can be read on the same ones."""
+    from shared.catalog.augment import recolour
+    from shared.catalog.format import load_catalog
+    from shared.eval.baseline import cut_out, on_white
+
+    wanted: dict[str, list[str]] = {}  # product -> the colour prompts that ask for it
+    for p in prompts:
+        if colour_of(p):
+            wanted.setdefault(without_colour(p), []).append(p)
+    images: list[Image.Image] = []
+    cells: list[str] = []
+    for it in sorted(load_catalog(data), key=lambda it: it.file_name):
+        kinds = {without_colour(c) for c in it.captions} & wanted.keys()
+        if "__base" not in it.file_name or not kinds:
+            continue
+        with Image.open(it.path) as im:
+            cut = cut_out(im.convert("RGB"))
+        for kind in sorted(kinds):
+            for prompt in wanted[kind]:
+                changed = recolour(cut, colour_of(prompt) or "")
+                if changed is not None:
+                    images.append(on_white(changed))
+                    cells.append(prompt)
+    if len(set(cells)) < 2:
+        return {}
+    scores = kind_scores(images, cells, prompts, embed, evaluator)
+    read = [product_colour(im) == colour_of(c) for im, c in zip(images, cells, strict=True)]
+    return {
+        **scores,
+        "colour_match": sum(read) / len(read),
+        "pictures": float(len(read)),
+        "prompts": sorted(set(cells)),
+    }
+
+
 @dataclass
 class ExportReport:
     version: str
@@ -265,6 +322,16 @@ def grid(
                 again = real_recoloured_ceiling(data, prompts, embed, evaluator)
                 report.real_recoloured_kind_top1 = again.get("kind_top1", float("nan"))
                 report.real_recoloured_colour_match = again.get("colour_match", float("nan"))
+                new = real_new_colour_ceiling(data, prompts, embed, evaluator)
+                if new:
+                    report.real_new_colour_kind_top1 = new["kind_top1"]
+                    report.real_new_colour_colour_match = new["colour_match"]
+                    report.real_new_colour_pictures = int(new["pictures"])
+                    same = [i for i, c in enumerate(cells) if c in set(new["prompts"])]
+                    mine = kind_scores(
+                        [pil[i] for i in same], [cells[i] for i in same], prompts, embed, evaluator
+                    )
+                    report.kind_top1_where_real_new_colour = mine["kind_top1"]
     if data is not None and len(prompts) > 1:
         from shared.eval.lite2_kind import lite2_kind_scores
 

@@ -299,6 +299,8 @@ def curve(
             "nearest_train_distance": u["nearest_train_distance"],
             "real_kind_top1": u["real_kind_top1"],
             "real_recoloured_kind_top1": u["real_recoloured_kind_top1"],
+            "real_new_colour_kind_top1": u["real_new_colour_kind_top1"],
+            "kind_top1_where_real_new_colour": u["kind_top1_where_real_new_colour"],
             "lite2_kind_top1": u["lite2_kind_top1"],
             "real_lite2_kind_top1": u["real_lite2_kind_top1"],
             "held_out_kind_top1": m["held_out"]["kind_top1"],
@@ -329,6 +331,10 @@ def plot(run_dirs: list[Path], out: Path, prompts: int = 128, baseline: Path | N
         if recoloured is not None and recoloured == recoloured:
             point = (unseen["real_recoloured_colour_match"], recoloured)
             references["real renders, recoloured by the catalog"] = point
+        new = unseen.get("real_new_colour_kind_top1")  # measured since session 15
+        if new is not None and new == new:
+            point = (unseen["real_new_colour_colour_match"], new)
+            references["real renders, recoloured into the asked (new) colour"] = point
     kind_curve_plot(
         curves,
         out,

@@ -17,6 +17,7 @@ from shared.training.export import (
     kind_candidates_for,
     kind_scores,
     real_kind_ceiling,
+    real_new_colour_ceiling,
     real_recoloured_ceiling,
 )
 from shared.training.kind_check import judge_check, measure
@@ -108,6 +109,39 @@ def test_recoloured_ceiling_judges_each_product_in_a_colour_it_was_rendered_in(
     assert real["kind_top1"] >= 0.5  # chance 1/4
     none = real_recoloured_ceiling(tmp_path, ["purple grey bar"], hash_encoder.encode, evaluator)
     assert none == {}
+
+
+def test_new_colour_ceiling_recolours_real_base_renders_into_the_asked_colour(
+    tiny_evaluator: tuple[Path, dict[str, float]], hash_encoder: HashEncoder, tmp_path: Path
+) -> None:
+    rng = np.random.default_rng(9)
+    (tmp_path / "images").mkdir()
+    items = []
+    for shape in SHAPES:  # one red base render and one red jittered copy per product
+        for variant in ("base", "jitter"):
+            name = f"images/{shape}__flat__{variant}.png"
+            draw_shape(shape, COLOURS["red"], rng, SIZE).save(tmp_path / name)
+            items.append(CatalogItem(name, [f"red {shape}", shape], "toys", "train", shape))
+    grey = "images/grey bar__flat__base.png"  # no hue to rotate: no picture in a new colour
+    draw_shape("bar", (128, 128, 128), rng, SIZE).save(tmp_path / grey)
+    items.append(CatalogItem(grey, ["grey bar"], "toys", "train", "grey bar"))
+    write_metadata(tmp_path, items)
+    prompts = [f"blue {s}" for s in SHAPES] + ["blue grey bar", "circle"]
+    evaluator = load_evaluator(tiny_evaluator[0])
+    real = real_new_colour_ceiling(tmp_path, prompts, hash_encoder.encode, evaluator)
+    # Base renders only (not the jittered copies), re-coloured blue; the grey bar and the prompt
+    # without a colour word have none, but stay among the candidates as for a model's cells.
+    assert real["pictures"] == len(SHAPES)
+    assert real["prompts"] == sorted(f"blue {s}" for s in SHAPES)
+    assert real["kind_candidates"] == len(prompts)
+    assert real["colour_match"] == 1.0  # flat shapes hue-rotated into blue read as blue
+    assert 0.0 <= real["kind_top1"] <= real["kind_top5"] <= 1.0
+    assert (
+        real_new_colour_ceiling(
+            tmp_path, ["blue grey bar", "circle"], hash_encoder.encode, evaluator
+        )
+        == {}
+    )
 
 
 def test_kind_check_measures_both_prompt_sets(
