@@ -159,7 +159,10 @@ class Generator(nn.Module):
             self.cfg.exemplar_warp,
         )
 
-    def forward(self, z: torch.Tensor, text_emb: torch.Tensor) -> torch.Tensor:
+    def _trunk(
+        self, z: torch.Tensor, text_emb: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """The last layer's output and the exemplar map at its size (None for dfgan)."""
         guide = self.guide(z, text_emb)
         cond = torch.cat([z, text_emb * self.cfg.text_scale], dim=1)
         x = self.fc(z).view(z.shape[0], -1, 4, 4)
@@ -168,16 +171,36 @@ class Generator(nn.Module):
         if guide is not None:
             guide = _resized(guide, x.shape[-1]).to(x.dtype)
             x = torch.cat([x, guide], dim=1)
-        rgb = self.to_rgb(x)
-        if self.residual:
-            assert guide is not None
-            gain, offset = rgb.chunk(2, dim=1)
-            rgb = guide * (1.0 + gain) + offset
-        elif self.hue != "off":
-            assert guide is not None
-            if self.hue in ("global", "colourise"):  # one setting per picture: maps' mean
-                rgb = rgb.mean(dim=(2, 3), keepdim=True).expand_as(rgb)
-            rgb = hue_recolour(guide, rgb, self.gamma_range, self.sat_floor, self.cfg.exemplar_lift)
+        return self.to_rgb(x), guide
+
+    def recolour_params(
+        self, z: torch.Tensor, text_emb: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """(the retrieved, warped picture, the re-colour maps G predicts for it), for the
+        constrained-output designs (``exemplar_hue`` not "off"): ``recolour(picture, maps)`` is
+        what ``forward`` draws, so a caller can look at or change the maps first."""
+        if self.hue == "off" or self.residual:
+            raise ValueError("recolour_params needs g_arch exemplar with exemplar_hue set")
+        rgb, guide = self._trunk(z, text_emb)
+        assert guide is not None
+        if self.hue in ("global", "colourise"):  # one setting per picture: maps' mean
+            rgb = rgb.mean(dim=(2, 3), keepdim=True).expand_as(rgb)
+        return guide, rgb
+
+    def recolour(self, picture: torch.Tensor, params: torch.Tensor) -> torch.Tensor:
+        return hue_recolour(
+            picture, params, self.gamma_range, self.sat_floor, self.cfg.exemplar_lift
+        )
+
+    def forward(self, z: torch.Tensor, text_emb: torch.Tensor) -> torch.Tensor:
+        if self.hue != "off" and not self.residual:
+            rgb = self.recolour(*self.recolour_params(z, text_emb))
+        else:
+            rgb, guide = self._trunk(z, text_emb)
+            if self.residual:
+                assert guide is not None
+                gain, offset = rgb.chunk(2, dim=1)
+                rgb = guide * (1.0 + gain) + offset
         # Linear RGB while training, clamped when sampling (as StyleGAN): with a tanh, pushing the
         # white backgrounds towards exactly +1 saturated it and froze G in one of our runs.
         return rgb if self.training else rgb.clamp(-1.0, 1.0)

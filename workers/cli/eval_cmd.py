@@ -118,11 +118,18 @@ def kinds(
     grids: Annotated[
         Path | None, typer.Option(help="MODEL_DIR/baseline: keep each prompt set's grid here")
     ] = None,
+    tradeoff: Annotated[
+        bool,
+        typer.Option(
+            help="MODEL_DIR: kind and colour with parts of the re-colour output turned off"
+        ),
+    ] = False,
 ) -> None:
     """Kind and colour accuracy at scale (docs/gan.md): a model, the retrieve + recolour
     baseline, every snapshot of a run (curve), the curves of several runs (plot), the
     judge itself on real pictures of each split (judge), or how much of the catalog the
-    re-colour output can make black or white at each range (ceiling)."""
+    re-colour output can make black or white at each range (ceiling); with --tradeoff, a
+    model's kind and colour with parts of its re-colour output turned off."""
     import json
 
     from shared.training import kind_check
@@ -164,6 +171,16 @@ def kinds(
         for run in run_dir:
             for row in kind_check.curve(run, data, embed, judge, prompts, seeds, seed):
                 typer.echo(json.dumps(row))
+        return
+    if tradeoff:
+        from shared.training.recolour_tradeoff import tradeoff as read_tradeoff
+
+        typer.echo(f"{'re-colour output':<36} {'kind top-1':>10} {'top-5':>6} {'colour':>6}")
+        for setting in read_tradeoff(model, data, embed, judge, prompts, seeds, seed):
+            typer.echo(
+                f"{setting['setting']:<36} {setting['kind_top1']:>10.3f} "
+                f"{setting['kind_top5']:>6.3f} {setting['colour_match']:>6.3f}"
+            )
         return
     report = kind_check.measure(model, data, embed, judge, prompts, seeds, seed, grids=grids)
     typer.echo(json.dumps(report, indent=2))
