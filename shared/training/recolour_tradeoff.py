@@ -38,6 +38,7 @@ class Setting:
     tint: float = 1.0  # the tint's strength, as a share of the predicted one
     keep_saturation: bool = False  # saturation gain 1 (the picture's own chroma strength)
     mix: float | None = None  # the mix towards one hue (0..1) instead of the predicted one
+    unchanged: bool = False  # every map zero: the retrieved, warped picture as it is
 
 
 SETTINGS = (
@@ -47,12 +48,15 @@ SETTINGS = (
     Setting("no tint, saturation kept", tint=0.0, keep_saturation=True),
     Setting("no tint, saturation kept, one hue", tint=0.0, keep_saturation=True, mix=1.0),
     Setting("hue rotation only", tint=0.0, keep_saturation=True, mix=0.0),
+    Setting("the retrieved picture, unchanged", unchanged=True),
 )
 
 
 def adjusted(params: torch.Tensor, setting: Setting) -> torch.Tensor:
     """``params`` [B, 8, H, W] with the setting's maps replaced (inverting each map's squashing
     in ``hue_recolour`` so the value it applies is the one asked)."""
+    if setting.unchanged:
+        return torch.zeros_like(params)  # zeros are the identity (shared/gan/recolour.py)
     out = params.clone()
     out[:, TINT] = torch.atanh((torch.tanh(params[:, TINT]) * setting.tint).clamp(-0.999, 0.999))
     if setting.keep_saturation:
@@ -100,3 +104,55 @@ def tradeoff(
             }
         )
     return rows
+
+
+def real_new_colour_point(
+    data: Path, embed: Embed, evaluator: Evaluator, prompts: int = 128, seed: int = 1
+) -> dict[str, float]:
+    """Real pictures of the same products re-coloured into the asked colours by the catalog's
+    own method (``export.real_new_colour_ceiling``): where a real picture sits on this plane."""
+    from shared.training.export import real_new_colour_ceiling
+
+    chosen = unseen_colour_prompts(data, prompts, seed)
+    found = real_new_colour_ceiling(data, chosen, embed, evaluator)
+    if not found:
+        return {}
+    return {k: float(found[k]) for k in ("kind_top1", "colour_match", "pictures")}
+
+
+def plot(rows: list[dict[str, float | str]], real: dict[str, float], out: Path) -> None:
+    """Kind top-1 against colour right, one point per setting, and the real pictures' point."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7.5, 5))
+    xs = [float(r["colour_match"]) for r in rows]
+    ys = [float(r["kind_top1"]) for r in rows]
+    ax.scatter(xs, ys, color="tab:blue", zorder=3, label="the model's samples, per setting")
+    for r, x, y in zip(rows, xs, ys, strict=True):
+        ax.annotate(
+            str(r["setting"]), (x, y), textcoords="offset points", xytext=(6, 4), fontsize=8
+        )
+    if real:
+        ax.scatter(
+            [real["colour_match"]],
+            [real["kind_top1"]],
+            marker="*",
+            s=180,
+            color="tab:red",
+            zorder=3,
+            label=f"real pictures re-coloured into the asked colour (n = {real['pictures']:.0f})",
+        )
+    ax.axhline(0.5, color="grey", linestyle=":", label="issue 17's bar (kind top-1 0.5)")
+    ax.axvline(0.85, color="grey", linestyle="--", label="issue 17's bar (colour 85%)")
+    ax.set_xlim(-0.02, 1.02)
+    ax.set_ylim(0.0, max(0.55, *ys) + 0.06)  # room for the top label under the title
+    ax.set_xlabel("colour right (the check)")
+    ax.set_ylabel("kind top-1, AdGen evaluator (chance 1/128)")
+    ax.set_title("Learnt products in unseen colours: the re-colour output's trade-off")
+    ax.legend(fontsize=8, loc="upper right")
+    fig.tight_layout()
+    fig.savefig(out, dpi=110)
+    plt.close(fig)

@@ -124,6 +124,9 @@ def kinds(
             help="MODEL_DIR: kind and colour with parts of the re-colour output turned off"
         ),
     ] = False,
+    plot_out: Annotated[
+        Path | None, typer.Option("--plot", help="--tradeoff: also draw it to this PNG")
+    ] = None,
 ) -> None:
     """Kind and colour accuracy at scale (docs/gan.md): a model, the retrieve + recolour
     baseline, every snapshot of a run (curve), the curves of several runs (plot), the
@@ -173,14 +176,24 @@ def kinds(
                 typer.echo(json.dumps(row))
         return
     if tradeoff:
-        from shared.training.recolour_tradeoff import tradeoff as read_tradeoff
+        from shared.training import recolour_tradeoff as trade
 
         typer.echo(f"{'re-colour output':<36} {'kind top-1':>10} {'top-5':>6} {'colour':>6}")
-        for setting in read_tradeoff(model, data, embed, judge, prompts, seeds, seed):
+        rows = trade.tradeoff(model, data, embed, judge, prompts, seeds, seed)
+        for setting in rows:
             typer.echo(
                 f"{setting['setting']:<36} {setting['kind_top1']:>10.3f} "
                 f"{setting['kind_top5']:>6.3f} {setting['colour_match']:>6.3f}"
             )
+        real = trade.real_new_colour_point(data, embed, judge, prompts, seed)
+        if real:
+            typer.echo(
+                f"{'real pictures, re-coloured (n=' + format(real['pictures'], '.0f') + ')':<36} "
+                f"{real['kind_top1']:>10.3f} {'':>6} {real['colour_match']:>6.3f}"
+            )
+        if plot_out is not None:
+            trade.plot(rows, real, plot_out)
+            typer.echo(f"plot: {plot_out}")
         return
     report = kind_check.measure(model, data, embed, judge, prompts, seeds, seed, grids=grids)
     typer.echo(json.dumps(report, indent=2))

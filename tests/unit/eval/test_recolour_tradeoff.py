@@ -37,6 +37,7 @@ def test_each_setting_replaces_only_its_maps() -> None:
     assert torch.allclose(
         _mix(adjusted(params, Setting("r", mix=0.0))[:, MIX]), torch.zeros(1), atol=1e-3
     )
+    assert torch.equal(adjusted(params, Setting("u", unchanged=True)), torch.zeros_like(params))
     untouched = [c for c in range(8) if c not in (SAT, MIX, TINT)]
     assert torch.equal(flat[:, untouched], params[:, untouched])
 
