@@ -7,6 +7,7 @@ RabbitMQ/Redis, Postgres and MinIO/S3 to run the same code against real services
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -380,3 +381,10 @@ def get_settings() -> Settings:
 def reset_settings_cache() -> None:
     """Tests and launchers that change ADGEN_* variables call this to re-read them."""
     get_settings.cache_clear()
+
+
+def inherited_environment() -> dict[str, str]:
+    """A copy of this process's environment, for a child process to start from (the worker
+    launcher adds its device and role). Settings are read only through `get_settings()`; this
+    module is the one place that touches the environment, so this copy lives here too."""
+    return dict(os.environ)

@@ -11,7 +11,6 @@ are enforced by a watchdog that restarts the process (workers/watchdog.py).
 from __future__ import annotations
 
 import logging
-import os
 import shutil
 import signal
 import socket
@@ -140,7 +139,9 @@ def child_command(
 def child_env(
     spec: WorkerSpec, base: dict[str, str] | None = None, metrics_port: int | None = None
 ) -> dict[str, str]:
-    env = dict(os.environ if base is None else base)
+    from shared.config import inherited_environment
+
+    env = inherited_environment() if base is None else dict(base)
     if metrics_port is not None:
         env["ADGEN_METRICS_PORT"] = str(metrics_port)
     env["CUDA_VISIBLE_DEVICES"] = spec.cuda_visible
