@@ -96,7 +96,9 @@ class GANConfig:
     exemplar_sat_floor: float = 0.5
     # How the re-colour output lightens: "gamma" (as every model before session 13) or
     # "lights" (the light greys move towards white, the dark ones stay: a white product keeps
-    # its outline; shared/gan/recolour.py). Darkening is the gamma either way.
+    # its outline; shared/gan/recolour.py) or "rim" (as "lights", and the product's rim goes
+    # dark as the rest goes light: an outline for drawings that have none). Darkening is the
+    # gamma in every case.
     exemplar_lift: str = "gamma"
     exemplar_per_concept: int = 6  # pictures kept per product (styles, placements, recolours)
     exemplar_warp: float = 1.0  # strength of the noise-driven affine warp (0: none)
@@ -111,8 +113,10 @@ class GANConfig:
         self.proj_taps = tuple(self.proj_taps)
         if self.d_arch not in ("dfgan", "projected", "hybrid"):
             raise ValueError(f"d_arch must be dfgan, projected or hybrid, got {self.d_arch!r}")
-        if self.exemplar_lift not in ("gamma", "lights"):
-            raise ValueError(f"exemplar_lift must be gamma or lights, got {self.exemplar_lift!r}")
+        if self.exemplar_lift not in ("gamma", "lights", "rim"):
+            raise ValueError(
+                f"exemplar_lift must be gamma, lights or rim, got {self.exemplar_lift!r}"
+            )
         if self.colour_ground not in ("level", "enclosed"):
             raise ValueError(f"colour_ground must be level or enclosed, got {self.colour_ground!r}")
         if self.exemplar_map not in ("grey", "rgb"):

@@ -19,6 +19,10 @@ G predicts four maps per pixel and this applies them to the retrieved, warped pi
   grey is low, can still become white. A gamma strong
   enough to make a drawing white (2^-2) lifts its dark-grey, anti-aliased outline to mid grey
   (0.24 -> 0.70), and a white product faded into the white ground (docs/gan.md, session 13).
+  With ``lift="rim"`` the lights move the same way and the product's rim (its pixels that
+  touch the border-connected ground) moves towards ``RIM_LEVEL`` by the same share: most Noto
+  drawings have no dark outline of their own, and without one a white product fades into the
+  white ground whatever the lift (docs/gan.md, session 15).
 
 White ground and black outlines have no chroma and sit at the gamma's fixed points, so they
 stay exactly and the drawing's structure survives every re-colouring; that is the point (the
@@ -40,6 +44,7 @@ from __future__ import annotations
 import math
 
 import torch
+import torch.nn.functional as F
 
 SAT_RANGE = 1.0  # log2 of the largest saturation gain
 GAMMA_RANGE = 0.7  # log2 of the largest gamma on the grey, by default
@@ -51,6 +56,9 @@ LIGHTS_FROM, LIGHTS_TO = 0.3, 0.6
 # ground (lab_colour.GROUND, 225), so a white product without an outline stays visible on the
 # white ground instead of vanishing into it.
 LIGHTS_TOP = 0.86
+# lift="rim": the product's rim darkens towards this grey as far as the rest lightens (HSV
+# value 0.25 is below augment.DARK_VALUE: it reads as an outline).
+RIM_LEVEL = 0.25
 TINT_RANGE = 0.6  # most chroma a tint adds, at mid grey (beyond it the colour leaves the gamut)
 _INV_SQRT3 = 1.0 / math.sqrt(3.0)
 _RED = (2.0 / math.sqrt(6.0), -1.0 / math.sqrt(6.0), -1.0 / math.sqrt(6.0))  # chroma-plane axes
@@ -83,18 +91,37 @@ def hue_recolour(
     sat = torch.exp2(torch.where(ts > 0, SAT_RANGE, -math.log2(sat_floor)) * ts)[:, None]
     tv = torch.tanh(v)[:, None]
     base = grey.clamp(min=1e-6) ** torch.exp2(gamma_range * tv)
-    if lift == "lights":
+    if lift in ("lights", "rim"):
         # HSV value (largest channel): a saturated red fill is light, an outline is not.
         value = x.amax(dim=1, keepdim=True)
         t = ((value - LIGHTS_FROM) / (LIGHTS_TO - LIGHTS_FROM)).clamp(0.0, 1.0)
         room = (LIGHTS_TOP - grey).clamp(min=0.0)  # lights already above it stay
         lights = (-tv).clamp(min=0.0) * t * t * (3.0 - 2.0 * t) * room
         base = torch.where(tv < 0, grey + lights, base)
+        if lift == "rim" and bool((tv < 0).any()):  # the rim's ground search only when lightening
+            # The product's rim (pixels that touch the ground) goes dark as the rest lightens,
+            # by the same share: a drawing with no outline of its own (most Noto art) then
+            # keeps one when it is made white, instead of fading into the white ground.
+            rim = _rim(x)
+            darker = (-tv).clamp(min=0.0) * (grey - RIM_LEVEL).clamp(min=0.0)
+            base = torch.where(tv < 0, base - rim * (base - grey + darker), base)
     new_chroma = sat * (cos * chroma + sin * turned)
     if params.shape[1] == 8:
         new_chroma = _colourise(new_chroma, base, params.float()[:, 4:])
     out = base + new_chroma
     return (out * 2.0 - 1.0).to(picture.dtype)
+
+
+def _rim(x: torch.Tensor) -> torch.Tensor:
+    """[B, 1, H, W], no gradient: 1 on product pixels with a ground pixel among their 8
+    neighbours, else 0. The ground is the near-white connected to the border
+    (``losses.enclosed_product``), so the white a drawing encloses (a plate's fill, a
+    lollipop's swirl) gets no rim of its own."""
+    from shared.gan.losses import enclosed_product
+
+    product = enclosed_product(x)
+    near = F.max_pool2d(1.0 - product, kernel_size=3, stride=1, padding=1)
+    return near * product
 
 
 def _colourise(chroma: torch.Tensor, grey: torch.Tensor, params: torch.Tensor) -> torch.Tensor:

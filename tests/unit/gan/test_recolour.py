@@ -210,3 +210,54 @@ def test_lights_lift_whitens_the_fill_and_keeps_the_outline() -> None:
     assert params.grad is not None and torch.isfinite(params.grad).all()
     with pytest.raises(ValueError, match="exemplar_lift"):
         GANConfig(exemplar_lift="levels")
+
+
+def _drawing() -> torch.Tensor:
+    """[1, 3, 12, 12] in [-1, 1]: white ground, a light-grey 8x8 square with no outline, and a
+    white 2x2 hole inside it (enclosed white, not ground)."""
+    x = torch.ones(1, 3, 12, 12)
+    x[..., 2:10, 2:10] = 0.7
+    x[..., 5:7, 5:7] = 1.0
+    return x * 2 - 1
+
+
+def test_rim_lift_gives_a_white_product_an_outline_where_it_meets_the_ground() -> None:
+    """exemplar_lift "rim": as "lights", and the pixels of the product that touch the
+    border-connected ground go dark by the same share as the rest goes light, so a drawing
+    with no outline of its own keeps one when it is made white. The white it encloses gets no
+    rim, and without lightening nothing differs from "lights"."""
+    from shared.catalog.augment import DARK_VALUE
+    from shared.gan.recolour import LIGHTS_TOP, RIM_LEVEL
+
+    full = _params(0.0, val=-50.0, shape=(1, 12, 12))
+    rim = (hue_recolour(_drawing(), full, 2.0, lift="rim") + 1) / 2
+    lights = (hue_recolour(_drawing(), full, 2.0, lift="lights") + 1) / 2
+    edge = torch.zeros(12, 12, dtype=torch.bool)
+    edge[2:10, 2:10] = True
+    edge[3:9, 3:9] = False  # the square's outermost ring of pixels
+    assert torch.allclose(rim[0, :, edge], torch.full((3, 28), RIM_LEVEL), atol=1e-4)
+    assert RIM_LEVEL < DARK_VALUE  # reads as an outline
+    inner = torch.zeros(12, 12, dtype=torch.bool)
+    inner[3:9, 3:9] = True
+    assert torch.equal(rim[0, :, inner], lights[0, :, inner])  # the hole's edge: no rim
+    assert torch.allclose(lights[0, :, edge], torch.full((3, 28), LIGHTS_TOP), atol=1e-4)
+    assert float(rim[0, :, 0, 0].min()) == 1.0  # the ground stays white
+    half = (
+        hue_recolour(
+            _drawing(), _params(0.0, val=-math.atanh(0.5), shape=(1, 12, 12)), 2.0, lift="rim"
+        )
+        + 1
+    ) / 2
+    assert torch.allclose(
+        half[0, :, 2, 2], torch.full((3,), 0.7 - 0.5 * (0.7 - RIM_LEVEL)), atol=1e-3
+    )
+    for val in (0.0, 50.0):  # identity and darkening: exactly "lights"
+        params = _params(0.3, sat=0.5, val=val, shape=(1, 12, 12))
+        assert torch.equal(
+            hue_recolour(_drawing(), params, 2.0, lift="rim"),
+            hue_recolour(_drawing(), params, 2.0, lift="lights"),
+        )
+    params = torch.randn(1, 8, 12, 12, requires_grad=True)
+    hue_recolour(_drawing(), params, 2.0, lift="rim").sum().backward()
+    assert params.grad is not None and torch.isfinite(params.grad).all()
+    assert GANConfig(exemplar_lift="rim").exemplar_lift == "rim"
