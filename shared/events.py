@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import unicodedata
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
@@ -44,10 +45,20 @@ def _no_control_chars(v: str) -> str:
     return v.strip()
 
 
+def _visible(v: str) -> bool:
+    """Whether any character would draw something (letters, digits, marks, punctuation,
+    symbols): not only spaces, zero-width and format characters."""
+    return any(unicodedata.category(c)[0] not in "ZC" for c in v)
+
+
 def _text(max_len: int, min_len: int = 1) -> Any:
-    return Annotated[
-        str, Field(min_length=min_len, max_length=max_len), AfterValidator(_no_control_chars)
-    ]
+    def check(v: str) -> str:
+        v = _no_control_chars(v)
+        if min_len and not _visible(v):  # checked after the strip: "   " is empty too
+            raise ValueError("must not be empty (or only spaces and invisible characters)")
+        return v
+
+    return Annotated[str, Field(min_length=min_len, max_length=max_len), AfterValidator(check)]
 
 
 def _check_size(v: str) -> str:
@@ -103,7 +114,8 @@ class BrandKit(_Strict):
 
 
 class CreativeSpec(_Strict):
-    count: int = Field(default=1, ge=1)
+    # strict: "5", 5.0 and true are not a count (JSON has integers for that)
+    count: int = Field(default=1, ge=1, strict=True)
     sizes: list[AdSize] = Field(default_factory=lambda: [DEFAULT_SIZE], min_length=1)
     style: Style = "clean"
     seed: int | None = Field(default=None, ge=0, le=2**31 - 1)
@@ -183,18 +195,40 @@ def hash_payload(dump: dict[str, Any]) -> str:
     return hashlib.sha256(_canonical(dump).encode()).hexdigest()
 
 
+REASON_CHARS = 500  # a reason is one printable line of at most this many characters
+
+
+def one_line(text: str, limit: int = REASON_CHARS) -> str:
+    """``text`` as one printable line: every character that is not printable (newlines, NUL,
+    format and separator characters) written as its escape, then capped at ``limit``
+    characters. A reason quotes what the producer sent (field names, values), and it goes to
+    a log line, a database text column (PostgreSQL refuses NUL) and a dead letter."""
+    if len(text) > limit * 4:  # escapes at most quadruple a character: never escape megabytes
+        text = text[: limit * 4]
+    clean = "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
+    if len(clean) <= limit:
+        return clean
+    return clean[: limit - 1] + "…"
+
+
 class Rejection(BaseModel):
-    """Why a raw message is not a valid event. `event_id` only when one could be read safely."""
+    """Why a raw message is not a valid event. `event_id` only when one could be read safely.
+    The reason is always one printable line of at most `REASON_CHARS` characters."""
 
     reason: str
     event_id: str | None = None
     payload: str = ""
 
+    @field_validator("reason")
+    @classmethod
+    def _one_line(cls, v: str) -> str:
+        return one_line(v)
+
 
 def _safe_event_id(data: Any) -> str | None:
     if isinstance(data, dict):
         eid = data.get("event_id")
-        if isinstance(eid, str) and re.match(ID_PATTERN, eid):
+        if isinstance(eid, str) and re.fullmatch(ID_PATTERN, eid):  # "$" would admit a final "\n"
             return eid
     return None
 
@@ -252,14 +286,30 @@ def parse_event(raw: str | bytes | dict[str, Any]) -> CampaignEvent | Rejection:
     """Validate any raw message. Never raises for bad input: returns a Rejection with the reason."""
     settings = get_settings()
     cap = settings.rejected_payload_bytes
-    if isinstance(raw, dict):
+    if isinstance(raw, dict):  # a decoded JSON object (Celery's JSON serializer): same limits
         data: Any = raw
-        text = json.dumps(raw, default=str)[: cap * 2]
+        try:
+            whole = json.dumps(raw, default=str, ensure_ascii=False)
+        except (TypeError, ValueError, RecursionError) as exc:
+            return Rejection(
+                reason=f"event object cannot be read: {type(exc).__name__}",
+                event_id=_safe_event_id(raw),
+                payload="(an object that cannot be written as JSON)",
+            )
+        size = len(whole.encode("utf-8", "surrogatepass"))
+        if size > settings.max_event_bytes:
+            return Rejection(
+                reason=f"payload of {size} bytes exceeds the {settings.max_event_bytes}-byte limit",
+                event_id=_safe_event_id(raw),
+                payload=cap_payload(whole, cap),
+            )
+        text = whole[: cap * 2]
     else:
         size = len(raw)
         if size > settings.max_event_bytes:
             return Rejection(
                 reason=f"payload of {size} bytes exceeds the {settings.max_event_bytes}-byte limit",
+                event_id=peek_event_id(raw),
                 payload=cap_payload(raw, cap),
             )
         if isinstance(raw, bytes):
@@ -267,14 +317,20 @@ def parse_event(raw: str | bytes | dict[str, Any]) -> CampaignEvent | Rejection:
                 text = raw.decode("utf-8")
             except UnicodeDecodeError as exc:
                 return Rejection(
-                    reason=f"payload is not UTF-8: {exc}", payload=cap_payload(raw, cap)
+                    reason=f"payload is not UTF-8: {exc}",
+                    event_id=peek_event_id(raw),
+                    payload=cap_payload(raw, cap),
                 )
         else:
             text = raw
         try:
             data = json.loads(text)
         except (json.JSONDecodeError, RecursionError) as exc:
-            return Rejection(reason=f"payload is not JSON: {exc}", payload=cap_payload(text, cap))
+            return Rejection(
+                reason=f"payload is not JSON: {exc}",
+                event_id=peek_event_id(text),
+                payload=cap_payload(text, cap),
+            )
     if not isinstance(data, dict):
         return Rejection(reason="event must be a JSON object", payload=cap_payload(text, cap))
     version = data.get("schema_version", SCHEMA_VERSION)

@@ -97,7 +97,9 @@ def open_handoff(message: Any, key: str | None, payload_cap: int) -> Handoff | R
         expected = _mac(body, key)
     except (TypeError, ValueError, RecursionError):
         return no("unreadable hand-off")
-    if not hmac.compare_digest(expected, message["mac"]):
+    mac = message["mac"]
+    # compare_digest refuses non-ASCII text with a TypeError; such a MAC cannot match.
+    if not mac.isascii() or not hmac.compare_digest(expected, mac):
         return no("MAC does not verify (not sealed by one of our generate workers)")
     # From here on the content was written by our own worker; still decode defensively.
     try:

@@ -49,9 +49,13 @@ def _rejection(reason: str, body: Any, cap: int) -> Rejection:
 def _published_at(value: Any, now: float) -> float | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
-    if not math.isfinite(value) or abs(value - now) > _PLAUSIBLE_CLOCK_SKEW_S:
+    try:
+        seconds = float(value)
+    except OverflowError:  # an int beyond any float
         return None
-    return float(value)
+    if not math.isfinite(seconds) or abs(seconds - now) > _PLAUSIBLE_CLOCK_SKEW_S:
+        return None
+    return seconds
 
 
 def unpack_task_args(
@@ -61,6 +65,10 @@ def unpack_task_args(
     message itself is malformed (no body, several bodies, unknown keyword arguments)."""
     args, kwargs = list(args), dict(kwargs)
     if "raw" in kwargs:  # the body passed by name
+        if args:
+            return _rejection(
+                "the event is given both by position and by name (raw)", kwargs["raw"], cap
+            )
         args.insert(0, kwargs.pop("raw"))
     unknown = sorted(set(kwargs) - KNOWN_KWARGS)
     body = args[0] if args else None

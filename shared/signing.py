@@ -23,6 +23,7 @@ def verify(body: str, signature: str | None, key: str) -> str | None:
     """None when the signature is valid; otherwise the reason it is not."""
     if not signature:
         return "event is not signed (signing is required on this deployment)"
-    if not hmac.compare_digest(sign(body, key), signature):
+    # compare_digest refuses non-ASCII text with a TypeError; such a signature cannot match.
+    if not signature.isascii() or not hmac.compare_digest(sign(body, key), signature):
         return "event signature does not match its body (tampered or wrong key)"
     return None

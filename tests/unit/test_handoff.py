@@ -75,6 +75,7 @@ def test_forged_handoffs_plant_nothing(split: tuple[Context, list[dict[str, Any]
         {"event": body, "images": {}, "generate_ms": 0},  # the old, unsealed format
         seal(ev, 1, images, 0.0, "a-producers-guess"),  # wrong key
         {**seal(ev, 1, images, 0.0, KEY), "attempt": 2},  # altered after sealing
+        {**seal(ev, 1, images, 0.0, KEY), "mac": "é"},  # compare_digest raises on non-ASCII
         "not even a dict",
     ]
     for message in forged:
