@@ -13,6 +13,8 @@ from __future__ import annotations
 import importlib.resources
 import logging
 import re
+import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -53,6 +55,21 @@ CJK_INSTALL = (
 _NOTO_FACE = {"ja": 0, "ko": 1, "zh": 2, "zh-cn": 2, "zh-sg": 2, "zh-tw": 3, "zh-hk": 4, "zh-mo": 4}
 # Han, kana, Hangul, CJK punctuation and full-width forms.
 _CJK = re.compile("[\u1100-\u11ff\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]")
+# Scripts DejaVu lacks, with the Debian package and file names of faces that draw them. No
+# wheel ships them, so without the package their letters are left out of an ad (drawable()).
+SCRIPT_PACKAGES = "fonts-noto-core"
+SCRIPT_FILES: dict[str, tuple[str, ...]] = {
+    "thai": ("NotoSansThai-Regular.ttf", "NotoSansThaiUI-Regular.ttf", "NotoSerifThai-Regular.ttf"),
+    "devanagari": (
+        "NotoSansDevanagari-Regular.ttf",
+        "NotoSansDevanagariUI-Regular.ttf",
+        "NotoSerifDevanagari-Regular.ttf",
+    ),
+}
+_SCRIPT_CHARS = {
+    "thai": re.compile("[\u0e00-\u0e7f]"),
+    "devanagari": re.compile("[\u0900-\u097f\ua8e0-\ua8ff]"),
+}
 log = logging.getLogger(__name__)
 
 
@@ -85,26 +102,72 @@ def latin_font(bold: bool = False, serif: bool = False) -> FontSpec:
 
 
 _NOT_A_CHARACTER = "\U0010fffd"  # private use: no font we use maps it, so it draws .notdef
+_ZWJ = "\u200d"
 
 
-@lru_cache(maxsize=8)
+@lru_cache(maxsize=16)
+def _basic(path: str, index: int) -> ImageFont.FreeTypeFont:
+    """The face without Raqm: one code point is one glyph from the character map, so a
+    character the face lacks draws .notdef (Raqm would draw a combining mark it lacks on a
+    dotted circle instead, and that differs from .notdef)."""
+    return ImageFont.truetype(path, size=24, index=index, layout_engine=ImageFont.Layout.BASIC)
+
+
+@lru_cache(maxsize=16)
 def _notdef_mask(path: str, index: int) -> bytes:
-    return bytes(_load(path, index, 24).getmask(_NOT_A_CHARACTER))
+    return bytes(_basic(path, index).getmask(_NOT_A_CHARACTER))
 
 
 @lru_cache(maxsize=1 << 14)
 def has_glyph(spec: FontSpec, char: str) -> bool:
-    """Whether the face draws `char` as itself rather than its "missing glyph" box."""
+    """Whether the face's character map has `char` (it draws something other than its
+    "missing glyph" box when looked up on its own, without shaping)."""
     if char.isspace():
         return True
-    return bytes(spec.at(24).getmask(char)) != _notdef_mask(spec.path, spec.index)
+    return bytes(_basic(spec.path, spec.index).getmask(char)) != _notdef_mask(spec.path, spec.index)
+
+
+def _extends(char: str) -> bool:
+    """Whether `char` belongs to the cluster before it: combining marks (M*: accents, Thai
+    and Devanagari vowel signs and tone marks, variation selectors, the keycap U+20E3), the
+    zero-width joiner, emoji skin tones and tag characters."""
+    return (
+        unicodedata.category(char)[0] == "M"
+        or char == _ZWJ
+        or "\U0001f3fb" <= char <= "\U0001f3ff"
+        or "\U000e0020" <= char <= "\U000e007f"
+    )
+
+
+def clusters(text: str) -> Iterator[str]:
+    """`text` in grapheme clusters (simplified): a base character with the marks after it, and
+    whatever a zero-width joiner joins to it ("🏃\u200d♀️" is one)."""
+    cluster, joined = "", False
+    for char in text:
+        if cluster and (joined or _extends(char)):
+            cluster += char
+        else:
+            if cluster:
+                yield cluster
+            cluster = char
+        joined = char == _ZWJ
+    if cluster:
+        yield cluster
 
 
 def drawable(text: str, spec: FontSpec) -> str:
-    """`text` without the characters `spec` cannot draw (emoji in a title, for instance), so an
-    ad never shows "tofu" boxes; whitespace left behind is collapsed."""
-    kept = "".join(c for c in text if has_glyph(spec, c))
-    return " ".join(kept.split())
+    """`text` without what `spec` cannot draw (emoji in a title, for instance), so an ad never
+    shows "tofu" boxes or marks on dotted circles: a cluster whose base character the face
+    lacks goes whole (a Thai letter with its vowel and tone marks), else only the marks it
+    lacks ("1️⃣" keeps its "1", not the keycap); whitespace left behind is collapsed."""
+    kept = []
+    for cluster in clusters(text):
+        base = cluster[0]
+        if base.isspace():
+            kept.append(base)  # a mark on a space would sit on a dotted circle
+        elif not _extends(base) and has_glyph(spec, base):
+            kept.append(base + "".join(c for c in cluster[1:] if has_glyph(spec, c)))
+    return " ".join("".join(kept).split())
 
 
 def _packaged_cjk() -> tuple[tuple[str, str], ...]:
@@ -167,11 +230,45 @@ def needs_cjk(text: str, locale: str = "") -> bool:
     return locale[:2].lower() in ("ja", "zh") or bool(_CJK.search(text))
 
 
+@lru_cache(maxsize=1)
+def _scanned_scripts() -> dict[str, tuple[tuple[str, str], ...]]:
+    found: dict[str, list[tuple[str, str]]] = {script: [] for script in SCRIPT_FILES}
+    for folder in FONT_DIRS:
+        root = Path(folder).expanduser()
+        if not root.is_dir():
+            continue
+        for script, names in SCRIPT_FILES.items():
+            for name in names:
+                for regular in sorted(root.rglob(name)):
+                    bold = regular.with_name(regular.name.replace("Regular", "Bold"))
+                    found[script].append((str(regular), str(bold if bold.exists() else regular)))
+    return {script: tuple(dict.fromkeys(pairs)) for script, pairs in found.items()}
+
+
+def script_font(script: str, bold: bool = False) -> FontSpec | None:
+    """An installed face for `script` ("thai", "devanagari"), or None."""
+    if found := _scanned_scripts().get(script):
+        regular, heavy = found[0]
+        return FontSpec(heavy if bold else regular)
+    return None
+
+
+def _visible(text: str) -> int:
+    return sum(not c.isspace() for c in text)
+
+
 def font_for(text: str, locale: str, bold: bool = False, serif: bool = False) -> FontSpec:
-    """The face that can draw `text` for `locale`: CJK when either asks for it, else DejaVu."""
+    """The face that can draw `text` for `locale`: CJK when either asks for it; for Thai or
+    Devanagari text an installed face of that script when it draws more of the text than
+    DejaVu (a script face may lack Latin letters); else DejaVu."""
     if needs_cjk(text, locale):
         return cjk_font(bold, locale)
-    return latin_font(bold, serif)
+    latin = latin_font(bold, serif)
+    for script, chars in _SCRIPT_CHARS.items():
+        face = script_font(script, bold) if chars.search(text) else None
+        if face and _visible(drawable(text, face)) > _visible(drawable(text, latin)):
+            return face
+    return latin
 
 
 @dataclass(frozen=True)
@@ -182,19 +279,38 @@ class ScriptSupport:
     locales: str
     font: str | None  # "path#face" that draws the sample, None when nothing does
     fix: str = ""  # how to get a font, when none
+    optional: bool = False  # without a font its letters are left out; nothing fails
 
 
 _SAMPLES = {
     "latin": ("Latin (en, de, fr, es, …)", "Aa€ßéñ"),
     "cjk": ("Chinese, Japanese, Korean (zh-*, ja-JP)", "中文日本語かな한국"),
+    "thai": ("Thai (th-TH)", "กขคภาษาไทย"),
+    "devanagari": ("Devanagari (hi-IN, mr-IN, ne-NP)", "कखगहिन्दी"),
+}
+_FIXES = {
+    "latin": "reinstall matplotlib",
+    "cjk": CJK_INSTALL,
+    "thai": f"apt-get install {SCRIPT_PACKAGES}",
+    "devanagari": f"apt-get install {SCRIPT_PACKAGES}",
 }
 
 
 def _drawing_face(script: str) -> FontSpec | None:
     sample = _SAMPLES[script][1]
     try:
-        spec = latin_font() if script == "latin" else cjk_font()
+        if script == "latin":
+            spec: FontSpec | None = latin_font()
+        elif script == "cjk":
+            spec = cjk_font()
+        else:
+            spec = script_font(script)
+        if spec is None:
+            return None
+        # The face the composer picks for the sample must draw every letter of it.
         ok = Path(spec.path).exists() and all(has_glyph(spec, c) for c in sample)
+        if ok and script in _SCRIPT_CHARS:
+            ok = font_for(sample, "") == spec
     except (MissingFontError, OSError):
         return None
     return spec if ok else None
@@ -202,13 +318,19 @@ def _drawing_face(script: str) -> FontSpec | None:
 
 def font_report() -> list[ScriptSupport]:
     """Which scripts this process can render: each face is checked by drawing a sample, not
-    only by the file existing."""
+    only by the file existing. Thai and Devanagari are optional: without a face their letters
+    are left out of an ad rather than failing it."""
     report = []
     for script, (locales, _) in _SAMPLES.items():
         spec = _drawing_face(script)
-        fix = "" if spec else (CJK_INSTALL if script == "cjk" else "reinstall matplotlib")
         report.append(
-            ScriptSupport(script, locales, f"{spec.path}#{spec.index}" if spec else None, fix)
+            ScriptSupport(
+                script,
+                locales,
+                f"{spec.path}#{spec.index}" if spec else None,
+                "" if spec else _FIXES[script],
+                optional=script in _SCRIPT_CHARS,
+            )
         )
     return report
 
@@ -216,11 +338,20 @@ def font_report() -> list[ScriptSupport]:
 def check_fonts(logger: logging.Logger = log, *, strict: bool = False) -> list[ScriptSupport]:
     """Log the font report at start-up: INFO per renderable script, CRITICAL naming the install
     command for each that is not (its events would fail with MissingFontError). `strict` raises
-    instead, for a worker that should refuse to start."""
+    instead, for a worker that should refuse to start. A missing optional script (Thai,
+    Devanagari) is a WARNING naming its Debian package and never raises."""
     report = font_report()
     for item in report:
         if item.font:
             logger.info("fonts: %s rendered with %s", item.script, item.font)
+        elif item.optional:
+            logger.warning(
+                "fonts: no font for %s: %s titles are drawn without its letters;"
+                " install a font: %s",
+                item.script,
+                item.locales,
+                item.fix,
+            )
         else:
             logger.critical(
                 "fonts: cannot render %s: %s events will fail with MissingFontError;"
@@ -229,7 +360,7 @@ def check_fonts(logger: logging.Logger = log, *, strict: bool = False) -> list[S
                 item.locales,
                 item.fix,
             )
-    missing = [item.script for item in report if not item.font]
+    missing = [item.script for item in report if not item.font and not item.optional]
     if strict and missing:
         raise MissingFontError(f"no font for {', '.join(missing)}: {CJK_INSTALL}")
     return report

@@ -21,6 +21,7 @@ from shared.compose.text_fit import (
     fit_text,
     largest_unbroken_size,
     sizes_between,
+    words_fit,
 )
 from shared.placements import get_placement
 
@@ -101,6 +102,10 @@ def _spec(item: _Item, locale: str, serif: bool) -> FontSpec:
     return font_for(item.text, locale, item.bold, serif and item.kind in ("headline", "brand"))
 
 
+def _legible(item: _Item) -> int:
+    return min(item.min_size, MIN_SIZE.get(item.kind, MIN_SIZE_DEFAULT))
+
+
 def _fit_at_scale(
     items: list[_Item],
     scale: float,
@@ -127,20 +132,24 @@ def _fit_at_scale(
         fitted[i] = f
     for i in pending:
         # A long title is cut with an ellipsis rather than shrunk below its floor; a word
-        # too wide for the floor fails here so the legibility pass can shrink it instead.
+        # too wide for the floor fails here so the legibility pass can shrink it instead,
+        # unless it is too wide even at the legibility floor ("Geschirrspülmaschinentabs" in
+        # a 160 px column): then no pass could keep it whole, and it is broken between
+        # letters here rather than costing the price and brand their place.
         item = items[i]
+        spec = _spec(item, locale, serif)
         room = height
         if squeeze:
             room -= sum(f.height for f in fitted.values()) + gap * (len(items) - 1)
         f = fit_text(
-            _spec(item, locale, serif),
+            spec,
             item.text,
             width,
             room,
             item.min_size,
             item.min_size,
             item.max_lines,
-            break_words=False,
+            break_words=not words_fit(spec, item.text, width, _legible(item)),
         )
         if f is None:
             return None

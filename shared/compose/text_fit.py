@@ -14,7 +14,7 @@ from functools import lru_cache
 
 from PIL import ImageFont
 
-from shared.compose.fonts import FontSpec
+from shared.compose.fonts import FontSpec, clusters
 
 ELLIPSIS = "…"
 # A CJK character is a token of its own: lines may break between any two of them.
@@ -89,13 +89,15 @@ def _kinsoku(tokens: list[tuple[str, bool]]) -> list[tuple[str, bool]]:
 
 
 def _break_long(font: ImageFont.FreeTypeFont, word: str, width: int) -> list[str]:
+    """`word` in pieces that fit `width`, broken without a hyphen between grapheme clusters, so
+    a combining mark never starts a line apart from its letter."""
     pieces, current = [], ""
-    for ch in word:
-        if current and text_width(font, current + ch) > width:
+    for cluster in clusters(word):
+        if current and text_width(font, current + cluster) > width:
             pieces.append(current)
-            current = ch
+            current = cluster
         else:
-            current += ch
+            current += cluster
     return [*pieces, current] if current else pieces
 
 
@@ -159,7 +161,8 @@ def ellipsise(font: ImageFont.FreeTypeFont, line: str, width: int) -> str:
     """The longest prefix of `line` that fits `width` with an ellipsis after it."""
     line = line.rstrip()
     while line and text_width(font, line + ELLIPSIS) > width:
-        line = line[:-1].rstrip()
+        *kept, _last = clusters(line)  # whole clusters: no letter loses only its mark
+        line = "".join(kept).rstrip()
     return line + ELLIPSIS if text_width(font, line + ELLIPSIS) <= width else ""
 
 
@@ -172,14 +175,18 @@ def sizes_between(max_size: int, min_size: int) -> list[int]:
     return [*sizes, min_size]
 
 
+def words_fit(spec: FontSpec, text: str, width: int, size: int) -> bool:
+    """Whether every word (wrapping unit) of `text` fits `width` at `size`."""
+    font = spec.at(size)
+    return all(text_width(font, token) <= width for token, _ in _tokens(text))
+
+
 def largest_unbroken_size(
     spec: FontSpec, text: str, width: int, max_size: int, min_size: int
 ) -> int:
     """The largest size (down to `min_size`) at which every word of `text` fits `width`."""
-    words = [token for token, _ in _tokens(text)]
     for size in sizes_between(max_size, min_size):
-        font = spec.at(size)
-        if all(text_width(font, w) <= width for w in words):
+        if words_fit(spec, text, width, size):
             return size
     return min_size
 

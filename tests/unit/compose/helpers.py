@@ -19,7 +19,9 @@ TITLES = {
     "long": LONG_TITLE,
     "short": "Mug",
     "one-char": "X",
-    "blank": "   ",  # survives the schema's length check, then is stripped to ""
+    # The schema refuses a title of only spaces; one of only emoji passes it, and composition
+    # then drops every glyph (no emoji font): the headline is empty all the same.
+    "blank": "👟🏃\u200d♀️",
     "emoji": "Running Shoe 👟🏃\u200d♀️ Limited",  # DejaVu has no emoji: dropped, no tofu
     "unbreakable": "Supercalifragilisticexpialidocious" * 3,
     "cjk": "高级真皮手提包 黑色 限量版 经典款式 轻便耐用",

@@ -1,11 +1,13 @@
 """Layout boxes for every ad type, size, style and kind of title: nothing overflows or overlaps."""
 
 import itertools
+import unicodedata
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from shared.compose import fonts
 from shared.compose.fonts import CJK_INSTALL, cjk_available
 from shared.compose.layouts import DROP_ORDER, MIN_SIZE, MIN_SIZE_DEFAULT, Layout, build_layout
 from shared.compose.templates import template_for
@@ -183,3 +185,42 @@ def test_long_words_shrink_instead_of_splitting() -> None:
         assert headline is not None
         for line in headline.lines[:-1]:  # all but the ellipsised last line are whole words
             assert set(line.text.split()) <= words, (layout.width, line.text)
+
+
+@pytest.mark.parametrize("style", ["clean", "bold"])
+def test_a_word_wider_than_the_column_is_broken_not_the_price_dropped(style: str) -> None:
+    """docs/composition.md: the price goes only when even a one-line headline leaves no room.
+    "Geschirrspülmaschinentabs" is wider than the 300x250 and 160x600 text columns even at the
+    10 px floor, so it is broken between letters and the price (and brand) stay."""
+    title = "Finish Geschirrspülmaschinentabs 100 Stück"
+    event = event_with("product_display", title, style, "de-DE")
+    for creative in plan_event(event).creatives:
+        if creative.size not in ("300x250", "160x600"):
+            continue
+        layout = build_layout(creative)
+        check_layout(layout)
+        assert layout.get("price") is not None, (creative.size, layout.dropped)
+        assert "price" not in layout.dropped and "brand" not in layout.dropped
+        headline = layout.get("headline")
+        assert headline is not None
+        text = "".join(line.text for line in headline.lines).replace(" ", "")
+        assert text == title.replace(" ", ""), headline.lines  # broken, nothing lost, no hyphen
+
+
+@pytest.mark.parametrize(
+    "title", ["กระเป๋าถือหนังผู้หญิงสีดำ", "महिलाओं का चमड़े का हैंडबैग", "1️⃣ Bestseller Tasche"]
+)
+def test_titles_in_scripts_without_a_font_leave_no_marks_or_keycaps(
+    title: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(fonts, "_scanned_scripts", lambda: {"thai": (), "devanagari": ()})
+    event = event_with("product_display", title, "clean")
+    for creative in plan_event(event).creatives:
+        layout = build_layout(creative)
+        check_layout(layout)
+        for element in layout.text_elements:
+            for line in element.lines:
+                assert not any(
+                    unicodedata.category(c) in ("Mn", "Mc", "Me") and c != "\ufe0f"
+                    for c in line.text
+                ), (creative.size, element.kind, line.text)

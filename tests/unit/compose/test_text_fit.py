@@ -7,6 +7,7 @@ from shared.compose.text_fit import (
     ELLIPSIS,
     NO_LINE_END,
     NO_LINE_START,
+    _break_long,
     _tokens,
     fit_text,
     sizes_between,
@@ -147,3 +148,12 @@ def test_cjk_fit_stays_inside_small_boxes(text: str) -> None:
         if fitted is not None:
             _inside(fitted, width, height)
             _kinsoku_ok(list(fitted.lines))
+
+
+def test_long_words_break_between_grapheme_clusters() -> None:
+    font = SANS.at(14)
+    word = "A\u20dd" * 12  # an enclosing circle is wider than its letter: it widens the piece
+    for width in range(20, 120, 5):
+        pieces = _break_long(font, word, width)
+        assert "".join(pieces) == word
+        assert all(not p.startswith("\u20dd") for p in pieces), (width, pieces)
