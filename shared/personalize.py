@@ -19,8 +19,8 @@ from shared.events import CampaignEvent, Product
 from shared.ids import creative_id, stable_seed
 from shared.plan import DEFAULT_TONE_NAME, AdCopy, CreativePlan, EventPlan, ImageRequest, Tone
 from shared.text.colour_words import colour_in
-from shared.text.language import looks_foreign, non_latin
-from shared.text.product_noun import product_noun
+from shared.text.language import compose, fold, looks_foreign, non_latin
+from shared.text.product_noun import product_noun, without_numbers
 
 # Colour words in the generator's caption vocabulary (the catalog's palette plus the colours
 # emoji names use); other colour names a product text may use map onto them.
@@ -214,38 +214,48 @@ def product_phrase(product: Product) -> str:
     and the concept match has no "none of these" answer for Latin titles ("Classic wristwatch"
     would become "tear-off calendar"). The prompt is English either way; the ad keeps the
     shop's title."""
-    title, category = product.title.lower(), product.category.lower()
-    latin = not non_latin(product.title)
+    shown = compose(product.title)  # NFKC for matching; the ad itself keeps product.title
+    title, category = shown.casefold(), fold(product.category)
+    latin = not non_latin(shown)
     if latin and (noun := _rule_noun(title) or _rule_noun(category)):
         return noun
-    if looks_foreign(product.title) and (noun := product_noun(product.title)):
+    if looks_foreign(shown) and (noun := product_noun(shown)):
         return noun
     if not latin and (noun := _rule_noun(category)):
         return noun
     return _last_words(product)
 
 
+def _without_brand(text: str, brand: str) -> str:
+    """Folded `text` without the product's brand, which names neither the product nor its colour
+    ("红蜻蜓" red dragonfly, "Black+Decker")."""
+    text, brand = fold(text), fold(brand).strip()
+    return text.replace(brand, " ") if brand else text
+
+
 def _last_words(product: Product) -> str:
-    """The last two title words: the English fallback when nothing else names the product."""
-    title = product.title.lower()
-    if product.brand:
-        title = title.replace(product.brand.lower(), " ")
+    """The last two title words: the English fallback when nothing else names the product.
+    Numbers with their units and multipliers go first ("Water Bottle 750ml", "330ml x 24 cans",
+    "drill 18V"): "ml", "x" and "v" are not words of the product."""
+    title = without_numbers(_without_brand(product.title, product.brand))
     words = re.findall(r"[a-z][a-z'-]*", title)
     words = [w for w in words if w not in COLOURS and w not in COLOUR_ALIASES]
     phrase_ = " ".join(words[-2:]) if words else ""
-    return phrase_ or product.category.lower()
+    return phrase_ or fold(product.category)
 
 
 def named_colour(product: Product) -> str | None:
     """The product's own colour, as a caption colour word, if its text names one: English words
-    first (as always), then the colour words of the other shop languages."""
-    text = f"{product.title} {product.description}".lower()
+    first (as always), then the colour words of the other shop languages. The text is folded
+    (NFKC, case folded: decomposed "marrón", full-width "ＲＥＤ") and the brand taken out first:
+    "红蜻蜓" or "Black+Decker" say nothing about the product's colour."""
+    text = _without_brand(f"{product.title} {product.description}", product.brand)
     for word in re.findall(r"[a-z]+", text):
         if word in COLOURS:
             return word
         if word in COLOUR_ALIASES:
             return COLOUR_ALIASES[word]
-    return colour_in(f"{product.title} {product.description}")
+    return colour_in(text)
 
 
 def variant_colour(tone: Tone, variant: int) -> str:

@@ -1,18 +1,23 @@
 """Colour words in the common shop languages, mapped onto the generator's colour vocabulary.
 
-Colours are a closed set, so per-language lexicons beat an encoder here. Han/kana/Hangul text
-has no spaces: it is scanned left to right taking the longest entry at each position, and
-entries that merely contain a colour character ("网红" internet-famous, "蓝牙" Bluetooth, "赤ちゃん"
-baby, "白菜" cabbage) are listed as non-colours so that the scan steps over them. Latin-script
-text is matched by whole words, with the usual inflections ("rojas", "schwarzen", "noires") and
-German light/dark prefixes ("dunkelblau"); a word that merely contains one ("Brot", "Rotwein")
-never matches. The first colour named wins, as on the English path.
+Colours are a closed set, so per-language lexicons beat an encoder here. Han/kana/Hangul and
+Thai text has no spaces: it is scanned left to right taking the longest entry at each position,
+and entries that merely contain a colour character ("网红" internet-famous, "蓝牙" Bluetooth,
+"赤ちゃん" baby, "白菜" cabbage) are listed as non-colours so that the scan steps over them.
+Languages written with spaces (Latin script, Russian, Arabic, Hindi) are matched by whole words,
+with the usual inflections ("rojas", "schwarzen", "noires", "чёрная", "سوداء", "काली") and German
+light/dark prefixes ("dunkelblau"); a word that merely contains one ("Brot", "Rotwein") never
+matches. Text and entries are compared in one normal form (shared.text.language.fold: NFKC, case
+folded). The first colour named wins, as on the English path.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from functools import lru_cache
+
+from shared.text.language import fold
 
 # Target vocabulary (shared.personalize.COLOURS): red orange yellow green blue purple pink brown
 # black white. Grey and silver fold into black and white there too.
@@ -40,6 +45,21 @@ _CJK_COLOURS: dict[str, tuple[str, ...]] = {
     "white": ("白色", "白", "米白", "乳白", "象牙白", "银色", "银", "銀色", "銀", "ホワイト",
               "シルバー", "アイボリー", "흰", "하얀", "화이트", "실버", "은색"),
 }
+# Thai writes no spaces either, and names a colour as "สี" (colour) + the word: "สีดำ" black.
+# Bare "ดำ" is left out ("ดำน้ำ" diving); longest match keeps "สีน้ำ" (watercolour) apart from
+# "สีน้ำเงิน" and "สีน้ำตาล".
+_THAI_COLOURS: dict[str, tuple[str, ...]] = {
+    "red": ("สีแดง", "สีเลือดหมู"),
+    "orange": ("สีส้ม",),
+    "yellow": ("สีเหลือง", "สีทอง"),
+    "green": ("สีเขียว",),
+    "blue": ("สีน้ำเงิน", "สีฟ้า", "สีกรมท่า"),
+    "purple": ("สีม่วง",),
+    "pink": ("สีชมพู",),
+    "brown": ("สีน้ำตาล", "สีเบจ", "สีกากี"),
+    "black": ("สีดำ", "สีเทา"),
+    "white": ("สีขาว", "สีเงิน", "สีครีม"),
+}
 # Words that contain a colour character but name no colour of the product.
 _CJK_NOT_COLOURS = (
     "网红", "網紅", "走红", "爆红", "红米", "紅米", "红酒", "紅酒", "红烧",
@@ -54,8 +74,11 @@ _CJK_NOT_COLOURS = (
     "赤飯", "ホワイトデー", "ブラックフライデー", "블랙프라이데이", "紺碧",
 )
 
-# Latin-script languages: base forms per language; each language inflects its own way.
-_LATIN_COLOURS: dict[str, dict[str, tuple[str, ...]]] = {
+# Languages written with spaces: base forms per language; each language inflects its own way
+# (`_inflections`). Russian adjectives are listed in the masculine ("чёрный"), Arabic in the
+# masculine and, where it is irregular, the feminine ("أسود", "سوداء"), Hindi in the masculine
+# ("काला").
+_WORD_COLOURS: dict[str, dict[str, tuple[str, ...]]] = {
     "es": {
         "red": ("rojo", "granate", "burdeos"),
         "orange": ("naranja",),
@@ -116,6 +139,42 @@ _LATIN_COLOURS: dict[str, dict[str, tuple[str, ...]]] = {
         "black": ("noir", "gris"),
         "white": ("blanc", "argent", "argenté", "ivoire"),
     },
+    "ru": {
+        "red": ("красный", "бордовый", "алый", "вишнёвый"),
+        "orange": ("оранжевый",),
+        "yellow": ("жёлтый", "золотой", "золотистый"),
+        "green": ("зелёный", "оливковый", "салатовый"),
+        "blue": ("синий", "голубой", "бирюзовый"),
+        "purple": ("фиолетовый", "сиреневый", "лиловый"),
+        "pink": ("розовый",),
+        "brown": ("коричневый", "бежевый"),
+        "black": ("чёрный", "серый", "графитовый"),
+        "white": ("белый", "серебристый", "серебряный"),
+    },
+    "ar": {
+        "red": ("أحمر", "حمراء"),
+        "orange": ("برتقالي",),
+        "yellow": ("أصفر", "صفراء", "ذهبي"),
+        "green": ("أخضر", "خضراء"),
+        "blue": ("أزرق", "زرقاء", "كحلي"),
+        "purple": ("بنفسجي",),
+        "pink": ("وردي", "زهري"),
+        "brown": ("بني", "بيج"),
+        "black": ("أسود", "سوداء", "رمادي"),
+        "white": ("أبيض", "بيضاء", "فضي"),
+    },
+    "hi": {
+        "red": ("लाल",),
+        "orange": ("नारंगी", "संतरी"),
+        "yellow": ("पीला", "सुनहरा"),
+        "green": ("हरा",),
+        "blue": ("नीला", "आसमानी"),
+        "purple": ("बैंगनी", "जामुनी"),
+        "pink": ("गुलाबी",),
+        "brown": ("भूरा",),
+        "black": ("काला", "स्लेटी", "ग्रे"),
+        "white": ("सफेद", "सफ़ेद"),
+    },
 }
 # fmt: on
 _GERMAN_SHADES = ("dunkel", "hell", "mittel", "tief")
@@ -138,7 +197,21 @@ _LATIN_EXTRA = {
 }
 
 
+_RU_HARD = ("ый", "ой", "ая", "ое", "ые", "ого", "ую", "ых", "ым", "ыми", "ому", "ом")
+_RU_SOFT = ("ий", "яя", "ее", "ие", "его", "ей", "юю", "их", "им", "ими", "ему", "ем")
+
+
 def _inflections(lang: str, word: str) -> list[str]:
+    if lang == "ru":  # чёрный чёрная чёрное чёрные чёрного ...; синий синяя синее ...
+        ends = _RU_SOFT if word.endswith("ий") else _RU_HARD
+        forms = [word[:-2] + end for end in ends]
+        return forms + [f.replace("ё", "е") for f in forms if "ё" in f]  # shops drop the dots
+    if lang == "ar":  # أسود الأسود اسود; ذهبي ذهبية الذهبي
+        forms = [word, word + "ة"] if word.endswith("ي") else [word]
+        forms += ["ال" + f for f in forms]
+        return forms + [f.replace("أ", "ا") for f in forms if "أ" in f]  # hamza often dropped
+    if lang == "hi":  # काला काली काले
+        return [word[:-1] + end for end in ("ा", "ी", "े")] if word.endswith("ा") else [word]
     # rojo roja rojos rojas; nero neri nere ("oro" stays: "ora", "ore" are words)
     if lang in ("es", "pt", "it") and word[-1] == "o" and word != "oro":
         return [word[:-1] + end for end in ("o", "a", "os", "as", "i", "e")]
@@ -152,8 +225,13 @@ def _inflections(lang: str, word: str) -> list[str]:
 
 @lru_cache(maxsize=1)
 def _cjk_table() -> tuple[dict[str, str | None], int]:
-    table: dict[str, str | None] = {w: c for c, words in _CJK_COLOURS.items() for w in words}
-    table.update({w: None for w in _CJK_NOT_COLOURS})
+    table: dict[str, str | None] = {
+        fold(w): c
+        for lexicon in (_CJK_COLOURS, _THAI_COLOURS)
+        for c, words in lexicon.items()
+        for w in words
+    }
+    table.update({fold(w): None for w in _CJK_NOT_COLOURS})
     return table, max(len(w) for w in table)
 
 
@@ -161,20 +239,34 @@ def _cjk_table() -> tuple[dict[str, str | None], int]:
 def _latin_table() -> dict[str, str]:
     """Every accepted spelling -> colour. "or" (French gold) is left out on purpose: it is far
     more often the conjunction."""
-    table: dict[str, str] = dict(_LATIN_EXTRA)
-    for lang, lexicon in _LATIN_COLOURS.items():
+    table: dict[str, str] = {fold(w): c for w, c in _LATIN_EXTRA.items()}
+    for lang, lexicon in _WORD_COLOURS.items():
         for colour, words in lexicon.items():
             for word in words:
                 for form in _inflections(lang, word):
-                    table.setdefault(form, colour)
+                    table.setdefault(fold(form), colour)
     return table
 
 
-_HAS_CJK = re.compile("[\u1100-\u11ff\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
-_WORD = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*")
+# Scripts written without spaces: Hangul jamo, kana, Han, Hangul syllables, Thai.
+_HAS_CJK = re.compile(
+    "[\u0e00-\u0e7f\u1100-\u11ff\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]"
+)
+
+
+def _words(text: str) -> list[str]:
+    """Words: runs of letters with their combining marks (Devanagari vowel signs and Arabic
+    vowels are marks, which a regex \\w would split a word at) and inner hyphens."""
+    kept = "".join(
+        ch if ch == "-" or ch.isalpha() or unicodedata.category(ch)[0] == "M" else " "
+        for ch in text
+    )
+    return [w for w in (run.strip("-") for run in kept.split()) if w]
 
 
 def cjk_colour(text: str) -> str | None:
+    """The first colour an unspaced (Han, kana, Hangul, Thai) text names, longest entry first."""
+    text = fold(text)
     table, longest = _cjk_table()
     i = 0
     while i < len(text):
@@ -191,8 +283,10 @@ def cjk_colour(text: str) -> str | None:
 
 
 def latin_colour(text: str) -> str | None:
+    """The first colour a text written with spaces (Latin, Cyrillic, Arabic, Devanagari) names,
+    by whole words."""
     table = _latin_table()
-    for word in _WORD.findall(text.lower()):
+    for word in _words(fold(text)):
         for part in (word, *word.split("-")):
             if part in table:
                 return table[part]
@@ -201,6 +295,7 @@ def latin_colour(text: str) -> str | None:
 
 def colour_in(text: str) -> str | None:
     """The first colour `text` names, in any of the lexicon languages, as a vocabulary word."""
+    text = fold(text)
     if _HAS_CJK.search(text):
         # Titles mix scripts ("iPhone 16 黑色"); whichever colour comes first in the text wins.
         found = [

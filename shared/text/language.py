@@ -3,11 +3,16 @@
 Non-Latin letters (Han, kana, Hangul, Cyrillic, ...) are certain. For Latin script, letters
 English does not use, or a function or audience word of Spanish, Portuguese, Italian, German or
 French ("para", "für", "pour", "Herren", "mujer"), mark a title as not English.
+
+`fold` is the one normal form that titles and lexicon words are compared in: NFKC (composed
+accents and Hangul, full-width "ＲＥＤ" as "RED", half-width katakana as full-width) and case
+folded. It is for matching only; the ad shows the shop's title as written.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 
 _NON_LATIN = re.compile(r"[^\W\d_](?<![A-Za-z\u00c0-\u024f])")
 _NON_ENGLISH_LETTERS = re.compile(r"[àáâãäåæçèéêëìíîïñòóôõöøùúûüýÿßœ]", re.IGNORECASE)
@@ -24,6 +29,17 @@ _FOREIGN_WORDS = frozenset((
     "pointure",  # fr
 ))
 # fmt: on
+
+
+def compose(text: str) -> str:
+    """NFKC: a decomposed "marro\u0301n" or Hangul jamo become the letters a lexicon lists, and
+    full-width or half-width forms their usual ones. Case is kept (the encoder reads it)."""
+    return unicodedata.normalize("NFKC", text)
+
+
+def fold(text: str) -> str:
+    """`compose`, then case folded: the form titles and lexicon words are matched in."""
+    return compose(text).casefold()
 
 
 def non_latin(text: str) -> bool:

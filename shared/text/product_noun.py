@@ -5,7 +5,8 @@ twice: the whole title, and each of its chunks (words, script runs, and the last
 characters of a long Han run, where Chinese puts the head noun: "轻便透气跑步鞋" -> "跑步鞋").
 A concept's score is the best of its names; the final score adds the best chunk to three times
 the whole-title score, so that one stray chunk ("礼盒" gift box) cannot outvote the title.
-Numbers with their units ("41码", "500ml", "2026") and bare colour words are dropped first.
+Numbers with their units ("41码", "500ml", "18V", "2026"), multipliers ("x 24") and bare colour
+words are dropped first; the title is taken in NFKC form (shared.text.language.compose).
 The weights were chosen on the labelled set; docs/multilingual.md records how.
 
 Before the encoder, the title is scanned for the shops' own product words (shop_words.py,
@@ -25,7 +26,7 @@ import numpy as np
 
 from shared.text.colour_words import cjk_colour, latin_colour
 from shared.text.concept_index import ConceptIndex, get_index
-from shared.text.language import non_latin
+from shared.text.language import compose, non_latin
 from shared.text.multilingual import get_encoder
 from shared.text.shop_lexicon import word_hits
 
@@ -35,10 +36,20 @@ TITLE_WEIGHT = 3.0
 # (their lowest: 3.542; the out-of-catalog ones there score 3.47-3.60, so about half are
 # declined). Latin titles were not calibrated and are never declined. docs/multilingual.md.
 NONE_BELOW = 3.53
-_UNITS = (
-    "cm|mm|ml|kg|g|l|英寸|インチ|码|碼|寸|吋|米|斤|个|個|支|双|雙|包|袋|罐|只|本|片|号|號|入|色"
+# Numbers with their units, and a bare multiplier ("330ml x 24", "2x"): `without_numbers`. Latin
+# units only count when no Latin letter follows ("5 large" keeps its "l", "2 men" its "m").
+_LATIN_UNITS = (
+    "mah|kwh|wh|mhz|ghz|khz|hz|ml|cl|dl|mm|cm|km|kg|mg|gb|tb|mb|oz|lbs|lb|pcs|pc|pack|pk|inch|in"
+    "|ft|kw|l|g|m|v|w|k"
 )
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)?\s*(?:" + _UNITS + r")?", re.IGNORECASE)
+_CJK_UNITS = "英寸|インチ|码|碼|寸|吋|米|斤|个|個|支|双|雙|包|袋|罐|只|本|片|号|號|入|色"
+_NOT_LATIN_LETTER = r"(?![a-z\u00c0-\u024f])"
+_NUMBER = re.compile(
+    r"(?:(?<![a-z\u00c0-\u024f])[x×]\s*(?=\d))?\d+(?:[.,]\d+)?"
+    rf"\s*(?:(?:{_LATIN_UNITS}){_NOT_LATIN_LETTER}|{_CJK_UNITS})?"
+    rf"(?:\s*[x×]{_NOT_LATIN_LETTER})?",
+    re.IGNORECASE,
+)
 _SEPARATORS = re.compile(r"[\s,.;:!?，。、/|\\【】\[\]()（）「」『』*+%×〜~&]+")
 _RUNS = re.compile(
     r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+|[\u3040-\u309f]+|[\u30a0-\u30ff]+|"
@@ -73,10 +84,16 @@ def _is_colour(chunk: str) -> bool:
     return latin_colour(chunk) is not None and len(_WORDS.findall(chunk)) == 1
 
 
+def without_numbers(text: str) -> str:
+    """`text` without numbers, their units and multipliers: "Water Bottle 750ml" -> "Water
+    Bottle ", "330ml x 24 cans" -> "   cans", "drill 18V" -> "drill "."""
+    return _NUMBER.sub(" ", text)
+
+
 def title_chunks(title: str) -> list[str]:
     """The title's candidate product words, in order, without numbers or bare colour words."""
     out: list[str] = []
-    for piece in _SEPARATORS.split(_NUMBER.sub(" ", title)):
+    for piece in _SEPARATORS.split(without_numbers(compose(title))):
         for run in _RUNS.findall(piece):
             out.append(run)
             if _HAN.search(run) and not _KANA.search(run) and len(run) > 3:
@@ -114,6 +131,7 @@ def match_noun(title: str, index: ConceptIndex | None = None) -> NounMatch | Non
     """The catalog concept `title` sells, or None: a title with no words at all, or one that
     names no shop word and is not close enough to any concept (an out-of-catalog product)."""
     index = index or get_index()
+    title = compose(title)  # NFD accents and Hangul jamo, full-width letters: the usual forms
     hits = word_hits(title)
     if hits:
         most = max(hits.values())

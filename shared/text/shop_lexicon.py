@@ -4,7 +4,8 @@ Han and kana titles have no spaces, so the title is scanned left to right taking
 word at each position, as the colour lexicon does; a compound in `BLOCKED` ("手机壳" phone case)
 is taken whole and counts for nothing, so the product word inside it does not fire. A concept
 scores the characters its words cover, and the first product word of the title counts twice.
-Latin letters are lower-cased first ("T恤", "LED灯泡"), traditional characters simplified.
+Titles and words are folded first (NFKC and case folded: "T恤", "LED灯泡", full-width "ＬＥＤ"),
+traditional characters simplified.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 from collections import Counter
 from functools import lru_cache
 
-from shared.text.language import non_latin
+from shared.text.language import fold, non_latin
 from shared.text.shop_words import BLOCKED, SHOP_WORDS
 from shared.text.traditional import simplified
 
@@ -20,9 +21,10 @@ FLAVOUR = "味"  # right after a food word: what the product tastes of ("苹果�
 
 
 def _normal(text: str) -> str:
-    """Lower case and simplified characters, for titles and words alike: a Japanese word such as
-    "電球" is written with characters that Chinese simplifies, and a title gets the same."""
-    return simplified(text.lower())
+    """Folded (NFKC, case folded) and simplified characters, for titles and words alike: a
+    Japanese word such as "電球" is written with characters that Chinese simplifies, and a title
+    gets the same."""
+    return simplified(fold(text))
 
 
 @lru_cache(maxsize=1)

@@ -1,14 +1,16 @@
 """Planning: determinism, counts, audience-driven variants, complements, caption vocabulary."""
 
 import json
+import unicodedata
 from dataclasses import asdict
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from shared.compose.preview import sample_event
-from shared.events import EVENT_TYPES, CampaignEvent
+from shared.events import EVENT_TYPES, CampaignEvent, Product
 from shared.ids import creative_id
 from shared.personalize import (
     COLOURS,
@@ -17,8 +19,10 @@ from shared.personalize import (
     PRODUCT_NOUNS,
     build_prompt,
     complements_for,
+    named_colour,
     pick_tone,
     plan_event,
+    product_phrase,
 )
 from shared.placements import PLACEMENTS
 
@@ -192,3 +196,73 @@ def test_a_creative_plan_record_is_what_asdict_gives() -> None:
     assert plans
     for cp in plans:
         assert cp.as_record() == asdict(cp)
+
+
+def _product(title: str, brand: str = "", description: str = "") -> Product:
+    return Product(
+        sku="S1",
+        title=title,
+        category="general",
+        price=Decimal("9.99"),
+        brand=brand,
+        description=description,
+    )
+
+
+@pytest.mark.parametrize(
+    ("title", "brand", "phrase"),
+    [
+        ("Stainless Steel Insulated Water Bottle 750ml", "", "water bottle"),
+        ("Coca-Cola 330ml x 24 cans", "Coca-Cola", "cans"),
+        ("Black+Decker cordless drill 18V", "", "cordless drill"),
+        ("Apple Watch Series 9 GPS 45mm Midnight", "Apple", "gps midnight"),
+    ],
+)
+def test_last_words_drop_numbers_units_and_multipliers(title: str, brand: str, phrase: str) -> None:
+    """Not "bottle ml" (750ml), "x cans" (330ml x 24 cans) or "drill v" (18V)."""
+    assert product_phrase(_product(title, brand)) == phrase
+
+
+@pytest.mark.parametrize(
+    ("title", "colour"),
+    [
+        (unicodedata.normalize("NFD", "Zapatos de mujer marrón"), "brown"),
+        (unicodedata.normalize("NFD", "여성 가죽 핸드백 검정"), "black"),
+        ("ＲＥＤ ＨＡＮＤＢＡＧ", "red"),
+        ("ｒｅｄ", "red"),
+    ],
+)
+def test_colours_are_matched_in_normal_form(title: str, colour: str) -> None:
+    assert named_colour(_product(title)) == colour
+
+
+def test_full_width_titles_match_the_noun_rules_but_the_ad_keeps_the_title() -> None:
+    product = _product("ＲＵＮＮＩＮＧ ＳＨＯＥ")
+    assert product_phrase(product) == "running shoe"
+    assert product.title == "ＲＵＮＮＩＮＧ ＳＨＯＥ"
+
+
+@pytest.mark.parametrize(
+    ("title", "brand", "prompt"),
+    [
+        ("红蜻蜓男鞋 真皮商务皮鞋 黑色", "红蜻蜓", "black "),
+        ("Black+Decker cordless drill 18V orange", "Black+Decker", "orange cordless drill"),
+        ("Black+Decker cordless drill 18V", "black+decker", "red cordless drill"),  # tone's colour
+    ],
+)
+def test_the_brand_does_not_name_the_colour(title: str, brand: str, prompt: str) -> None:
+    assert build_prompt(_product(title, brand), "sporty", [], 0).startswith(prompt)
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Чёрный рюкзак",
+        "Рюкзак черный",
+        "حقيبة يد جلدية للنساء سوداء",
+        "महिलाओं का चमड़े का हैंडबैग काला",
+        "กระเป๋าถือหนังผู้หญิงสีดำ",
+    ],
+)
+def test_russian_arabic_hindi_and_thai_titles_name_their_colour(title: str) -> None:
+    assert named_colour(_product(title)) == "black"

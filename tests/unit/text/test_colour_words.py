@@ -113,3 +113,58 @@ def test_foreign_latin_titles_are_told_from_english() -> None:
     assert looks_foreign("Zapatillas de Running para Hombre")
     assert looks_foreign("Rucksack Herren Wasserdicht") and looks_foreign("Écharpe Hiver")
     assert not looks_foreign("Classic wristwatch") and not looks_foreign("Trail running shoe")
+
+
+@pytest.mark.parametrize(
+    ("text", "colour"),
+    [
+        ("Чёрный рюкзак", "black"),
+        ("Сумка женская черная", "black"),
+        ("Футболка белая", "white"),
+        ("Платье красное", "red"),
+        ("Кроссовки синие", "blue"),
+        ("Куртка тёмно-синяя", "blue"),
+        ("Шарф серый", "black"),
+        ("حقيبة يد جلدية للنساء سوداء", "black"),
+        ("حذاء رياضي أبيض", "white"),
+        ("فستان باللون الأحمر", "red"),  # ال + the colour is its own word here
+        ("قميص ازرق", "blue"),  # without the hamza
+        ("حقيبة وردية", "pink"),
+        ("महिलाओं का चमड़े का हैंडबैग काला", "black"),
+        ("काली टी-शर्ट", "black"),
+        ("सफ़ेद जूते", "white"),
+        ("नीली जींस", "blue"),
+        ("गुलाबी दुपट्टा", "pink"),
+    ],
+)
+def test_russian_arabic_and_hindi_colours_by_whole_words(text: str, colour: str) -> None:
+    assert latin_colour(text) == colour
+    assert colour_in(text) == colour
+
+
+@pytest.mark.parametrize(
+    ("text", "colour"),
+    [
+        ("กระเป๋าถือหนังผู้หญิงสีดำ", "black"),
+        ("รองเท้าผ้าใบสีขาว", "white"),
+        ("เสื้อยืดสีน้ำเงิน", "blue"),
+        ("กระเป๋าสตางค์สีน้ำตาล", "brown"),
+        ("ชุดเดรสสีชมพู", "pink"),
+    ],
+)
+def test_thai_colours_without_word_boundaries(text: str, colour: str) -> None:
+    assert cjk_colour(text) == colour
+    assert colour_in(text) == colour
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Беларусь",  # a word that merely starts like "белый"
+        "Красноярск",
+        "ชุดดำน้ำ",  # diving suit: bare "ดำ" is no colour
+        "สีน้ำ ชุดระบายสี",  # watercolour paint
+    ],
+)
+def test_words_that_merely_contain_a_colour_in_the_new_languages(text: str) -> None:
+    assert colour_in(text) is None

@@ -9,7 +9,7 @@ from shared.events import Product
 from shared.personalize import build_prompt, named_colour, product_phrase
 from shared.text.concept_index import INDEX_PATH, ConceptIndex, concept_names, get_index
 from shared.text.multilingual import get_encoder
-from shared.text.product_noun import match_noun, title_chunks
+from shared.text.product_noun import match_noun, title_chunks, without_numbers
 
 
 @pytest.fixture(scope="session")
@@ -89,3 +89,20 @@ def test_non_latin_title_falls_back_to_the_category_when_it_has_no_words(
     index: ConceptIndex,
 ) -> None:
     assert product_phrase(_product("🔥🔥🔥", category="bags")) == "handbag"
+
+
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [
+        ("Water Bottle 750ml", "Water Bottle"),
+        ("Coca-Cola 330ml x 24 cans", "Coca-Cola cans"),
+        ("cordless drill 18V", "cordless drill"),
+        ("Watch Series 9 GPS 45mm Midnight", "Watch Series GPS Midnight"),
+        ("Powerbank 20000mAh 2x USB-C", "Powerbank USB-C"),
+        ("5 large men", "large men"),  # a unit letter that starts a word is the word's
+        ("Xbox 360", "Xbox"),
+        ("2026新款 41码 500ml装", "新款 装"),
+    ],
+)
+def test_without_numbers_drops_units_and_multipliers(text: str, kept: str) -> None:
+    assert without_numbers(text).split() == kept.split()
