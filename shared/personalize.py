@@ -230,7 +230,12 @@ def _without_brand(text: str, brand: str) -> str:
     """Folded `text` without the product's brand, which names neither the product nor its colour
     ("红蜻蜓" red dragonfly, "Black+Decker")."""
     text, brand = fold(text), fold(brand).strip()
-    return text.replace(brand, " ") if brand else text
+    if not brand:
+        return text
+    if non_latin(brand):  # no spaces between words in Han or kana: "红蜻蜓男鞋"
+        return text.replace(brand, " ")
+    # A Latin brand only as a whole word: brand "On" must not cut "cotton", nor "Ed" "red".
+    return re.sub(rf"(?<!\w){re.escape(brand)}(?!\w)", " ", text)
 
 
 def _last_words(product: Product) -> str:

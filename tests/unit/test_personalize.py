@@ -266,3 +266,10 @@ def test_the_brand_does_not_name_the_colour(title: str, brand: str, prompt: str)
 )
 def test_russian_arabic_hindi_and_thai_titles_name_their_colour(title: str) -> None:
     assert named_colour(_product(title)) == "black"
+
+
+def test_a_short_latin_brand_is_taken_out_only_as_a_whole_word() -> None:
+    shoe = Product(sku="s", title="Red cotton running shoe", category="shoes", price=1, brand="Ed")
+    assert named_colour(shoe) == "red"  # "Ed" inside "Red" is not the brand
+    lu = Product(sku="s", title="Blue rain jacket", category="clothing", price=1, brand="Lu")
+    assert named_colour(lu) == "blue"  # "Lu" inside "Blue" is not the brand either
